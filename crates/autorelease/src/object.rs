@@ -1,0 +1,347 @@
+//! Reference-counted objects: a header (atomic count + class) followed by the value.
+//!
+//! [`Obj<T>`] is the safe handle. [`ObjectHeader`] and [`ObjectClass`] are public so that other
+//! layouts (the C ABI's variable-sized objects) can be the runtime's own objects too: anything that
+//! starts with an `ObjectHeader` can be retained, released and autoreleased.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::panic::Location;
+use std::process;
+use std::ptr::NonNull;
+use std::sync::atomic::{self, AtomicUsize, Ordering};
+
+use crate::entry::ADDR_MASK;
+use crate::pool::AutoreleasePool;
+use crate::pool_stack;
+
+/// What every object of one kind shares: its name (for pool printouts) and how to destroy it.
+///
+/// # Example
+/// ```
+/// use autorelease::raw::{ObjectClass, ObjectHeader};
+/// use std::ptr::NonNull;
+///
+/// unsafe fn dealloc_boxed_header(obj: NonNull<ObjectHeader>) {
+///     // SAFETY: objects of this class are `Box<ObjectHeader>`s (see below).
+///     drop(unsafe { Box::from_raw(obj.as_ptr()) });
+/// }
+/// static BARE: ObjectClass = ObjectClass::new(|| "Bare", dealloc_boxed_header);
+///
+/// let obj = NonNull::from(Box::leak(Box::new(ObjectHeader::new(&BARE))));
+/// // SAFETY: `obj` is a live object with one reference, which we give up.
+/// unsafe { autorelease::raw::release(obj) };
+/// ```
+pub struct ObjectClass {
+    name: fn() -> &'static str,
+    dealloc: unsafe fn(NonNull<ObjectHeader>),
+}
+
+impl ObjectClass {
+    /// A class named by `name`, destroyed by `dealloc`.
+    ///
+    /// `dealloc` runs exactly once, on the thread that drops the last reference, when the count
+    /// reaches zero; it must drop the value and free the memory the object was allocated with.
+    pub const fn new(
+        name: fn() -> &'static str,
+        dealloc: unsafe fn(NonNull<ObjectHeader>),
+    ) -> ObjectClass {
+        ObjectClass { name, dealloc }
+    }
+
+    /// The class's name, as shown by [`print_pools`](crate::print_pools).
+    pub fn name(&self) -> &'static str {
+        (self.name)()
+    }
+}
+
+impl fmt::Debug for ObjectClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectClass")
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+/// The start of every object: its retain count and its class.
+///
+/// Objects are handled through `NonNull<ObjectHeader>` by the pool; the header must be the first
+/// field of a `#[repr(C)]` layout so that pointer also reaches the rest of the object.
+#[repr(C)]
+pub struct ObjectHeader {
+    count: AtomicUsize,
+    class: &'static ObjectClass,
+}
+
+impl ObjectHeader {
+    /// A header with retain count 1.
+    pub const fn new(class: &'static ObjectClass) -> ObjectHeader {
+        ObjectHeader {
+            count: AtomicUsize::new(1),
+            class,
+        }
+    }
+
+    /// The current retain count. Only a snapshot when other threads hold references.
+    pub fn retain_count(&self) -> usize {
+        self.count.load(Ordering::Acquire)
+    }
+
+    /// The object's class.
+    pub fn class(&self) -> &'static ObjectClass {
+        self.class
+    }
+}
+
+impl fmt::Debug for ObjectHeader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectHeader")
+            .field("count", &self.retain_count())
+            .field("class", &self.class.name())
+            .finish()
+    }
+}
+
+/// Past this many references a count is assumed to be leaking in a loop; aborting beats wrapping.
+const MAX_COUNT: usize = isize::MAX as usize;
+
+/// Adds one reference to `obj`.
+///
+/// # Safety
+/// `obj` must point at a live object (one whose count has not reached zero) and the caller must
+/// hold a reference to it for the duration of the call.
+#[inline]
+pub unsafe fn retain(obj: NonNull<ObjectHeader>) {
+    // Relaxed is enough: a new reference can only be made from an existing one (as `Arc` argues).
+    // SAFETY: the caller guarantees `obj` is live.
+    let old = unsafe { obj.as_ref() }
+        .count
+        .fetch_add(1, Ordering::Relaxed);
+    if old > MAX_COUNT {
+        eprintln!(
+            "autorelease: retain count overflow on object {:p}",
+            obj.as_ptr()
+        );
+        process::abort();
+    }
+}
+
+/// Gives up one reference to `obj`; the object is destroyed when that was the last one.
+///
+/// # Safety
+/// The caller must own one reference to the live object `obj`, and must not use it afterwards.
+#[inline]
+pub unsafe fn release(obj: NonNull<ObjectHeader>) {
+    // SAFETY: the caller owns a reference, so the object is live.
+    let header = unsafe { obj.as_ref() };
+    // A count of 1 that we own cannot change under us (nobody else can reach the object), so the
+    // common "last reference" case needs no read-modify-write.
+    if header.count.load(Ordering::Acquire) != 1 {
+        if header.count.fetch_sub(1, Ordering::Release) != 1 {
+            return;
+        }
+        // Make every other thread's use of the object happen before we destroy it.
+        atomic::fence(Ordering::Acquire);
+    }
+    let dealloc = header.class.dealloc;
+    // SAFETY: the count reached zero: this was the last reference, and the class says how to free it.
+    unsafe { dealloc(obj) }
+}
+
+/// Gives up `n` references at once, where the caller knows at least one more remains (used when a
+/// coalesced pool entry is released: all but the last release cannot destroy the object).
+///
+/// # Safety
+/// The caller must own more than `n` references to the live object `obj`.
+#[inline]
+pub(crate) unsafe fn release_many_not_last(obj: NonNull<ObjectHeader>, n: usize) {
+    if n > 0 {
+        // SAFETY: the caller owns references, so the object is live.
+        unsafe { obj.as_ref() }
+            .count
+            .fetch_sub(n, Ordering::Release);
+    }
+}
+
+/// Checks, once per allocation, that pool entries can tag the object's address.
+#[inline]
+pub(crate) fn check_address(obj: NonNull<ObjectHeader>) {
+    if obj.as_ptr().addr() > ADDR_MASK {
+        eprintln!(
+            "autorelease: object address {:p} is above the 48-bit range pool entries can hold",
+            obj.as_ptr()
+        );
+        process::abort();
+    }
+}
+
+#[repr(C)]
+struct ObjBox<T> {
+    header: ObjectHeader,
+    value: T,
+}
+
+/// A reference-counted object, shareable with autorelease pools.
+///
+/// `Clone` retains, `Drop` releases, and the value is dropped exactly once, when the count reaches
+/// zero. [`autorelease`](Obj::autorelease) hands a reference to the innermost pool instead of
+/// dropping it now. `Obj<T>` is one thin pointer; it is `Send` and `Sync` when `T` is both, as
+/// `Arc` is (a pool on another thread may drop the last reference).
+///
+/// # Example
+/// ```
+/// use autorelease::{autoreleasepool, Obj};
+///
+/// let text = autoreleasepool(|pool| {
+///     let s: &String = Obj::new(String::from("kept until the pool pops")).autorelease(pool);
+///     s.to_uppercase()
+/// });
+/// assert_eq!(text, "KEPT UNTIL THE POOL POPS");
+/// ```
+pub struct Obj<T> {
+    ptr: NonNull<ObjBox<T>>,
+    _owns: PhantomData<ObjBox<T>>,
+}
+
+// SAFETY: as for `Arc<T>`: the count is atomic, and the value may be dropped on (Send) or shared
+// with (Sync) whichever thread holds a handle.
+unsafe impl<T: Send + Sync> Send for Obj<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Obj<T> {}
+
+impl<T> Obj<T> {
+    const CLASS: &'static ObjectClass =
+        &ObjectClass::new(std::any::type_name::<T>, dealloc_box::<T>);
+
+    /// A new object holding `value`, with retain count 1.
+    pub fn new(value: T) -> Obj<T> {
+        let ptr = NonNull::from(Box::leak(Box::new(ObjBox {
+            header: ObjectHeader::new(Self::CLASS),
+            value,
+        })));
+        check_address(ptr.cast());
+        Obj {
+            ptr,
+            _owns: PhantomData,
+        }
+    }
+
+    /// The current retain count (a snapshot if other threads hold references).
+    pub fn retain_count(this: &Obj<T>) -> usize {
+        this.header().retain_count()
+    }
+
+    /// Whether two handles refer to the same object.
+    pub fn ptr_eq(a: &Obj<T>, b: &Obj<T>) -> bool {
+        a.ptr == b.ptr
+    }
+
+    /// Hands this reference to `pool` and borrows the value for as long as the pool lives.
+    ///
+    /// The retain count is unchanged; the pool releases the object once when it is popped.
+    ///
+    /// # Panics
+    /// If `pool` is not the innermost pool of this thread (an outer pool's marker used inside an
+    /// inner pool would let the reference outlive the object), or if it is being popped.
+    #[track_caller]
+    pub fn autorelease<'p>(self, pool: AutoreleasePool<'p>) -> &'p T {
+        pool.assert_innermost();
+        let ptr = self.into_header();
+        pool_stack::autorelease(ptr, Location::caller());
+        // SAFETY: the pool now owns a reference, and it is the innermost live pool: only the end
+        // of its scope `'p` (or an `unsafe` raw pop, whose caller vouches for borrows) releases it.
+        unsafe { &(*ptr.cast::<ObjBox<T>>().as_ptr()).value }
+    }
+
+    /// Hands this reference to the innermost pool of this thread, keeping no borrow.
+    ///
+    /// With no pool pushed the object is kept until the thread exits (objc4's behaviour; see
+    /// [`MissingPoolPolicy`](crate::MissingPoolPolicy)).
+    #[track_caller]
+    pub fn autorelease_to_innermost(self) {
+        pool_stack::autorelease(self.into_header(), Location::caller());
+    }
+
+    /// Gives up this handle without releasing; the reference is now the caller's to manage.
+    pub fn into_raw(self) -> NonNull<ObjectHeader> {
+        self.into_header()
+    }
+
+    /// Takes back a reference given up with [`into_raw`](Obj::into_raw).
+    ///
+    /// # Safety
+    /// `obj` must come from `Obj::<T>::into_raw` (same `T`), and the caller gives up that reference.
+    pub unsafe fn from_raw(obj: NonNull<ObjectHeader>) -> Obj<T> {
+        Obj {
+            ptr: obj.cast(),
+            _owns: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &ObjectHeader {
+        // SAFETY: we hold a reference, so the object is live.
+        unsafe { &self.ptr.as_ref().header }
+    }
+
+    fn into_header(self) -> NonNull<ObjectHeader> {
+        let ptr = self.ptr.cast();
+        std::mem::forget(self);
+        ptr
+    }
+}
+
+/// Destroys an `ObjBox<T>` made by [`Obj::new`].
+///
+/// # Safety
+/// `obj` must be an `ObjBox<T>` whose count has reached zero.
+unsafe fn dealloc_box<T>(obj: NonNull<ObjectHeader>) {
+    // SAFETY: `Obj::new` allocated it as a `Box<ObjBox<T>>`, and nobody else references it now.
+    drop(unsafe { Box::from_raw(obj.cast::<ObjBox<T>>().as_ptr()) });
+}
+
+impl<T> Clone for Obj<T> {
+    /// Retains the object.
+    fn clone(&self) -> Obj<T> {
+        // SAFETY: we hold a reference, so the object is live.
+        unsafe { retain(self.ptr.cast()) };
+        Obj {
+            ptr: self.ptr,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for Obj<T> {
+    /// Releases the object.
+    fn drop(&mut self) {
+        // SAFETY: this handle owns one reference and is going away.
+        unsafe { release(self.ptr.cast()) }
+    }
+}
+
+impl<T> Deref for Obj<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: we hold a reference, so the value is live; no `&mut` to it is ever handed out.
+        unsafe { &self.ptr.as_ref().value }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: fmt::Display> fmt::Display for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+impl<T> fmt::Pointer for Obj<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Pointer::fmt(&self.ptr, f)
+    }
+}

@@ -1,0 +1,556 @@
+//! The per-thread pool stack: objc4's push, pop and autorelease over a chain of pages.
+//!
+//! Each thread has one [`PoolStack`] in thread-local storage. Its `hot` field is the page that
+//! takes new entries, or null (no page), or [`PLACEHOLDER`] (one pool pushed, nothing in it yet,
+//! no page allocated: objc4's `EMPTY_POOL_PLACEHOLDER`).
+//!
+//! Object destructors run in the middle of a pop, and may autorelease, push and pop pools of
+//! their own, or panic. So nothing here holds a reference into a page across a release, every
+//! loop step re-reads the state, and a pop runs until the *depth* (the number of live pools, kept
+//! in each boundary) drops below the popped pool, rather than until a saved slot pointer is
+//! reached: a nested pop may free the very page that pointer was in.
+
+use std::any::Any;
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::ptr::{self, NonNull};
+
+use crate::config::{self, MissingPoolPolicy};
+use crate::diagnostics;
+use crate::entry::{Entry, MAX_DEPTH};
+use crate::object::{self, ObjectHeader};
+use crate::page::{Page, PagePtr};
+use crate::stats::PoolStats;
+use crate::thread_exit;
+use crate::token::{RawToken, PLACEHOLDER_ADDR};
+
+/// `hot` when one empty pool is pushed and no page exists.
+const PLACEHOLDER: *mut Page = ptr::without_provenance_mut(PLACEHOLDER_ADDR);
+
+/// A panic caught from a destructor during a pop, re-raised once the pop is complete.
+pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
+
+/// One thread's pools. Only `Cell`s, and no `Drop`, so the thread-local needs no destructor
+/// registration and stays usable while other thread-locals are being destroyed.
+pub(crate) struct PoolStack {
+    hot: Cell<*mut Page>,
+    /// Live pools, the placeholder included.
+    depth: Cell<usize>,
+    /// Pushes so far; the newest pool's serial.
+    serial: Cell<u64>,
+    placeholder_serial: Cell<u64>,
+    /// Releases waiting in this thread's pages.
+    pending: Cell<usize>,
+    /// `pending` above which the slow path runs diagnostics (usize::MAX when none are on).
+    pub(crate) alert_at: Cell<usize>,
+    high_water_pending: Cell<usize>,
+    pub(crate) reported_high_water: Cell<usize>,
+    pages: Cell<usize>,
+    high_water_pages: Cell<usize>,
+    total_released: Cell<u64>,
+    total_pages_allocated: Cell<u64>,
+    /// Pools being popped: those at depth >= `sealed_depth` pushed no later than `sealed_serial`.
+    /// Their markers may no longer take objects (a destructor could otherwise hand a borrow of a
+    /// freshly autoreleased object to another object of the same, dying pool).
+    sealed_depth: Cell<usize>,
+    sealed_serial: Cell<u64>,
+    pub(crate) exit_hook_armed: Cell<bool>,
+}
+
+thread_local! {
+    static STACK: PoolStack = const {
+        PoolStack {
+            hot: Cell::new(ptr::null_mut()),
+            depth: Cell::new(0),
+            serial: Cell::new(0),
+            placeholder_serial: Cell::new(0),
+            pending: Cell::new(0),
+            alert_at: Cell::new(usize::MAX),
+            high_water_pending: Cell::new(0),
+            reported_high_water: Cell::new(0),
+            pages: Cell::new(0),
+            high_water_pages: Cell::new(0),
+            total_released: Cell::new(0),
+            total_pages_allocated: Cell::new(0),
+            sealed_depth: Cell::new(usize::MAX),
+            sealed_serial: Cell::new(0),
+            exit_hook_armed: Cell::new(false),
+        }
+    };
+}
+
+/// Runs `f` on this thread's pool stack.
+#[inline]
+pub(crate) fn with_stack<R>(f: impl FnOnce(&PoolStack) -> R) -> R {
+    STACK.with(f)
+}
+
+impl PoolStack {
+    /// The hot page, if it is a real page (not null, not the placeholder).
+    #[inline]
+    pub(crate) fn hot_page(&self) -> Option<PagePtr> {
+        let hot = self.hot.get();
+        if hot.addr() > PLACEHOLDER_ADDR {
+            PagePtr::from_raw(hot)
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn has_placeholder(&self) -> bool {
+        self.hot.get() == PLACEHOLDER
+    }
+
+    pub(crate) fn depth(&self) -> usize {
+        self.depth.get()
+    }
+
+    pub(crate) fn pending(&self) -> usize {
+        self.pending.get()
+    }
+
+    pub(crate) fn placeholder_serial(&self) -> u64 {
+        self.placeholder_serial.get()
+    }
+
+    /// The first page of the thread, if any.
+    pub(crate) fn cold_page(&self) -> Option<PagePtr> {
+        let mut page = self.hot_page()?;
+        while let Some(parent) = page.parent() {
+            page = parent;
+        }
+        Some(page)
+    }
+
+    /// An identity for the owning thread, stored in its pages.
+    fn owner(&self) -> usize {
+        ptr::from_ref(self).addr()
+    }
+
+    fn note_high_water(&self) {
+        self.high_water_pending
+            .set(self.high_water_pending.get().max(self.pending.get()));
+    }
+
+    pub(crate) fn stats(&self) -> PoolStats {
+        self.note_high_water();
+        PoolStats {
+            depth: self.depth.get(),
+            pending: self.pending.get(),
+            pages: self.pages.get(),
+            high_water_pending: self.high_water_pending.get(),
+            high_water_pages: self.high_water_pages.get(),
+            total_autoreleased: self.total_released.get() + self.pending.get() as u64,
+            total_pushes: self.serial.get(),
+            total_pages_allocated: self.total_pages_allocated.get(),
+        }
+    }
+
+    pub(crate) fn reset_high_water(&self) {
+        self.high_water_pending.set(self.pending.get());
+        self.high_water_pages.set(self.pages.get());
+        self.reported_high_water.set(self.pending.get());
+        self.refresh_alert();
+    }
+
+    /// Whether the pool pushed at `depth` with `serial` is the innermost live pool, and not
+    /// being popped.
+    #[inline]
+    pub(crate) fn is_innermost(&self, depth: usize, serial: u64) -> bool {
+        self.depth.get() == depth
+            && !(depth >= self.sealed_depth.get() && serial <= self.sealed_serial.get())
+    }
+
+    /// Recomputes when the autorelease fast path must call into diagnostics.
+    pub(crate) fn refresh_alert(&self) {
+        let flags = config::flags();
+        let mut at = usize::MAX;
+        if flags & config::PRINT_HIGH_WATER != 0 {
+            at = self
+                .reported_high_water
+                .get()
+                .saturating_add(diagnostics::HIGH_WATER_STEP);
+        }
+        if flags & config::GROWTH_WARNING != 0 {
+            at = at.min(diagnostics::growth_alert_at(self.depth.get()));
+        }
+        self.alert_at.set(at);
+    }
+
+    fn new_page(&self, parent: Option<PagePtr>) -> PagePtr {
+        let page = PagePtr::allocate(parent, self.owner());
+        let pages = self.pages.get() + 1;
+        self.pages.set(pages);
+        self.high_water_pages
+            .set(self.high_water_pages.get().max(pages));
+        self.total_pages_allocated
+            .set(self.total_pages_allocated.get() + 1);
+        if parent.is_none() && !self.exit_hook_armed.get() {
+            thread_exit::arm(self);
+        }
+        page
+    }
+
+    /// Frees `page` and the pages after it.
+    fn free_pages(&self, page: PagePtr) {
+        let mut count = 1;
+        let mut p = page;
+        while let Some(child) = p.child() {
+            count += 1;
+            p = child;
+        }
+        // SAFETY: only empty pages after the hot one, or pages being discarded whole, are freed,
+        // and callers drop every `PagePtr` to them.
+        unsafe { page.free_with_children() };
+        self.pages.set(self.pages.get() - count);
+    }
+
+    /// Appends an entry wherever it fits, taking the full-page and no-page slow paths.
+    fn add_entry(&self, entry: Entry) -> *mut Entry {
+        match self.hot_page() {
+            Some(page) if !page.is_full() => page.push(entry),
+            Some(page) => self.add_to_full_page(page, entry),
+            None => self.add_without_page(entry),
+        }
+    }
+
+    #[cold]
+    fn add_to_full_page(&self, mut page: PagePtr, entry: Entry) -> *mut Entry {
+        // Pages after the hot one are empty, so the first child always has room.
+        page = match page.child() {
+            Some(child) => child,
+            None => self.new_page(Some(page)),
+        };
+        debug_assert!(page.is_empty());
+        self.hot.set(page.as_raw());
+        page.push(entry)
+    }
+
+    #[cold]
+    fn add_without_page(&self, entry: Entry) -> *mut Entry {
+        let had_placeholder = self.has_placeholder();
+        let page = self.new_page(None);
+        self.hot.set(page.as_raw());
+        if had_placeholder {
+            // The boundary the placeholder stood for.
+            page.push(Entry::boundary(1, self.placeholder_serial.get()));
+        }
+        page.push(entry)
+    }
+
+    /// Takes the newest entry of the thread, moving `hot` down past empty pages.
+    fn take_top(&self) -> Option<Entry> {
+        if self.has_placeholder() {
+            self.hot.set(ptr::null_mut());
+            return Some(Entry::boundary(1, self.placeholder_serial.get()));
+        }
+        let mut page = self.hot_page()?;
+        loop {
+            if let Some(entry) = page.pop() {
+                return Some(entry);
+            }
+            page = page.parent()?;
+            self.hot.set(page.as_raw());
+        }
+    }
+
+    /// Releases entries newest first until only `target_depth` pools remain (or, with
+    /// `None`, until nothing is left at all). Destructor panics are caught so the pop always
+    /// completes; the first one is returned.
+    fn release_until(&self, target_depth: Option<usize>) -> Option<PanicPayload> {
+        let saved = (self.sealed_depth.get(), self.sealed_serial.get());
+        self.sealed_depth.set(target_depth.map_or(0, |d| d + 1));
+        self.sealed_serial.set(self.serial.get());
+        let mut first_panic = None;
+        loop {
+            match panic::catch_unwind(AssertUnwindSafe(|| self.release_loop(target_depth))) {
+                Ok(()) => break,
+                Err(payload) => {
+                    if first_panic.is_none() {
+                        first_panic = Some(payload);
+                    } else {
+                        diagnostics::report_discarded_panic(payload);
+                    }
+                }
+            }
+        }
+        self.sealed_depth.set(saved.0);
+        self.sealed_serial.set(saved.1);
+        first_panic
+    }
+
+    fn release_loop(&self, target_depth: Option<usize>) {
+        while target_depth.is_none_or(|t| self.depth.get() > t) {
+            let Some(entry) = self.take_top() else { break };
+            if let Some(boundary) = entry.as_boundary() {
+                debug_assert_eq!(boundary.depth, self.depth.get());
+                self.depth.set(boundary.depth - 1);
+            } else if let Some((obj, count)) = entry.as_object() {
+                self.pending.set(self.pending.get() - count);
+                self.total_released
+                    .set(self.total_released.get() + count as u64);
+                // SAFETY: the entry owned `count` references to `obj`, and it is gone from the page,
+                // so nothing else will release them. All but the last cannot destroy the object.
+                unsafe {
+                    object::release_many_not_last(obj, count - 1);
+                    object::release(obj);
+                }
+            }
+        }
+    }
+
+    /// After a pop: leave the hot page on the newest entry, keep one empty page after it for
+    /// reuse (objc4's hysteresis, so a pool that spills onto a second page in a loop does not
+    /// allocate every iteration), and free the rest.
+    fn trim_pages(&self) {
+        let Some(mut hot) = self.hot_page() else {
+            return;
+        };
+        if config::flags() & config::DEBUG_POOL_ALLOCATION != 0 {
+            // Every pool had a page of its own: give the popped ones back at once.
+            while hot.is_empty() {
+                match hot.parent() {
+                    Some(parent) => {
+                        self.free_pages(hot);
+                        hot = parent;
+                        self.hot.set(hot.as_raw());
+                    }
+                    None => {
+                        self.free_pages(hot);
+                        self.hot.set(ptr::null_mut());
+                        return;
+                    }
+                }
+            }
+            if let Some(child) = hot.child() {
+                self.free_pages(child);
+            }
+            return;
+        }
+        while hot.is_empty() {
+            match hot.parent() {
+                Some(parent) => hot = parent,
+                None => break,
+            }
+        }
+        self.hot.set(hot.as_raw());
+        if let Some(spare) = hot.child().and_then(PagePtr::child) {
+            self.free_pages(spare);
+        }
+    }
+
+    fn push_on_fresh_page(&self, entry: Entry) -> *mut Entry {
+        if self.has_placeholder() {
+            let page = self.new_page(None);
+            page.push(Entry::boundary(1, self.placeholder_serial.get()));
+            self.hot.set(page.as_raw());
+        }
+        let parent = self.hot_page();
+        if let Some(spare) = parent.and_then(PagePtr::child) {
+            self.free_pages(spare);
+        }
+        let page = self.new_page(parent);
+        self.hot.set(page.as_raw());
+        page.push(entry)
+    }
+}
+
+/// Hands one reference of `obj` to the innermost pool (objc4's `autoreleaseFast`).
+#[inline]
+pub(crate) fn autorelease(obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+    STACK.with(|s| {
+        let pending = s.pending.get() + 1;
+        if let Some(page) = s.hot_page() {
+            if s.depth.get() != 0 && pending <= s.alert_at.get() {
+                if let Some(merged) = page.top().and_then(|top| top.coalesced_with(obj)) {
+                    page.replace_top(merged);
+                    s.pending.set(pending);
+                    return;
+                }
+                if !page.is_full() {
+                    page.push(Entry::object(obj));
+                    s.pending.set(pending);
+                    return;
+                }
+            }
+        }
+        autorelease_slow(s, obj, site);
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn autorelease_slow(s: &PoolStack, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+    if s.depth.get() == 0 {
+        match config::missing_pool_policy() {
+            MissingPoolPolicy::Keep => {}
+            MissingPoolPolicy::Warn => diagnostics::report_missing_pool(obj, site),
+            MissingPoolPolicy::Panic => {
+                let message = diagnostics::missing_pool_message(obj, site);
+                // SAFETY: the reference was handed to us to keep; we give it up instead.
+                unsafe { object::release(obj) };
+                panic!("{message}");
+            }
+        }
+    }
+    match s.hot_page().and_then(|page| {
+        page.top()
+            .and_then(|top| top.coalesced_with(obj))
+            .map(|merged| (page, merged))
+    }) {
+        Some((page, merged)) => page.replace_top(merged),
+        None => {
+            s.add_entry(Entry::object(obj));
+        }
+    }
+    s.pending.set(s.pending.get() + 1);
+    if s.pending.get() > s.alert_at.get() {
+        diagnostics::alert(s, site);
+    }
+}
+
+/// A pushed pool: its token, and what its marker needs to check it is innermost.
+pub(crate) struct Pushed {
+    pub token: RawToken,
+    pub depth: usize,
+    pub serial: u64,
+}
+
+/// Pushes a pool (objc4's `push`).
+#[inline]
+pub(crate) fn push(site: &'static Location<'static>) -> Pushed {
+    STACK.with(|s| {
+        let depth = s.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            too_deep();
+        }
+        let serial = s.serial.get() + 1;
+        s.depth.set(depth);
+        s.serial.set(serial);
+        let flags = config::flags();
+        let boundary = Entry::boundary(depth, serial);
+        let token = if flags
+            & (config::DEBUG_POOL_ALLOCATION | config::PRINT_HIGH_WATER | config::GROWTH_WARNING)
+            != 0
+        {
+            push_with_diagnostics(s, boundary, serial, flags, site)
+        } else {
+            match s.hot_page() {
+                Some(page) if !page.is_full() => RawToken::new(page.push(boundary).addr(), serial),
+                None if s.hot.get().is_null() => {
+                    s.hot.set(PLACEHOLDER);
+                    s.placeholder_serial.set(serial);
+                    RawToken::placeholder(serial)
+                }
+                _ => RawToken::new(s.add_entry(boundary).addr(), serial),
+            }
+        };
+        Pushed {
+            token,
+            depth,
+            serial,
+        }
+    })
+}
+
+#[cold]
+fn too_deep() -> ! {
+    panic!("autorelease: more than {MAX_DEPTH} nested pools on one thread")
+}
+
+#[cold]
+fn push_with_diagnostics(
+    s: &PoolStack,
+    boundary: Entry,
+    serial: u64,
+    flags: u32,
+    site: &'static Location<'static>,
+) -> RawToken {
+    let slot = if flags & config::DEBUG_POOL_ALLOCATION != 0 {
+        s.push_on_fresh_page(boundary)
+    } else {
+        s.add_entry(boundary)
+    };
+    if flags & config::GROWTH_WARNING != 0 {
+        diagnostics::record_push(s.depth.get(), s.pending.get(), site);
+    }
+    s.refresh_alert();
+    RawToken::new(slot.addr(), serial)
+}
+
+/// Why a token was refused.
+fn find_pool(s: &PoolStack, token: RawToken) -> Option<usize> {
+    let addr = token.addr();
+    if addr == PLACEHOLDER_ADDR {
+        if s.has_placeholder() {
+            return (s.depth.get() == 1
+                && token.matches_serial(Entry::serial_bits(s.placeholder_serial.get())))
+            .then_some(1);
+        }
+        // The placeholder has since become the boundary at the start of the first page.
+        let cold = s.cold_page()?;
+        let boundary = cold.live_entry_at(cold.begin().addr())?.as_boundary()?;
+        return (boundary.depth == 1 && token.matches_serial(boundary.serial_bits)).then_some(1);
+    }
+    let mut page = s.hot_page();
+    while let Some(p) = page {
+        // Only integer comparisons until `addr` is known to be a live slot of this thread's page.
+        if let Some(entry) = p.live_entry_at(addr) {
+            let boundary = entry.as_boundary()?;
+            return (token.matches_serial(boundary.serial_bits) && boundary.depth <= s.depth.get())
+                .then_some(boundary.depth);
+        }
+        page = p.parent();
+    }
+    None
+}
+
+/// Pops the pool `token` names and every pool pushed after it (objc4's `pop`). Returns the first
+/// panic a destructor raised, after the pop has completed.
+///
+/// # Panics
+/// If `token` is not a live pool of this thread; nothing is released then.
+pub(crate) fn pop(token: RawToken) -> Option<PanicPayload> {
+    STACK.with(|s| {
+        let Some(level) = find_pool(s, token) else {
+            diagnostics::bad_pop(token)
+        };
+        s.note_high_water();
+        let panic = if s.has_placeholder() {
+            s.hot.set(ptr::null_mut());
+            s.depth.set(0);
+            None
+        } else {
+            let panic = s.release_until(Some(level - 1));
+            s.trim_pages();
+            panic
+        };
+        if s.alert_at.get() != usize::MAX || config::flags() & config::GROWTH_WARNING != 0 {
+            diagnostics::forget_pools_from(level);
+            s.refresh_alert();
+        }
+        panic
+    })
+}
+
+/// Releases everything on this thread, objects autoreleased with no pool included, and frees
+/// its pages. Runs when the thread exits.
+pub(crate) fn drain_thread() {
+    STACK.with(|s| {
+        s.exit_hook_armed.set(false);
+        s.note_high_water();
+        if let Some(payload) = s.release_until(None) {
+            diagnostics::report_discarded_panic(payload);
+        }
+        if let Some(cold) = s.cold_page() {
+            s.free_pages(cold);
+        }
+        s.hot.set(ptr::null_mut());
+        s.depth.set(0);
+    })
+}
+
+/// This thread's statistics.
+pub(crate) fn stats() -> PoolStats {
+    STACK.with(PoolStack::stats)
+}

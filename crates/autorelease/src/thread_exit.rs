@@ -1,0 +1,60 @@
+//! Draining a thread's pools when it exits (objc4's TLS destructor).
+//!
+//! On Unix this is a pthread key destructor, as in objc4: glibc runs those after every Rust
+//! thread-local destructor, so objects autoreleased by those destructors are drained too, and it
+//! works for threads started by C code that never ran Rust before. The key is set on a thread only
+//! when its first page is allocated, so threads that never autorelease pay nothing.
+
+use crate::pool_stack::{self, PoolStack};
+
+#[cfg(unix)]
+pub(crate) fn arm(stack: &PoolStack) {
+    use std::sync::OnceLock;
+
+    static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+
+    extern "C" fn drain_on_exit(_value: *mut libc::c_void) {
+        // Unwinding out of a pthread destructor would abort anyway; say why first.
+        if std::panic::catch_unwind(pool_stack::drain_thread).is_err() {
+            eprintln!(
+                "{} panic while draining an exiting thread's pools",
+                crate::diagnostics::prefix()
+            );
+            std::process::abort();
+        }
+    }
+
+    let key = *KEY.get_or_init(|| {
+        let mut key: libc::pthread_key_t = 0;
+        // SAFETY: `key` is a valid out-pointer and the destructor is an `extern "C"` fn with the right signature.
+        let rc = unsafe { libc::pthread_key_create(&mut key, Some(drain_on_exit)) };
+        assert_eq!(
+            rc, 0,
+            "autorelease: pthread_key_create failed ({rc}): no thread-exit draining possible"
+        );
+        key
+    });
+    // Any non-null value makes the destructor run; it is never read.
+    // SAFETY: `key` was created above and is never deleted.
+    let rc = unsafe {
+        libc::pthread_setspecific(key, std::ptr::NonNull::<u8>::dangling().as_ptr().cast())
+    };
+    assert_eq!(rc, 0, "autorelease: pthread_setspecific failed ({rc})");
+    stack.exit_hook_armed.set(true);
+}
+
+#[cfg(not(unix))]
+pub(crate) fn arm(stack: &PoolStack) {
+    struct DrainOnExit;
+    impl Drop for DrainOnExit {
+        fn drop(&mut self) {
+            pool_stack::drain_thread();
+        }
+    }
+    thread_local! {
+        static GUARD: DrainOnExit = const { DrainOnExit };
+    }
+    if GUARD.try_with(|_| ()).is_ok() {
+        stack.exit_hook_armed.set(true);
+    }
+}
