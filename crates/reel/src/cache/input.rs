@@ -1,0 +1,62 @@
+//! One interface over the two kinds of frame input: caches and raw files.
+
+use std::path::Path;
+
+use super::format::FrameLayout;
+use super::raw::RawReader;
+use super::reader::CacheReader;
+use crate::error::CacheError;
+
+/// A source of stored frames: a reel cache or a headerless raw file.
+pub enum FrameInput {
+    /// A reel cache.
+    Cache(CacheReader),
+    /// A headerless raw file.
+    Raw(RawReader),
+}
+
+impl FrameInput {
+    /// Opens a cache, or a raw file when `raw_size` gives its frame size.
+    pub fn open(path: impl AsRef<Path>, raw_size: Option<(u32, u32)>) -> Result<Self, CacheError> {
+        Ok(match raw_size {
+            Some((w, h)) => FrameInput::Raw(RawReader::open(path, w, h)?),
+            None => FrameInput::Cache(CacheReader::open(path)?),
+        })
+    }
+
+    /// The frames' layout.
+    pub fn layout(&self) -> FrameLayout {
+        match self {
+            FrameInput::Cache(r) => r.layout(),
+            FrameInput::Raw(r) => r.layout(),
+        }
+    }
+
+    /// How many frames a full read is expected to give.
+    pub fn expected_frames(&self) -> u64 {
+        match self {
+            FrameInput::Cache(r) => r.expected_frames(),
+            FrameInput::Raw(r) => r.frames(),
+        }
+    }
+
+    /// Reads the next frame into `pixels`; `false` when no intact frame is left.
+    pub fn read_frame(&mut self, pixels: &mut [u8]) -> Result<bool, CacheError> {
+        match self {
+            FrameInput::Cache(r) => r.read_frame(pixels),
+            FrameInput::Raw(r) => r.read_frame(pixels),
+        }
+    }
+
+    /// After reading stopped: a description of frames that could not be
+    /// used (torn, damaged, partial), or `None` if the input was whole.
+    pub fn damage_report(&self) -> Option<String> {
+        match self {
+            FrameInput::Cache(r) => r
+                .end()
+                .filter(|end| !end.is_complete())
+                .map(|end| format!("cache {end}; {} intact frames recovered", r.frames_read())),
+            FrameInput::Raw(r) => r.partial_tail().map(|tail| tail.to_string()),
+        }
+    }
+}

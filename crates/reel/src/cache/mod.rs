@@ -1,0 +1,13 @@
+//! Frame caches: the recorder's crash-safe file format, and headerless raw input.
+
+pub mod format;
+pub mod input;
+pub mod raw;
+pub mod reader;
+pub mod writer;
+
+pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
+pub use input::FrameInput;
+pub use raw::{PartialTail, RawReader};
+pub use reader::{scan_cache, CacheReader, CacheScan, ReadEnd};
+pub use writer::CacheWriter;

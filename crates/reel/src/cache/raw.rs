@@ -1,0 +1,117 @@
+//! Headerless raw frame files: a plain concatenation of RGBA bottom-up frames.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::format::{FrameLayout, RowOrder};
+use crate::error::CacheError;
+
+/// A partial frame at the end of a raw file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialTail {
+    /// Byte offset where the partial frame starts.
+    pub offset: u64,
+    /// Bytes of it present.
+    pub bytes: u64,
+    /// Bytes a whole frame has.
+    pub frame_len: u64,
+}
+
+impl std::fmt::Display for PartialTail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "partial frame at byte offset {}: {} of {} bytes present; not exported",
+            self.offset, self.bytes, self.frame_len
+        )
+    }
+}
+
+/// Reads the whole frames of a headerless file written by the classic
+/// recorder (RGBA, rows bottom-up, no framing).
+///
+/// The size is given by the caller (`--raw WxH`); [`open`](RawReader::open)
+/// rejects a size that cannot be right for the file before anything is read.
+pub struct RawReader {
+    file: File,
+    path: PathBuf,
+    layout: FrameLayout,
+    file_len: u64,
+    frames: u64,
+    frames_read: u64,
+}
+
+impl RawReader {
+    /// Opens `path` as raw `width`×`height` RGBA bottom-up frames.
+    ///
+    /// Fails if the size is zero or the file cannot hold one whole frame.
+    pub fn open(path: impl AsRef<Path>, width: u32, height: u32) -> Result<Self, CacheError> {
+        let path = path.as_ref().to_path_buf();
+        let layout = FrameLayout::rgba(width, height, RowOrder::BottomUp)?;
+        let file = File::open(&path).map_err(CacheError::io(&path))?;
+        let file_len = file.metadata().map_err(CacheError::io(&path))?.len();
+        let frame_len = layout.frame_len() as u64;
+        if file_len < frame_len {
+            return Err(CacheError::RawTooSmall {
+                path,
+                len: file_len,
+                width,
+                height,
+                frame_len,
+            });
+        }
+        Ok(RawReader {
+            file,
+            path,
+            layout,
+            file_len,
+            frames: file_len / frame_len,
+            frames_read: 0,
+        })
+    }
+
+    /// The frame layout (always RGBA bottom-up).
+    pub fn layout(&self) -> FrameLayout {
+        self.layout
+    }
+
+    /// The number of whole frames in the file.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// The file's length in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
+    /// The partial frame at the end, if the length is not a whole number of frames.
+    pub fn partial_tail(&self) -> Option<PartialTail> {
+        let frame_len = self.layout.frame_len() as u64;
+        let bytes = self.file_len % frame_len;
+        (bytes > 0).then_some(PartialTail {
+            offset: self.frames * frame_len,
+            bytes,
+            frame_len,
+        })
+    }
+
+    /// Reads the next whole frame into `pixels`; `false` after the last one.
+    pub fn read_frame(&mut self, pixels: &mut [u8]) -> Result<bool, CacheError> {
+        if pixels.len() != self.layout.frame_len() {
+            return Err(CacheError::WrongFrameLen {
+                got: pixels.len(),
+                expected: self.layout.frame_len(),
+            });
+        }
+        if self.frames_read == self.frames {
+            return Ok(false);
+        }
+        self.file
+            .read_exact(pixels)
+            .map_err(CacheError::io(&self.path))?;
+        self.frames_read += 1;
+        Ok(true)
+    }
+}

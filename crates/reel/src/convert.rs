@@ -1,0 +1,92 @@
+//! Turning stored RGBA frames into upright RGB images.
+
+use crate::cache::{FrameLayout, RowOrder};
+
+/// Drops alpha and puts rows top-down, in one pass over the frame.
+///
+/// `rgba` holds `layout.frame_len()` bytes in `layout.row_order`; `rgb`
+/// receives `width * height * 3` bytes, first row at the top. Works row by
+/// row so each source row is read once and written once.
+///
+/// ```
+/// use reel::cache::{FrameLayout, RowOrder};
+/// // 1x2 frame, bottom-up: bottom pixel red, top pixel blue.
+/// let rgba = [255, 0, 0, 255, 0, 0, 255, 255];
+/// let layout = FrameLayout::rgba(1, 2, RowOrder::BottomUp).unwrap();
+/// let mut rgb = [0u8; 6];
+/// reel::convert::rgba_to_upright_rgb(&rgba, layout, &mut rgb);
+/// assert_eq!(rgb, [0, 0, 255, 255, 0, 0]);
+/// ```
+///
+/// # Panics
+///
+/// If the buffers do not have the sizes the layout implies.
+pub fn rgba_to_upright_rgb(rgba: &[u8], layout: FrameLayout, rgb: &mut [u8]) {
+    let (w, h) = (layout.width as usize, layout.height as usize);
+    assert_eq!(rgba.len(), w * h * 4, "RGBA buffer size");
+    assert_eq!(rgb.len(), w * h * 3, "RGB buffer size");
+    let src_rows = rgba.chunks_exact(w * 4);
+    let dst_rows = rgb.chunks_exact_mut(w * 3);
+    match layout.row_order {
+        RowOrder::BottomUp => dst_rows
+            .zip(src_rows.rev())
+            .for_each(|(d, s)| drop_alpha_row(s, d)),
+        RowOrder::TopDown => dst_rows
+            .zip(src_rows)
+            .for_each(|(d, s)| drop_alpha_row(s, d)),
+    }
+}
+
+/// Copies one row of RGBA pixels to RGB.
+#[inline]
+fn drop_alpha_row(src: &[u8], dst: &mut [u8]) {
+    // Eight pixels at a time gives the compiler fixed-size blocks to unroll.
+    let mut s = src.chunks_exact(32);
+    let mut d = dst.chunks_exact_mut(24);
+    for (sb, db) in (&mut s).zip(&mut d) {
+        for i in 0..8 {
+            db[i * 3..i * 3 + 3].copy_from_slice(&sb[i * 4..i * 4 + 3]);
+        }
+    }
+    for (sp, dp) in s
+        .remainder()
+        .chunks_exact(4)
+        .zip(d.into_remainder().chunks_exact_mut(3))
+    {
+        dp.copy_from_slice(&sp[..3]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(rgba: &[u8], w: usize, h: usize, bottom_up: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for y in 0..h {
+            let sy = if bottom_up { h - 1 - y } else { y };
+            for x in 0..w {
+                let p = (sy * w + x) * 4;
+                out.extend_from_slice(&rgba[p..p + 3]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn matches_pixel_by_pixel_reference_for_odd_sizes_and_both_orders() {
+        for (w, h) in [(1, 1), (3, 2), (8, 3), (9, 5), (17, 4), (33, 7)] {
+            let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i * 31 % 251) as u8).collect();
+            for order in [RowOrder::BottomUp, RowOrder::TopDown] {
+                let layout = FrameLayout::rgba(w as u32, h as u32, order).unwrap();
+                let mut rgb = vec![0; w * h * 3];
+                rgba_to_upright_rgb(&rgba, layout, &mut rgb);
+                assert_eq!(
+                    rgb,
+                    reference(&rgba, w, h, order == RowOrder::BottomUp),
+                    "{w}x{h} {order}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! JPEG encoding of upright RGB images (for MJPEG movies).
+
+use jpeg_encoder::{ColorType, Encoder};
+
+use crate::error::ExportError;
+use crate::export::pipeline::FrameStage;
+use crate::source::Image;
+
+/// The JPEG [`FrameStage`]: baseline JPEG, 4:2:0, at a fixed quality.
+#[derive(Debug, Clone, Copy)]
+pub struct JpegStage {
+    quality: u8,
+}
+
+impl JpegStage {
+    /// A stage encoding at `quality` (1–100).
+    pub fn new(quality: u8) -> Result<Self, ExportError> {
+        if !(1..=100).contains(&quality) {
+            return Err(ExportError::Unsupported(format!(
+                "JPEG quality must be 1 to 100, got {quality}"
+            )));
+        }
+        Ok(JpegStage { quality })
+    }
+
+    /// Checks that frames of this size can be JPEG-encoded (at most 65535 on a side).
+    pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
+        if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
+            return Err(ExportError::Unsupported(format!(
+                "JPEG cannot hold {width}x{height} frames (65535 pixels per side at most)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl FrameStage for JpegStage {
+    type Output = Vec<u8>;
+
+    fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
+        Self::check_size(image.width(), image.height())?;
+        let mut out = Vec::with_capacity(image.rgb().len() / 8);
+        Encoder::new(&mut out, self.quality)
+            .encode(
+                image.rgb(),
+                image.width() as u16,
+                image.height() as u16,
+                ColorType::Rgb,
+            )
+            .map_err(|e| ExportError::Encode {
+                index: image.index(),
+                message: e.to_string(),
+            })?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_output_has_soi_and_eoi_markers_and_rejects_bad_quality() {
+        let image = Image::new(0, 16, 8, vec![128; 16 * 8 * 3]);
+        let out = JpegStage::new(90).unwrap().process(&image).unwrap();
+        assert_eq!(&out[..2], &[0xFF, 0xD8]);
+        assert_eq!(&out[out.len() - 2..], &[0xFF, 0xD9]);
+        assert!(JpegStage::new(0).is_err());
+        assert!(JpegStage::new(101).is_err());
+    }
+}

@@ -1,0 +1,5 @@
+//! Per-frame encoders, each a [`FrameStage`](crate::export::pipeline::FrameStage).
+
+pub mod h264;
+pub mod jpeg;
+pub mod png;

@@ -1,0 +1,54 @@
+//! PNG encoding of upright RGB images (lossless).
+
+use crate::error::ExportError;
+use crate::export::pipeline::FrameStage;
+use crate::source::Image;
+
+/// Encodes one image as an 8-bit RGB PNG with the `png` crate's fast
+/// deflate (`Compression::Fast`).
+pub fn encode_png(image: &Image, out: &mut Vec<u8>) -> Result<(), ExportError> {
+    let err = |e: ::png::EncodingError| ExportError::Encode {
+        index: image.index(),
+        message: e.to_string(),
+    };
+    let mut encoder = ::png::Encoder::new(&mut *out, image.width(), image.height());
+    encoder.set_color(::png::ColorType::Rgb);
+    encoder.set_depth(::png::BitDepth::Eight);
+    encoder.set_compression(::png::Compression::Fast);
+    let mut writer = encoder.write_header().map_err(err)?;
+    writer.write_image_data(image.rgb()).map_err(err)?;
+    writer.finish().map_err(err)
+}
+
+/// The PNG [`FrameStage`]: each image becomes one PNG file's bytes.
+#[derive(Debug, Default)]
+pub struct PngStage;
+
+impl FrameStage for PngStage {
+    type Output = Vec<u8>;
+
+    fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
+        let mut out = Vec::with_capacity(image.rgb().len() / 2);
+        encode_png(image, &mut out)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_png_decodes_to_the_same_rgb() {
+        let rgb: Vec<u8> = (0..7 * 5 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let image = Image::new(0, 7, 5, rgb.clone());
+        let bytes = PngStage.process(&image).unwrap();
+        let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (7, 5));
+        assert_eq!(info.color_type, ::png::ColorType::Rgb);
+        assert_eq!(&buf[..info.buffer_size()], &rgb[..]);
+    }
+}

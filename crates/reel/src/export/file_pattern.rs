@@ -1,0 +1,116 @@
+//! printf-style numbered file names (`image-%04d.png`).
+
+use crate::error::ExportError;
+
+/// A file name pattern with one `%d` or `%0Nd` placeholder for the frame number.
+///
+/// ```
+/// let p = reel::export::FilePattern::parse("image-%04d.png").unwrap();
+/// assert_eq!(p.name(7), "image-0007.png");
+/// assert_eq!(p.name(12345), "image-12345.png");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePattern {
+    prefix: String,
+    width: usize,
+    suffix: String,
+}
+
+impl FilePattern {
+    /// Parses a pattern. `%%` stands for a literal `%`. The pattern must be a
+    /// plain file name (no `/`) with exactly one number placeholder.
+    pub fn parse(pattern: &str) -> Result<Self, ExportError> {
+        let bad =
+            |why: &str| ExportError::Unsupported(format!("bad file pattern {pattern:?}: {why}"));
+        if pattern.contains('/') || pattern.contains('\\') {
+            return Err(bad("must be a file name, not a path"));
+        }
+        let mut prefix = String::new();
+        let mut suffix = String::new();
+        let mut width = None;
+        let mut chars = pattern.chars().peekable();
+        while let Some(c) = chars.next() {
+            let out = if width.is_some() {
+                &mut suffix
+            } else {
+                &mut prefix
+            };
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            if chars.peek() == Some(&'%') {
+                chars.next();
+                out.push('%');
+                continue;
+            }
+            let mut digits = String::new();
+            while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                digits.push(d);
+                chars.next();
+            }
+            if chars.next() != Some('d') {
+                return Err(bad("only %d and %0Nd placeholders are supported"));
+            }
+            if width.is_some() {
+                return Err(bad("more than one number placeholder"));
+            }
+            let w: usize = if digits.is_empty() {
+                0
+            } else {
+                digits.parse().map_err(|_| bad("width too large"))?
+            };
+            if w > 20 {
+                return Err(bad("width over 20 digits"));
+            }
+            width = Some(w);
+        }
+        let width = width.ok_or_else(|| bad("no %d placeholder for the frame number"))?;
+        if prefix.is_empty() && suffix.is_empty() && width == 0 {
+            return Err(bad("names would be bare numbers"));
+        }
+        Ok(FilePattern {
+            prefix,
+            width,
+            suffix,
+        })
+    }
+
+    /// The file name of frame `index`.
+    pub fn name(&self, index: u64) -> String {
+        format!(
+            "{}{:0width$}{}",
+            self.prefix,
+            index,
+            self.suffix,
+            width = self.width
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_percent_escapes_and_widths() {
+        assert_eq!(FilePattern::parse("f%d.png").unwrap().name(3), "f3.png");
+        assert_eq!(
+            FilePattern::parse("100%%-%06d.png").unwrap().name(42),
+            "100%-000042.png"
+        );
+    }
+
+    #[test]
+    fn bad_patterns_are_rejected_with_the_reason() {
+        for (p, why) in [
+            ("image.png", "no %d"),
+            ("a%d-%d.png", "more than one"),
+            ("a%s.png", "only %d"),
+            ("dir/a%d.png", "file name"),
+        ] {
+            let e = FilePattern::parse(p).unwrap_err().to_string();
+            assert!(e.contains(why), "{p}: {e}");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Exporting frames: PNG sequences and QuickTime movies.
+//!
+//! [`export`] reads an input through the [`ImageSource`](crate::source::ImageSource)
+//! protocol, encodes frames in parallel with a bounded window (see
+//! [`pipeline`]) and writes them in order.
+
+pub mod file_pattern;
+pub mod movie;
+pub mod pipeline;
+pub mod png_sequence;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use file_pattern::FilePattern;
+pub use movie::{MovieCodec, MovieFile};
+pub use pipeline::{PipelineConfig, PoolMode};
+
+use crate::cache::FrameInput;
+use crate::encode::h264::{self, H264Encoder, YuvStage};
+use crate::encode::jpeg::JpegStage;
+use crate::encode::png::PngStage;
+use crate::error::ExportError;
+use crate::movie::VideoFormat;
+use crate::progress::ExportProgress;
+use crate::source::FrameFileSource;
+use movie::{H264Sink, ImageSampleSink};
+use pipeline::{run_pipeline, PipelineFailure, PipelineOutcome};
+use png_sequence::PngSequenceSink;
+
+/// What to write.
+#[derive(Debug, Clone)]
+pub enum ExportTarget {
+    /// Numbered PNG files in a directory, from 0.
+    PngSequence {
+        /// The directory (created if missing).
+        dir: PathBuf,
+        /// File names.
+        pattern: FilePattern,
+    },
+    /// A QuickTime movie.
+    Movie {
+        /// The movie's path.
+        path: PathBuf,
+        /// Sample codec.
+        codec: MovieCodec,
+        /// Frames per second.
+        fps: u32,
+        /// JPEG quality (1–100) for MJPEG.
+        jpeg_quality: u8,
+    },
+}
+
+/// A finished (or aborted) export.
+#[derive(Debug, Clone)]
+pub struct ExportReport {
+    /// Frames the input was expected to give.
+    pub expected: u64,
+    /// Frames completely written.
+    pub written: u64,
+    /// Whether the export stopped early on request.
+    pub aborted: bool,
+    /// Input damage noticed (torn frames, partial tail).
+    pub damage: Option<String>,
+    /// Bytes of output kept (all PNG files, or the movie; 0 for an aborted movie).
+    pub output_bytes: u64,
+    /// What was left on disk, in words.
+    pub kept: String,
+    /// Most objects waiting in the export thread's autorelease pools at once.
+    pub pool_high_water: usize,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+/// A failed export: what went wrong and what was kept.
+#[derive(Debug, thiserror::Error)]
+#[error("{error} ({written} frames written; {kept})")]
+pub struct ExportFailure {
+    /// The cause.
+    #[source]
+    pub error: ExportError,
+    /// Frames completely written before the failure.
+    pub written: u64,
+    /// What was left on disk, in words.
+    pub kept: String,
+}
+
+impl ExportFailure {
+    fn before_start(error: ExportError) -> Self {
+        ExportFailure {
+            error,
+            written: 0,
+            kept: "nothing written".into(),
+        }
+    }
+}
+
+/// Exports every intact frame of `input` to `target`.
+///
+/// `progress` is updated as frames are written and polled for an abort
+/// request; it is marked finished when this returns.
+pub fn export(
+    input: FrameInput,
+    target: &ExportTarget,
+    config: PipelineConfig,
+    progress: &ExportProgress,
+) -> Result<ExportReport, ExportFailure> {
+    let result = export_inner(input, target, config, progress);
+    progress.mark_finished();
+    result
+}
+
+fn export_inner(
+    input: FrameInput,
+    target: &ExportTarget,
+    config: PipelineConfig,
+    progress: &ExportProgress,
+) -> Result<ExportReport, ExportFailure> {
+    let started = Instant::now();
+    let layout = input.layout();
+    let mut source = FrameFileSource::new(input, config.window + 2);
+    let report = |outcome: PipelineOutcome, output_bytes: u64, kept: String| ExportReport {
+        expected: outcome.info.expected_frames,
+        written: outcome.written,
+        aborted: outcome.aborted,
+        damage: outcome.source_end.damage,
+        output_bytes,
+        kept,
+        pool_high_water: outcome.pool_high_water,
+        elapsed: started.elapsed(),
+    };
+    match target {
+        ExportTarget::PngSequence { dir, pattern } => {
+            let sink = PngSequenceSink::create(dir, pattern.clone())
+                .map_err(ExportFailure::before_start)?;
+            let (sink, result) = run_pipeline(&mut source, || Ok(PngStage), sink, config, progress);
+            let kept = format!(
+                "{} complete PNG files kept in {}",
+                sink.written(),
+                dir.display()
+            );
+            match result {
+                Ok(outcome) => Ok(report(outcome, sink.bytes(), kept)),
+                Err(PipelineFailure { error, written }) => Err(ExportFailure {
+                    error,
+                    written,
+                    kept,
+                }),
+            }
+        }
+        ExportTarget::Movie {
+            path,
+            codec,
+            fps,
+            jpeg_quality,
+        } => {
+            let (w, h) = (layout.width, layout.height);
+            if w > u32::from(u16::MAX) || h > u32::from(u16::MAX) {
+                return Err(ExportFailure::before_start(ExportError::Unsupported(
+                    format!("a movie cannot hold {w}x{h} frames"),
+                )));
+            }
+            let mut format = VideoFormat {
+                codec_tag: codec.tag(),
+                width: w as u16,
+                height: h as u16,
+                compressor_name: codec.compressor_name().into(),
+                extensions: Vec::new(),
+            };
+            let no_movie = || format!("no movie written to {}", path.display());
+            let finish = |movie: MovieFile, format: &VideoFormat, outcome: PipelineOutcome| {
+                if outcome.aborted {
+                    // Dropping the unfinished movie deletes its temporary file.
+                    drop(movie);
+                    return Ok(report(outcome, 0, no_movie()));
+                }
+                let written = outcome.written;
+                match movie.finish(format) {
+                    Ok(size) => Ok(report(
+                        outcome,
+                        size,
+                        format!("movie written to {}", path.display()),
+                    )),
+                    Err(error) => Err(ExportFailure {
+                        error,
+                        written,
+                        kept: no_movie(),
+                    }),
+                }
+            };
+            let fail = |PipelineFailure { error, written }| ExportFailure {
+                error,
+                written,
+                kept: no_movie(),
+            };
+            match codec {
+                MovieCodec::Png | MovieCodec::Mjpeg => {
+                    let stage = match codec {
+                        MovieCodec::Png => None,
+                        _ => {
+                            JpegStage::check_size(w, h).map_err(ExportFailure::before_start)?;
+                            Some(
+                                JpegStage::new(*jpeg_quality)
+                                    .map_err(ExportFailure::before_start)?,
+                            )
+                        }
+                    };
+                    let movie =
+                        MovieFile::create(path, *fps).map_err(ExportFailure::before_start)?;
+                    let sink = ImageSampleSink { movie };
+                    let (sink, result) = run_pipeline(
+                        &mut source,
+                        || Ok(ImageStage(stage)),
+                        sink,
+                        config,
+                        progress,
+                    );
+                    finish(sink.movie, &format, result.map_err(fail)?)
+                }
+                MovieCodec::H264 => {
+                    h264::check_size(w, h).map_err(ExportFailure::before_start)?;
+                    // About 0.15 bits per pixel per frame, x264-ultrafast-like quality.
+                    let bps = (f64::from(w) * f64::from(h) * f64::from(*fps) * 0.15)
+                        .min(f64::from(u32::MAX)) as u32;
+                    let threads = config.threads.min(4) as u16;
+                    let encoder = H264Encoder::new(*fps as f32, bps, u64::from(*fps) * 2, threads)
+                        .map_err(ExportFailure::before_start)?;
+                    let movie =
+                        MovieFile::create(path, *fps).map_err(ExportFailure::before_start)?;
+                    let sink = H264Sink { movie, encoder };
+                    let (sink, result) =
+                        run_pipeline(&mut source, || Ok(YuvStage), sink, config, progress);
+                    let outcome = result.map_err(fail)?;
+                    if outcome.written > 0 {
+                        format.extensions =
+                            avcc_atom(&sink.encoder).ok_or_else(|| ExportFailure {
+                                error: ExportError::Encode {
+                                    index: 0,
+                                    message: "OpenH264 gave no SPS/PPS".into(),
+                                },
+                                written: outcome.written,
+                                kept: no_movie(),
+                            })?;
+                    }
+                    finish(sink.movie, &format, outcome)
+                }
+            }
+        }
+    }
+}
+
+/// PNG or JPEG frame encoding behind one stage type.
+struct ImageStage(Option<JpegStage>);
+
+impl pipeline::FrameStage for ImageStage {
+    type Output = Vec<u8>;
+    fn process(&mut self, image: &crate::source::Image) -> Result<Vec<u8>, ExportError> {
+        match &mut self.0 {
+            None => PngStage.process(image),
+            Some(jpeg) => jpeg.process(image),
+        }
+    }
+}
+
+fn avcc_atom(encoder: &H264Encoder) -> Option<Vec<u8>> {
+    let config = encoder.avc_config()?;
+    let mut w = crate::movie::atoms::AtomWriter::new();
+    w.atom(*b"avcC", |w| w.bytes(&config));
+    Some(w.into_bytes())
+}

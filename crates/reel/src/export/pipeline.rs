@@ -1,0 +1,253 @@
+//! Parallel, in-order, bounded-memory frame encoding.
+//!
+//! ```text
+//!   export thread                workers (N)               sink thread
+//!   ImageSource::next_image ──►  FrameStage::process  ──►  reorder ──► FrameSink::write
+//!        ▲  (one pool per frame)                                   │
+//!        └──────────────── window tokens (one per frame in flight) ◄┘
+//! ```
+//!
+//! The export thread takes a token before reading each frame and the sink
+//! gives it back after writing one, so at most `window` frames exist at
+//! once, whatever the frame count.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{channel, sync_channel, Receiver};
+use std::sync::Mutex;
+
+use autorelease::{autoreleasepool, AutoreleasePool, Obj};
+
+use crate::error::ExportError;
+use crate::progress::ExportProgress;
+use crate::source::{Image, ImageSource, SourceEnd, SourceInfo};
+
+/// The per-frame work done in parallel (compression, color conversion).
+pub trait FrameStage: Send {
+    /// What a processed frame becomes.
+    type Output: Send;
+    /// Processes one image.
+    fn process(&mut self, image: &Image) -> Result<Self::Output, ExportError>;
+}
+
+/// The in-order consumer of processed frames (file writing, muxing).
+pub trait FrameSink: Send {
+    /// What it consumes.
+    type Input: Send;
+    /// Consumes frame `index`; called with indices 0, 1, 2, … in order.
+    fn write(&mut self, index: u64, item: Self::Input) -> Result<(), ExportError>;
+}
+
+/// How image autoreleases are scoped on the export thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolMode {
+    /// One autorelease pool per frame: memory stays flat (the fix).
+    PerFrame,
+    /// One pool around the whole export: every image stays alive until the
+    /// end (the classic bug, kept to demonstrate it).
+    Single,
+}
+
+/// Threads, window and pool scoping of a pipeline run.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineConfig {
+    /// Worker threads running the [`FrameStage`].
+    pub threads: usize,
+    /// Frames in flight at most (read but not yet written).
+    pub window: usize,
+    /// Autorelease pool scoping.
+    pub pool_mode: PoolMode,
+    /// With [`PoolMode::Single`]: the pool size at which the runtime warns.
+    pub growth_warning: usize,
+}
+
+impl PipelineConfig {
+    /// `threads` workers (at least 1) and a window of twice that.
+    pub fn with_threads(threads: usize) -> Self {
+        let threads = threads.max(1);
+        PipelineConfig {
+            threads,
+            window: threads * 2,
+            pool_mode: PoolMode::PerFrame,
+            growth_warning: 64,
+        }
+    }
+}
+
+/// The result of a pipeline run that did not fail.
+#[derive(Debug, Clone)]
+pub struct PipelineOutcome {
+    /// What the source said at begin.
+    pub info: SourceInfo,
+    /// What the source said at end.
+    pub source_end: SourceEnd,
+    /// Frames written by the sink (0..written, in order).
+    pub written: u64,
+    /// Whether the run stopped early because an abort was requested.
+    pub aborted: bool,
+    /// The most objects waiting in this thread's autorelease pools at once.
+    pub pool_high_water: usize,
+}
+
+/// A failed run: the error, and how many frames were completely written before it.
+#[derive(Debug)]
+pub struct PipelineFailure {
+    /// What went wrong.
+    pub error: ExportError,
+    /// Frames completely written (0..written) before the failure.
+    pub written: u64,
+}
+
+/// Runs `source` through `threads` stages (made by `make_stage`) into `sink`.
+///
+/// Stops early, after the frames in flight, when `progress` asks to abort.
+/// Returns the sink so the caller can finish or discard its output.
+pub fn run_pipeline<Src, Stage, Sink>(
+    source: &mut Src,
+    make_stage: impl Fn() -> Result<Stage, ExportError>,
+    sink: Sink,
+    config: PipelineConfig,
+    progress: &ExportProgress,
+) -> (Sink, Result<PipelineOutcome, PipelineFailure>)
+where
+    Src: ImageSource,
+    Stage: FrameStage,
+    Sink: FrameSink<Input = Stage::Output>,
+{
+    let info = match source.begin() {
+        Ok(info) => info,
+        Err(error) => return (sink, Err(PipelineFailure { error, written: 0 })),
+    };
+    progress.set_total(info.expected_frames);
+    let stages: Result<Vec<Stage>, ExportError> =
+        (0..config.threads).map(|_| make_stage()).collect();
+    let stages = match stages {
+        Ok(s) => s,
+        Err(error) => return (sink, Err(PipelineFailure { error, written: 0 })),
+    };
+    let window = config.window.max(1);
+
+    autorelease::reset_high_water();
+    let (job_tx, job_rx) = sync_channel::<Obj<Image>>(window);
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|scope| {
+        let (result_tx, result_rx) = channel::<(u64, Result<Stage::Output, ExportError>)>();
+        let (token_tx, token_rx) = sync_channel::<()>(window);
+        for _ in 0..window {
+            token_tx.send(()).expect("receiver alive");
+        }
+
+        for mut stage in stages {
+            let job_rx = &job_rx;
+            let result_tx = result_tx.clone();
+            scope.spawn(move || loop {
+                let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok(image) = job else { break };
+                let out = stage.process(&image);
+                let index = image.index();
+                drop(image);
+                if result_tx.send((index, out)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(result_tx);
+
+        let sink_thread = scope.spawn(move || sink_loop(sink, result_rx, token_tx, progress));
+
+        let produced = produce(source, &job_tx, &token_rx, config, progress);
+        drop(job_tx);
+        drop(token_rx);
+        let pool_high_water = autorelease::stats().high_water_pending;
+        let (sink, sunk) = sink_thread.join().expect("sink thread panicked");
+
+        let result = match (produced, sunk) {
+            (_, Err(failure)) => Err(failure),
+            (Err(error), Ok(written)) => Err(PipelineFailure { error, written }),
+            (Ok(aborted), Ok(written)) => match source.end() {
+                Ok(source_end) => Ok(PipelineOutcome {
+                    info,
+                    source_end,
+                    written,
+                    aborted,
+                    pool_high_water,
+                }),
+                Err(error) => Err(PipelineFailure { error, written }),
+            },
+        };
+        (sink, result)
+    })
+}
+
+/// Feeds images to the workers; returns whether it stopped for an abort.
+fn produce<Src: ImageSource>(
+    source: &mut Src,
+    jobs: &std::sync::mpsc::SyncSender<Obj<Image>>,
+    tokens: &Receiver<()>,
+    config: PipelineConfig,
+    progress: &ExportProgress,
+) -> Result<bool, ExportError> {
+    // One step: wait for room, read one image, hand it on. Ok(None) = stop.
+    let mut step = |pool: AutoreleasePool<'_>| -> Result<Option<bool>, ExportError> {
+        if progress.abort_requested() {
+            return Ok(Some(true));
+        }
+        if tokens.recv().is_err() {
+            return Ok(Some(false)); // the sink stopped (failed); it reports why
+        }
+        match source.next_image(pool)? {
+            None => Ok(Some(false)),
+            Some(image) => Ok(jobs.send(image).err().map(|_| false)),
+        }
+    };
+    match config.pool_mode {
+        PoolMode::PerFrame => loop {
+            if let Some(aborted) = autoreleasepool(&mut step)? {
+                return Ok(aborted);
+            }
+        },
+        PoolMode::Single => {
+            autorelease::set_growth_warning(Some(config.growth_warning));
+            let result = autoreleasepool(|pool| loop {
+                match step(pool) {
+                    Ok(Some(aborted)) => break Ok(aborted),
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
+                }
+            });
+            autorelease::set_growth_warning(None);
+            result
+        }
+    }
+}
+
+/// Writes results in index order; returns the sink and how many were written.
+fn sink_loop<Sink: FrameSink>(
+    mut sink: Sink,
+    results: Receiver<(u64, Result<Sink::Input, ExportError>)>,
+    tokens: std::sync::mpsc::SyncSender<()>,
+    progress: &ExportProgress,
+) -> (Sink, Result<u64, PipelineFailure>) {
+    let mut pending = BTreeMap::new();
+    let mut next = 0u64;
+    for (index, result) in results {
+        pending.insert(index, result);
+        while let Some(result) = pending.remove(&next) {
+            let written = result.and_then(|item| sink.write(next, item));
+            if let Err(error) = written {
+                // Dropping `tokens` (on return) tells the producer to stop;
+                // dropping `results` makes the workers stop.
+                return (
+                    sink,
+                    Err(PipelineFailure {
+                        error,
+                        written: next,
+                    }),
+                );
+            }
+            next += 1;
+            progress.frame_done();
+            let _ = tokens.send(());
+        }
+    }
+    (sink, Ok(next))
+}

@@ -1,0 +1,32 @@
+//! Record raw framebuffers to a crash-safe cache, and export them as PNG
+//! sequences or QuickTime movies — fast, and with memory that stays flat
+//! however many frames there are.
+//!
+//! The pipeline:
+//!
+//! 1. **Record** ([`cache::CacheWriter`]): each frame (RGBA, rows
+//!    bottom-up as OpenGL returns them) is appended to a cache file whose
+//!    format is specified in [`cache::format`]. A killed recorder leaves
+//!    every complete frame readable.
+//! 2. **Read** ([`source::FrameFileSource`]): the classic image source
+//!    protocol — begin, next image, end — one frame at a time, each image an
+//!    autoreleased [`autorelease::Obj`] in a per-frame autorelease pool.
+//!    Headerless raw files ([`cache::RawReader`]) work too.
+//! 3. **Convert** ([`convert`]): drop alpha and flip upright in one pass.
+//! 4. **Encode and write** ([`export`]): in parallel, in order, with a
+//!    bounded number of frames in flight; PNG files are renamed into place
+//!    when complete and movies when finished.
+
+pub mod cache;
+pub mod convert;
+pub mod encode;
+pub mod error;
+pub mod export;
+pub mod memory;
+pub mod movie;
+pub mod progress;
+pub mod recycle;
+pub mod source;
+pub mod synthetic;
+
+pub use error::{CacheError, ExportError};

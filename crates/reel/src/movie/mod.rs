@@ -1,0 +1,13 @@
+//! A small QuickTime (`.mov`) writer and index reader for one video track.
+//!
+//! No maintained crate writes PNG or JPEG samples into a QuickTime
+//! container, so this module does: [`writer::MovieWriter`] streams samples
+//! into `mdat` and writes `moov` last; [`reader::MovieIndex`] parses the
+//! sample tables back (for verification).
+
+pub mod atoms;
+pub mod reader;
+pub mod writer;
+
+pub use reader::{MovieIndex, MovieParseError};
+pub use writer::{MovieWriter, VideoFormat};

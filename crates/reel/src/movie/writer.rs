@@ -1,0 +1,269 @@
+//! Writing a single-video-track QuickTime movie.
+
+use std::io::{Seek, SeekFrom, Write};
+
+use super::atoms::AtomWriter;
+
+/// The sample description of the video track (one `stsd` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoFormat {
+    /// The QuickTime codec tag: `png `, `jpeg` or `avc1`.
+    pub codec_tag: [u8; 4],
+    /// Width in pixels.
+    pub width: u16,
+    /// Height in pixels.
+    pub height: u16,
+    /// A name shown by players (at most 31 bytes).
+    pub compressor_name: String,
+    /// Atoms appended to the sample entry (the `avcC` box for H.264).
+    pub extensions: Vec<u8>,
+}
+
+/// Streams samples into `mdat` and writes the `moov` index at the end.
+///
+/// Memory grows only by the sample table: 12 bytes (size, offset, sync
+/// flag) per frame. Chunk offsets become 64-bit (`co64`) when any sample
+/// starts past 4 GiB.
+///
+/// Layout: `ftyp` (`qt  `), `mdat` with a 64-bit size, then `moov` with one
+/// video track whose sample table holds one sample per chunk.
+pub struct MovieWriter<W: Write + Seek> {
+    out: W,
+    mdat_start: u64,
+    position: u64,
+    sizes: Vec<u32>,
+    offsets: Vec<u64>,
+    /// 1-based numbers of sync samples, or `None` while every sample is sync.
+    sync: Vec<u32>,
+    all_sync: bool,
+    timescale: u32,
+    sample_delta: u32,
+}
+
+/// The movie timescale (units per second) of the `mvhd` and `tkhd` durations.
+const MOVIE_TIMESCALE: u32 = 1000;
+
+impl<W: Write + Seek> MovieWriter<W> {
+    /// Starts a movie at `fps` frames per second (1 to 1000).
+    pub fn new(mut out: W, fps: u32) -> std::io::Result<Self> {
+        assert!((1..=1000).contains(&fps), "fps out of range");
+        let mut head = AtomWriter::new();
+        head.atom(*b"ftyp", |w| {
+            w.bytes(b"qt  ");
+            w.u32(0x2005_0300);
+            w.bytes(b"qt  ");
+        });
+        let mdat_start = head.len() as u64;
+        // 64-bit mdat header: size 1 means "the real size follows".
+        head.u32(1);
+        head.bytes(b"mdat");
+        head.u64(0);
+        let head = head.into_bytes();
+        out.write_all(&head)?;
+        Ok(MovieWriter {
+            out,
+            mdat_start,
+            position: head.len() as u64,
+            sizes: Vec::new(),
+            offsets: Vec::new(),
+            sync: Vec::new(),
+            all_sync: true,
+            timescale: fps * 100,
+            sample_delta: 100,
+        })
+    }
+
+    /// Samples written so far.
+    pub fn samples(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Appends one frame's encoded bytes; `sync` marks a keyframe.
+    pub fn add_sample(&mut self, data: &[u8], sync: bool) -> std::io::Result<()> {
+        let size = u32::try_from(data.len()).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "sample over 4 GiB")
+        })?;
+        self.out.write_all(data)?;
+        let number = self.sizes.len() as u32 + 1;
+        if sync {
+            self.sync.push(number);
+        } else {
+            self.all_sync = false;
+        }
+        self.sizes.push(size);
+        self.offsets.push(self.position);
+        self.position += data.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the index and returns the output (flushed).
+    pub fn finish(mut self, format: &VideoFormat) -> std::io::Result<W> {
+        let moov = self.moov(format);
+        self.out.write_all(&moov)?;
+        let mdat_size = self.position - self.mdat_start;
+        self.out.seek(SeekFrom::Start(self.mdat_start + 8))?;
+        self.out.write_all(&mdat_size.to_be_bytes())?;
+        self.out.seek(SeekFrom::End(0))?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn moov(&self, f: &VideoFormat) -> Vec<u8> {
+        let count = self.sizes.len() as u32;
+        let media_duration = u64::from(count) * u64::from(self.sample_delta);
+        let movie_duration =
+            (media_duration * u64::from(MOVIE_TIMESCALE) / u64::from(self.timescale)) as u32;
+        let mut w = AtomWriter::new();
+        w.atom(*b"moov", |w| {
+            w.full_atom(*b"mvhd", 0, 0, |w| {
+                w.u32(0); // creation time
+                w.u32(0); // modification time
+                w.u32(MOVIE_TIMESCALE);
+                w.u32(movie_duration);
+                w.u32(0x0001_0000); // preferred rate 1.0
+                w.u16(0x0100); // preferred volume 1.0
+                w.zeros(10);
+                w.identity_matrix();
+                w.zeros(24); // preview, poster, selection, current time
+                w.u32(2); // next track id
+            });
+            w.atom(*b"trak", |w| {
+                w.full_atom(*b"tkhd", 0, 0x3, |w| {
+                    w.u32(0);
+                    w.u32(0);
+                    w.u32(1); // track id
+                    w.u32(0);
+                    w.u32(movie_duration);
+                    w.zeros(8);
+                    w.u16(0); // layer
+                    w.u16(0); // alternate group
+                    w.u16(0); // volume
+                    w.u16(0);
+                    w.identity_matrix();
+                    w.u32(u32::from(f.width) << 16);
+                    w.u32(u32::from(f.height) << 16);
+                });
+                w.atom(*b"mdia", |w| {
+                    w.full_atom(*b"mdhd", 0, 0, |w| {
+                        w.u32(0);
+                        w.u32(0);
+                        w.u32(self.timescale);
+                        w.u32(media_duration as u32);
+                        w.u16(0); // language
+                        w.u16(0); // quality
+                    });
+                    handler(w, b"mhlr", b"vide", "VideoHandler");
+                    w.atom(*b"minf", |w| {
+                        w.full_atom(*b"vmhd", 0, 1, |w| {
+                            w.u16(0x40); // graphics mode: dither copy
+                            w.u16(0x8000);
+                            w.u16(0x8000);
+                            w.u16(0x8000);
+                        });
+                        handler(w, b"dhlr", b"alis", "DataHandler");
+                        w.atom(*b"dinf", |w| {
+                            w.full_atom(*b"dref", 0, 0, |w| {
+                                w.u32(1);
+                                // Flag 1: the media data is in this file.
+                                w.full_atom(*b"alis", 0, 1, |_| {});
+                            });
+                        });
+                        self.sample_table(w, f);
+                    });
+                });
+            });
+        });
+        w.into_bytes()
+    }
+
+    fn sample_table(&self, w: &mut AtomWriter, f: &VideoFormat) {
+        let count = self.sizes.len() as u32;
+        w.atom(*b"stbl", |w| {
+            w.full_atom(*b"stsd", 0, 0, |w| {
+                w.u32(1);
+                w.atom(f.codec_tag, |w| {
+                    w.zeros(6);
+                    w.u16(1); // data reference index
+                    w.u16(0); // version
+                    w.u16(0); // revision
+                    w.u32(0); // vendor
+                    w.u32(0); // temporal quality
+                    w.u32(512); // spatial quality
+                    w.u16(f.width);
+                    w.u16(f.height);
+                    w.u32(0x0048_0000); // 72 dpi
+                    w.u32(0x0048_0000);
+                    w.u32(0); // data size
+                    w.u16(1); // frames per sample
+                    let name = &f.compressor_name[..f.compressor_name.len().min(31)];
+                    w.pascal_string(name);
+                    w.zeros(31 - name.len());
+                    w.u16(24); // depth
+                    w.u16(0xFFFF); // no color table
+                    w.bytes(&f.extensions);
+                });
+            });
+            w.full_atom(*b"stts", 0, 0, |w| {
+                if count == 0 {
+                    w.u32(0);
+                } else {
+                    w.u32(1);
+                    w.u32(count);
+                    w.u32(self.sample_delta);
+                }
+            });
+            if !self.all_sync {
+                w.full_atom(*b"stss", 0, 0, |w| {
+                    w.u32(self.sync.len() as u32);
+                    self.sync.iter().for_each(|&n| w.u32(n));
+                });
+            }
+            w.full_atom(*b"stsc", 0, 0, |w| {
+                if count == 0 {
+                    w.u32(0);
+                } else {
+                    w.u32(1);
+                    w.u32(1); // first chunk
+                    w.u32(1); // samples per chunk
+                    w.u32(1); // sample description
+                }
+            });
+            w.full_atom(*b"stsz", 0, 0, |w| {
+                w.u32(0); // sizes vary
+                w.u32(count);
+                self.sizes.iter().for_each(|&s| w.u32(s));
+            });
+            if self
+                .offsets
+                .last()
+                .is_some_and(|&o| o > u64::from(u32::MAX))
+            {
+                w.full_atom(*b"co64", 0, 0, |w| {
+                    w.u32(count);
+                    self.offsets.iter().for_each(|&o| w.u64(o));
+                });
+            } else {
+                w.full_atom(*b"stco", 0, 0, |w| {
+                    w.u32(count);
+                    self.offsets.iter().for_each(|&o| w.u32(o as u32));
+                });
+            }
+        });
+    }
+}
+
+fn handler(w: &mut AtomWriter, component: &[u8; 4], subtype: &[u8; 4], name: &str) {
+    w.full_atom(*b"hdlr", 0, 0, |w| {
+        w.bytes(component);
+        w.bytes(subtype);
+        w.u32(0); // manufacturer
+        w.u32(0); // flags
+        w.u32(0); // flags mask
+        w.pascal_string(name);
+    });
+}
