@@ -83,6 +83,15 @@ pub enum DisplayKind {
     Default,
 }
 
+impl DisplayKind {
+    fn label(self) -> &'static str {
+        match self {
+            DisplayKind::Surfaceless => "surfaceless",
+            DisplayKind::Default => "default",
+        }
+    }
+}
+
 /// What the context was made current on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SurfaceKind {
@@ -483,7 +492,7 @@ impl DisplayRef {
                     users.push((key, 1));
                     return Ok(DisplayRef { egl, display, kind });
                 }
-                Err(e) => attempts.push(format!("{kind:?} display: eglInitialize: {e}")),
+                Err(e) => attempts.push(format!("{} display: eglInitialize: {e:?}", kind.label())),
             }
         }
         Err(GlError::NoDisplay {

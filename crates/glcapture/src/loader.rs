@@ -18,7 +18,13 @@ pub type Egl = khronos_egl::DynamicInstance<khronos_egl::EGL1_4>;
 /// File names tried, in order, by [`egl`].
 pub const EGL_LIBRARY_NAMES: [&str; 2] = ["libEGL.so.1", "libEGL.so"];
 
-/// The process-wide EGL instance, loaded on first use.
+/// Environment variable naming the one libEGL file [`egl`] loads instead of
+/// [`EGL_LIBRARY_NAMES`] (a path or a name for the dynamic loader), e.g. to use another
+/// EGL implementation, or a non-existent path to check how a program behaves without GL.
+pub const EGL_LIBRARY_ENV: &str = "GLCAPTURE_LIBEGL";
+
+/// The process-wide EGL instance, loaded on first use from [`EGL_LIBRARY_NAMES`] (or
+/// from the file named by [`EGL_LIBRARY_ENV`] when that is set).
 ///
 /// The library stays loaded for the life of the process (EGL displays are process-wide
 /// too). A failure is remembered: the first error is returned on every later call.
@@ -32,15 +38,22 @@ pub const EGL_LIBRARY_NAMES: [&str; 2] = ["libEGL.so.1", "libEGL.so"];
 pub fn egl() -> Result<&'static Egl, GlError> {
     static EGL: OnceLock<Result<Egl, (String, String)>> = OnceLock::new();
     let loaded = EGL.get_or_init(|| {
+        let chosen = std::env::var(EGL_LIBRARY_ENV)
+            .ok()
+            .filter(|v| !v.is_empty());
+        let names: Vec<&str> = match &chosen {
+            Some(name) => vec![name.as_str()],
+            None => EGL_LIBRARY_NAMES.to_vec(),
+        };
         let mut failures = Vec::new();
-        for name in EGL_LIBRARY_NAMES {
+        for name in &names {
             match load_egl_from(name) {
                 Ok(egl) => return Ok(egl),
                 Err(GlError::LibraryMissing { reason, .. }) => failures.push(reason),
                 Err(other) => failures.push(other.to_string()),
             }
         }
-        Err((EGL_LIBRARY_NAMES[0].to_owned(), failures.join("; ")))
+        Err((names[0].to_owned(), failures.join("; ")))
     });
     match loaded {
         Ok(egl) => Ok(egl),

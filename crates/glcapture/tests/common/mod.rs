@@ -50,7 +50,7 @@ void main() { o_color = u_color; }
 "#;
         let program =
             glcapture::shader::link_program(gl, api, vertex, fragment).expect("test shaders build");
-        // SAFETY (test): objects on the current context.
+        // SAFETY: objects on the current context.
         unsafe {
             RectPainter {
                 vertex_array: gl.create_vertex_array().expect("vertex array"),
@@ -77,7 +77,7 @@ void main() { o_color = u_color; }
         let nx = |x: u32| 2.0 * x as f32 / width as f32 - 1.0;
         let ny = |y: u32| 2.0 * y as f32 / height as f32 - 1.0;
         let c = |v: u8| f32::from(v) / 255.0;
-        // SAFETY (test): draws with objects created on the current context.
+        // SAFETY: draws with objects created on the current context.
         unsafe {
             gl.use_program(Some(self.program));
             gl.bind_vertex_array(Some(self.vertex_array));
@@ -98,7 +98,7 @@ void main() { o_color = u_color; }
 /// Clears the bound framebuffer to an exact 8-bit colour.
 pub fn clear(gl: &glow::Context, rgba: [u8; 4]) {
     let c = |v: u8| f32::from(v) / 255.0;
-    // SAFETY (test): state calls on the current context.
+    // SAFETY: state calls on the current context.
     unsafe {
         gl.clear_color(c(rgba[0]), c(rgba[1]), c(rgba[2]), c(rgba[3]));
         gl.clear(glow::COLOR_BUFFER_BIT);
@@ -107,13 +107,13 @@ pub fn clear(gl: &glow::Context, rgba: [u8; 4]) {
 
 /// Clears `x0..x1` × `y0..y1` (GL window coordinates) to `rgba` with the scissor test.
 pub fn clear_rect(gl: &glow::Context, x0: u32, y0: u32, x1: u32, y1: u32, rgba: [u8; 4]) {
-    // SAFETY (test): state calls on the current context.
+    // SAFETY: state calls on the current context.
     unsafe {
         gl.enable(glow::SCISSOR_TEST);
         gl.scissor(x0 as i32, y0 as i32, (x1 - x0) as i32, (y1 - y0) as i32);
     }
     clear(gl, rgba);
-    // SAFETY (test): as above.
+    // SAFETY: as above.
     unsafe { gl.disable(glow::SCISSOR_TEST) };
 }
 
