@@ -1,0 +1,296 @@
+//! [`RunLoop`]: the calling thread's run loop, its modes and what they hold.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::autorelease_observers::{self, AutoreleaseObservers, PoolStack};
+use crate::handle::RunLoopHandle;
+use crate::main_thread;
+use crate::mode::{Mode, ModeItem, ModeTable};
+use crate::observer::Observer;
+use crate::perform::{Block, BlockQueue};
+use crate::source::Source;
+use crate::timer::Timer;
+use crate::wake::LoopShared;
+
+/// A thread's run loop (CFRunLoop): sleeps until a timer is due, a source is signalled or a
+/// closure is scheduled, then fires them, notifying observers at each step of a pass.
+///
+/// There is one per thread: [`RunLoop::current`] creates it on first use. `RunLoop` is a cheap,
+/// clonable, `!Send` handle; other threads reach the loop through a [`RunLoopHandle`].
+///
+/// Every run loop starts with the [autorelease observers](crate#autorelease-pools) installed in
+/// the common modes, so whatever callbacks autorelease is released each time the loop goes to
+/// sleep.
+#[derive(Clone)]
+pub struct RunLoop {
+    pub(crate) inner: Rc<LoopInner>,
+}
+
+/// The loop's state. Borrows of its `RefCell`s are never held across user code: callbacks are
+/// fired from snapshots, and removed items are dropped after the borrow ends.
+pub(crate) struct LoopInner {
+    pub(crate) shared: Arc<LoopShared>,
+    pub(crate) modes: RefCell<ModeTable>,
+    pub(crate) blocks: RefCell<BlockQueue>,
+    /// The mode of the innermost run, `None` when not running.
+    pub(crate) current_mode: RefCell<Option<Mode>>,
+    /// How many runs are active (nested runs count each).
+    pub(crate) depth: Cell<usize>,
+    pub(crate) pools: PoolStack,
+    pub(crate) autorelease_observers: RefCell<Option<AutoreleaseObservers>>,
+    is_main: bool,
+}
+
+/// Owns the thread's loop; its drop (at thread exit) tears the loop down.
+struct ThreadLoop(RunLoop);
+
+impl Drop for ThreadLoop {
+    fn drop(&mut self) {
+        self.0.inner.tear_down();
+    }
+}
+
+thread_local! {
+    static CURRENT: OnceCell<ThreadLoop> = const { OnceCell::new() };
+}
+
+impl RunLoop {
+    /// The calling thread's run loop, created (with the autorelease observers) on first use.
+    ///
+    /// On the main thread, creating it also publishes it for [`RunLoop::main`].
+    ///
+    /// # Panics
+    /// If called while the thread's locals are being destroyed (after its loop was torn down).
+    pub fn current() -> RunLoop {
+        CURRENT
+            .try_with(|cell| cell.get_or_init(|| ThreadLoop(RunLoop::create())).0.clone())
+            .expect("RunLoop::current() called during thread exit, after the thread's run loop was torn down")
+    }
+
+    /// A handle to the main thread's run loop, once the main thread has created it.
+    ///
+    /// The main thread's loop exists from its first [`RunLoop::current`] call; until then this
+    /// returns `None`. A program that wants other threads to reach the main loop calls
+    /// `RunLoop::current()` at the top of `main`, before spawning them.
+    pub fn main() -> Option<RunLoopHandle> {
+        main_thread::main_loop()
+    }
+
+    fn create() -> RunLoop {
+        let is_main = main_thread::is_main_thread();
+        let run_loop = RunLoop {
+            inner: Rc::new(LoopInner {
+                shared: Arc::new(LoopShared::new()),
+                modes: RefCell::new(ModeTable::new()),
+                blocks: RefCell::new(BlockQueue::default()),
+                current_mode: RefCell::new(None),
+                depth: Cell::new(0),
+                pools: PoolStack::default(),
+                autorelease_observers: RefCell::new(None),
+                is_main,
+            }),
+        };
+        run_loop.install_autorelease_observers();
+        if is_main {
+            main_thread::register_main_loop(run_loop.handle());
+        }
+        run_loop
+    }
+
+    /// A `Send + Sync` handle for waking, stopping and scheduling work on this loop from other
+    /// threads.
+    pub fn handle(&self) -> RunLoopHandle {
+        RunLoopHandle::new(self.inner.shared.clone())
+    }
+
+    /// Whether this is the main thread's loop.
+    pub fn is_main(&self) -> bool {
+        self.inner.is_main
+    }
+
+    /// Adds `timer` to `mode` ([`Mode::COMMON`]: to every common mode). A no-op if it is already
+    /// there or has been invalidated.
+    pub fn add_timer(&self, timer: &Timer, mode: &Mode) {
+        if timer.is_valid() {
+            timer.attach(Rc::downgrade(&self.inner));
+            self.inner.modes.borrow_mut().add(timer, mode);
+        }
+    }
+
+    /// Removes `timer` from `mode` (it stays valid and can be added again).
+    pub fn remove_timer(&self, timer: &Timer, mode: &Mode) {
+        self.inner.remove(timer, mode);
+    }
+
+    /// Whether `timer` is in `mode` ([`Mode::COMMON`]: in the common set).
+    pub fn contains_timer(&self, timer: &Timer, mode: &Mode) -> bool {
+        self.inner.modes.borrow().contains(timer, mode)
+    }
+
+    /// Adds `source` to `mode` ([`Mode::COMMON`]: to every common mode). A no-op if it is
+    /// already there or has been invalidated.
+    pub fn add_source(&self, source: &Source, mode: &Mode) {
+        if source.is_valid() {
+            source.attach(Rc::downgrade(&self.inner), &self.inner.shared);
+            self.inner.modes.borrow_mut().add(source, mode);
+            if source.is_signalled() {
+                // Signalled before it was added: handle it without waiting for another signal.
+                self.inner.shared.wake();
+            }
+        }
+    }
+
+    /// Removes `source` from `mode` (it stays valid and can be added again).
+    pub fn remove_source(&self, source: &Source, mode: &Mode) {
+        self.inner.remove(source, mode);
+    }
+
+    /// Whether `source` is in `mode` ([`Mode::COMMON`]: in the common set).
+    pub fn contains_source(&self, source: &Source, mode: &Mode) -> bool {
+        self.inner.modes.borrow().contains(source, mode)
+    }
+
+    /// Adds `observer` to `mode` ([`Mode::COMMON`]: to every common mode). A no-op if it is
+    /// already there or has been invalidated.
+    pub fn add_observer(&self, observer: &Observer, mode: &Mode) {
+        if observer.is_valid() {
+            observer.attach(Rc::downgrade(&self.inner));
+            self.inner.modes.borrow_mut().add(observer, mode);
+        }
+    }
+
+    /// Removes `observer` from `mode` (it stays valid and can be added again).
+    pub fn remove_observer(&self, observer: &Observer, mode: &Mode) {
+        self.inner.remove(observer, mode);
+    }
+
+    /// Whether `observer` is in `mode` ([`Mode::COMMON`]: in the common set).
+    pub fn contains_observer(&self, observer: &Observer, mode: &Mode) -> bool {
+        self.inner.modes.borrow().contains(observer, mode)
+    }
+
+    /// Marks `mode` common: it gets every item added to [`Mode::COMMON`], before or after.
+    /// [`Mode::DEFAULT`] is common from the start. Modes cannot be unmarked (as in
+    /// CoreFoundation).
+    ///
+    /// # Panics
+    /// If `mode` is [`Mode::COMMON`] itself.
+    pub fn add_common_mode(&self, mode: &Mode) {
+        self.inner.modes.borrow_mut().add_common_mode(mode);
+    }
+
+    /// Whether `mode` is marked common.
+    pub fn is_common_mode(&self, mode: &Mode) -> bool {
+        self.inner.modes.borrow().is_common(mode)
+    }
+
+    /// The modes marked common, in the order they were marked.
+    pub fn common_modes(&self) -> Vec<Mode> {
+        self.inner.modes.borrow().common_modes()
+    }
+
+    /// The mode of the innermost active run, `None` when the loop is not running.
+    pub fn current_mode(&self) -> Option<Mode> {
+        self.inner.current_mode.borrow().clone()
+    }
+
+    /// How many runs are active on this loop (nested runs count each).
+    pub fn run_depth(&self) -> usize {
+        self.inner.depth.get()
+    }
+
+    /// Schedules `work` to run once on this loop in `mode` (any common mode for
+    /// [`Mode::COMMON`]) (CFRunLoopPerformBlock). Closures run in the order scheduled, early in
+    /// the next pass of a run in a matching mode; a pending closure keeps such a run going.
+    pub fn perform(&self, mode: &Mode, work: impl FnOnce() + 'static) {
+        self.inner.blocks.borrow_mut().push(Block {
+            mode: mode.clone(),
+            work: Box::new(work),
+        });
+        self.inner.shared.wake();
+    }
+
+    /// Stops the innermost active run: it returns [`RunResult::Stopped`](crate::RunResult::Stopped)
+    /// at the end of its current pass. Outer runs go on. A stop while the loop is not running is
+    /// cleared when the next run starts.
+    pub fn stop(&self) {
+        self.inner.shared.request_stop();
+    }
+
+    /// Makes the loop run another pass without sleeping, or wakes it if it sleeps.
+    pub fn wake_up(&self) {
+        self.inner.shared.wake();
+    }
+
+    /// The two autorelease observers this loop has, if they were not invalidated (see
+    /// [the crate docs](crate#autorelease-pools)).
+    pub fn autorelease_observers(&self) -> Option<AutoreleaseObservers> {
+        self.inner
+            .autorelease_observers
+            .borrow()
+            .clone()
+            .filter(AutoreleaseObservers::is_valid)
+    }
+
+    /// Makes sure the autorelease observers are in the common modes (creating new ones if they
+    /// were invalidated) and returns them. Every loop starts with them installed.
+    pub fn install_autorelease_observers(&self) -> AutoreleaseObservers {
+        let observers = match self.autorelease_observers() {
+            Some(existing) => existing,
+            None => autorelease_observers::create(Rc::downgrade(&self.inner)),
+        };
+        self.add_observer(&observers.push, &Mode::COMMON);
+        self.add_observer(&observers.drain, &Mode::COMMON);
+        let previous = self
+            .inner
+            .autorelease_observers
+            .replace(Some(observers.clone()));
+        drop(previous);
+        observers
+    }
+
+    /// Whether both handles are the same loop.
+    pub fn ptr_eq(a: &RunLoop, b: &RunLoop) -> bool {
+        Rc::ptr_eq(&a.inner, &b.inner)
+    }
+}
+
+impl LoopInner {
+    fn remove<T: ModeItem>(&self, item: &T, mode: &Mode) {
+        let removed = self.modes.borrow_mut().remove(item, mode);
+        drop(removed);
+    }
+
+    /// Drops an invalidated item from every mode.
+    pub(crate) fn forget<T: ModeItem>(&self, item: &T) {
+        let removed = self.modes.borrow_mut().remove_everywhere(item);
+        drop(removed);
+    }
+
+    /// At thread exit: refuses further closures and drops every item and queued closure (with
+    /// no borrow held, since their drops are user code).
+    fn tear_down(&self) {
+        let remote = self.shared.shut_down();
+        drop(remote);
+        let local = self.blocks.borrow_mut().take_all();
+        drop(local);
+        let modes = self.modes.replace(ModeTable::new());
+        drop(modes);
+        let observers = self.autorelease_observers.take();
+        drop(observers);
+    }
+}
+
+impl fmt::Debug for RunLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunLoop")
+            .field("thread", &self.inner.shared.thread())
+            .field("main", &self.is_main())
+            .field("current_mode", &self.current_mode())
+            .field("run_depth", &self.run_depth())
+            .finish()
+    }
+}
