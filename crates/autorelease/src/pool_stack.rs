@@ -22,9 +22,10 @@ use crate::object::{self, ObjectHeader};
 use crate::page::{Page, PagePtr};
 use crate::stats::PoolStats;
 use crate::thread_exit;
-use crate::token::{RawToken, PLACEHOLDER_ADDR};
+use crate::token::RawToken;
 
-/// `hot` when one empty pool is pushed and no page exists.
+/// `hot` when one empty pool is pushed and no page exists (objc4's `EMPTY_POOL_PLACEHOLDER`).
+const PLACEHOLDER_ADDR: usize = 1;
 const PLACEHOLDER: *mut Page = ptr::without_provenance_mut(PLACEHOLDER_ADDR);
 
 /// A panic caught from a destructor during a pop, re-raised once the pop is complete.
@@ -122,7 +123,8 @@ impl PoolStack {
         Some(page)
     }
 
-    /// An identity for the owning thread, stored in its pages.
+    /// An identity for the owning thread, unique among live threads: stored in its pages, and
+    /// the address in the token of a pool that has no page yet.
     fn owner(&self) -> usize {
         ptr::from_ref(self).addr()
     }
@@ -440,7 +442,7 @@ pub(crate) fn push(site: &'static Location<'static>) -> Pushed {
                 None if s.hot.get().is_null() => {
                     s.hot.set(PLACEHOLDER);
                     s.placeholder_serial.set(serial);
-                    RawToken::placeholder(serial)
+                    RawToken::placeholder(s.owner(), serial)
                 }
                 _ => RawToken::new(s.add_entry(boundary).addr(), serial),
             }
@@ -481,7 +483,7 @@ fn push_with_diagnostics(
 /// Why a token was refused.
 fn find_pool(s: &PoolStack, token: RawToken) -> Option<usize> {
     let addr = token.addr();
-    if addr == PLACEHOLDER_ADDR {
+    if addr == s.owner() {
         if s.has_placeholder() {
             return (s.depth.get() == 1
                 && token.matches_serial(Entry::serial_bits(s.placeholder_serial.get())))

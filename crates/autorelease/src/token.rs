@@ -1,7 +1,8 @@
 //! Pool tokens: what `push` returns and `pop` takes.
 //!
-//! Like objc4's, a token is the address of the pool's boundary slot (or the placeholder value 1
-//! for a pool that has no page yet). On 64-bit the top 16 bits also carry the low bits of the
+//! Like objc4's, a token is the address of the pool's boundary slot. A pool that has no page yet
+//! (objc4 returns the constant 1 for it) gets the address of its thread's pool stack instead, so
+//! such tokens differ between threads too. On 64-bit the top 16 bits also carry the low bits of the
 //! push serial, so a token whose slot has since been reused by a newer pool is still caught.
 
 use std::ffi::c_void;
@@ -10,9 +11,6 @@ use std::marker::PhantomData;
 use std::ptr;
 
 use crate::entry::Entry;
-
-/// Stands for the outermost pool of a thread while it still has no page.
-pub(crate) const PLACEHOLDER_ADDR: usize = 1;
 
 #[cfg(target_pointer_width = "64")]
 const TAG_SHIFT: u32 = 48;
@@ -33,8 +31,9 @@ impl RawToken {
         RawToken(slot_addr | ((Entry::serial_bits(serial) & TAG_MASK) << TAG_SHIFT))
     }
 
-    pub(crate) fn placeholder(serial: u64) -> RawToken {
-        RawToken::new(PLACEHOLDER_ADDR, serial)
+    /// The token of a thread's outermost pool while it has no page; `owner` identifies the thread.
+    pub(crate) fn placeholder(owner: usize, serial: u64) -> RawToken {
+        RawToken::new(owner, serial)
     }
 
     /// The boundary slot's address.
@@ -101,6 +100,9 @@ mod tests {
         assert!(t.matches_serial(Entry::serial_bits(42)));
         #[cfg(target_pointer_width = "64")]
         assert!(!t.matches_serial(Entry::serial_bits(43)));
-        assert_eq!(RawToken::placeholder(7).addr(), PLACEHOLDER_ADDR);
+        assert_eq!(
+            RawToken::placeholder(0x7f00_0000_1000, 7).addr(),
+            0x7f00_0000_1000
+        );
     }
 }

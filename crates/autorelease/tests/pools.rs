@@ -55,7 +55,11 @@ fn repeated_autoreleases_of_one_object_share_a_slot_but_release_each_time() {
                 obj.clone().autorelease(pool);
             }
             assert_eq!(stats().pending, 1000);
-            assert_eq!(stats().pages, 1, "1000 repeats in a row must coalesce into one slot");
+            assert_eq!(
+                stats().pages,
+                1,
+                "1000 repeats in a row must coalesce into one slot"
+            );
             assert!(autorelease::pools_description().contains("(x1000)"));
             assert_eq!(Obj::retain_count(&obj), 1001);
         });
@@ -136,14 +140,30 @@ fn a_loop_of_600_object_pools_reuses_its_pages() {
     on_fresh_thread(|| {
         autoreleasepool(|_| {
             for _ in 0..3 {
-                autoreleasepool(|pool| (0..600).for_each(|i| { Obj::new(i).autorelease(pool); }));
+                autoreleasepool(|pool| {
+                    (0..600).for_each(|i| {
+                        Obj::new(i).autorelease(pool);
+                    })
+                });
             }
             let allocated = stats().total_pages_allocated;
             for _ in 0..100 {
-                autoreleasepool(|pool| (0..600).for_each(|i| { Obj::new(i).autorelease(pool); }));
+                autoreleasepool(|pool| {
+                    (0..600).for_each(|i| {
+                        Obj::new(i).autorelease(pool);
+                    })
+                });
             }
-            assert_eq!(stats().total_pages_allocated, allocated, "a page was allocated per iteration");
-            assert!(stats().pages <= 3, "more than one spare page kept: {:?}", stats());
+            assert_eq!(
+                stats().total_pages_allocated,
+                allocated,
+                "a page was allocated per iteration"
+            );
+            assert!(
+                stats().pages <= 3,
+                "more than one spare page kept: {:?}",
+                stats()
+            );
         });
     });
 }
@@ -152,7 +172,11 @@ fn a_loop_of_600_object_pools_reuses_its_pages() {
 fn popping_frees_all_but_one_spare_page() {
     on_fresh_thread(|| {
         autoreleasepool(|pool| {
-            autoreleasepool(|inner| (0..PAGE_CAPACITY * 10).for_each(|i| { Obj::new(i).autorelease(inner); }));
+            autoreleasepool(|inner| {
+                (0..PAGE_CAPACITY * 10).for_each(|i| {
+                    Obj::new(i).autorelease(inner);
+                })
+            });
             assert_eq!(stats().pages, 2, "the hot page and one spare");
             assert_eq!(stats().high_water_pages, 11);
             Obj::new(1).autorelease(pool);
@@ -189,7 +213,7 @@ fn a_thousand_nested_pools_pop_in_strict_lifo_order() {
             tokens.push(push());
         }
         std::mem::forget(tokens); // drained through by popping `first`
-        // SAFETY: no borrows of the pooled objects exist.
+                                  // SAFETY: no borrows of the pooled objects exist.
         unsafe { pop(first) };
         assert_eq!(log.dropped(), (0..10_000).rev().collect::<Vec<_>>());
         assert_eq!(stats().depth, 0);
@@ -212,10 +236,18 @@ fn objects_autoreleased_during_a_pop_are_released_by_that_pop() {
     let log = DropLog::new();
     autoreleasepool(|outer| {
         autoreleasepool(|pool| {
-            Obj::new(AutoreleasesOnDrop { log: log.clone(), id: 1 }).autorelease(pool);
+            Obj::new(AutoreleasesOnDrop {
+                log: log.clone(),
+                id: 1,
+            })
+            .autorelease(pool);
             Obj::new(log.track(2)).autorelease(pool);
         });
-        assert_eq!(log.dropped(), vec![2, 101], "the pop must release what destructors autoreleased");
+        assert_eq!(
+            log.dropped(),
+            vec![2, 101],
+            "the pop must release what destructors autoreleased"
+        );
         Obj::new(0).autorelease(outer);
     });
 }
@@ -233,7 +265,9 @@ fn a_destructor_that_autoreleases_enough_to_add_pages_is_fully_drained() {
     }
     on_fresh_thread(|| {
         let log = DropLog::new();
-        autoreleasepool(|pool| { Obj::new(Spills(log.clone())).autorelease(pool); });
+        autoreleasepool(|pool| {
+            Obj::new(Spills(log.clone())).autorelease(pool);
+        });
         assert_eq!(log.dropped().len(), 2 * PAGE_CAPACITY);
         assert_eq!(stats().pending, 0);
     });
@@ -262,7 +296,11 @@ fn a_destructor_may_push_and_pop_pools_during_a_pop() {
     let log = DropLog::new();
     autoreleasepool(|pool| {
         Obj::new(log.track(1)).autorelease(pool);
-        Obj::new(PoolsOnDrop { log: log.clone(), leave_one_pushed: false }).autorelease(pool);
+        Obj::new(PoolsOnDrop {
+            log: log.clone(),
+            leave_one_pushed: false,
+        })
+        .autorelease(pool);
     });
     assert_eq!(log.dropped(), vec![7, 1]);
     assert_eq!(stats().depth, 0);
@@ -273,7 +311,11 @@ fn a_pool_pushed_and_never_popped_by_a_destructor_is_drained_by_the_outer_pop() 
     let log = DropLog::new();
     autoreleasepool(|pool| {
         Obj::new(log.track(1)).autorelease(pool);
-        Obj::new(PoolsOnDrop { log: log.clone(), leave_one_pushed: true }).autorelease(pool);
+        Obj::new(PoolsOnDrop {
+            log: log.clone(),
+            leave_one_pushed: true,
+        })
+        .autorelease(pool);
     });
     assert_eq!(log.dropped(), vec![7, 8, 1]);
     assert_eq!(stats().depth, 0);
@@ -300,12 +342,20 @@ fn a_panic_in_a_destructor_completes_the_pop_then_propagates() {
             })
         }));
         let payload = result.expect_err("the destructor's panic must propagate");
-        assert_eq!(payload.downcast_ref::<&str>().copied().or(payload.downcast_ref::<String>().map(|s| s.as_str())), Some("second"));
+        assert_eq!(
+            payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or(payload.downcast_ref::<String>().map(|s| s.as_str())),
+            Some("second")
+        );
         assert_eq!(log.dropped(), vec![3, 1], "every object is still released");
         let s = stats();
         assert_eq!((s.depth, s.pending), (0, 0), "the pool stack is consistent");
         // And it keeps working.
-        autoreleasepool(|pool| { Obj::new(log.track(4)).autorelease(pool); });
+        autoreleasepool(|pool| {
+            Obj::new(log.track(4)).autorelease(pool);
+        });
         assert_eq!(log.dropped(), vec![3, 1, 4]);
     });
 }
@@ -339,7 +389,11 @@ fn stats_track_depth_pending_pages_and_high_water() {
         assert_eq!(s.high_water_pending, 1000);
         assert_eq!(s.total_autoreleased, 1000);
         autorelease::reset_high_water();
-        autoreleasepool(|pool| (0..10).for_each(|i| { Obj::new(i).autorelease(pool); }));
+        autoreleasepool(|pool| {
+            (0..10).for_each(|i| {
+                Obj::new(i).autorelease(pool);
+            })
+        });
         assert_eq!(stats().high_water_pending, 10);
     });
 }
@@ -356,7 +410,10 @@ fn print_pools_lists_pages_pools_and_objects_with_their_types() {
                 assert!(text.contains("2 releases pending."), "{text}");
                 assert!(text.contains("PAGE 0  (hot) (cold)"), "{text}");
                 assert_eq!(text.matches("################  POOL").count(), 2, "{text}");
-                let string_line = text.lines().position(|l| l.ends_with("alloc::string::String")).expect(&text);
+                let string_line = text
+                    .lines()
+                    .position(|l| l.ends_with("alloc::string::String"))
+                    .expect(&text);
                 let u64_line = text.lines().position(|l| l.ends_with("u64")).expect(&text);
                 assert!(string_line < u64_line, "oldest first: {text}");
             });

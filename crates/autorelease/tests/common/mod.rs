@@ -13,7 +13,10 @@ impl DropLog {
         DropLog::default()
     }
     pub fn track(&self, id: u32) -> Tracked {
-        Tracked { id, log: self.clone() }
+        Tracked {
+            id,
+            log: self.clone(),
+        }
     }
     pub fn dropped(&self) -> Vec<u32> {
         self.0.lock().unwrap().clone()
@@ -43,11 +46,13 @@ pub fn is_child() -> bool {
 /// Re-runs the single test `name` of this test binary in a child process with `envs` set.
 pub fn run_child(name: &str, envs: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"]).env(CHILD, "1");
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1");
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().expect("failed to run the test binary as a child")
+    cmd.output()
+        .expect("failed to run the test binary as a child")
 }
 
 pub fn stderr_of(out: &Output) -> String {
