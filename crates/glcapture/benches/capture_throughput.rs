@@ -11,7 +11,12 @@
 
 use std::time::Duration;
 
-use glcapture::{record_demo, CaptureMode, DemoStats, GlError};
+use std::time::Instant;
+
+use glcapture::glow::HasContext;
+use glcapture::{
+    record_demo, CaptureMode, DemoScene, DemoStats, GlError, HeadlessContext, OffscreenFramebuffer,
+};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
@@ -39,6 +44,29 @@ fn run(mode: CaptureMode, frames: u64, width: u32, height: u32) -> Result<DemoSt
     let stats = record_demo(frames, width, height, mode, &mut sink)?;
     std::hint::black_box(checksum);
     Ok(stats)
+}
+
+/// Baseline without capture: draw each frame and wait for it with glFinish.
+/// Returns (wall time, time blocked in glFinish).
+fn render_only(frames: u64, width: u32, height: u32) -> (Duration, Duration) {
+    let context = HeadlessContext::new().expect("context");
+    let gl = context.gl();
+    let target = OffscreenFramebuffer::new(gl, width, height).expect("framebuffer");
+    let scene = DemoScene::new(gl, context.api()).expect("scene");
+    target.bind(gl);
+    let mut finish = Duration::ZERO;
+    let started = Instant::now();
+    for frame in 0..frames {
+        scene.draw(gl, frame, width, height).expect("draw");
+        let waiting = Instant::now();
+        // SAFETY: the context is current on this thread.
+        unsafe { gl.finish() };
+        finish += waiting.elapsed();
+    }
+    let elapsed = started.elapsed();
+    scene.delete(gl);
+    target.delete(gl);
+    (elapsed, finish)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -75,7 +103,9 @@ fn main() {
     }
 
     let mut results: Vec<Vec<DemoStats>> = vec![Vec::new(); modes.len()];
+    let mut baseline = Vec::new();
     for _ in 0..rounds {
+        baseline.push(render_only(frames, width, height));
         for (i, &mode) in modes.iter().enumerate() {
             results[i]
                 .push(run(mode, frames, width, height).unwrap_or_else(|e| panic!("{mode}: {e}")));
@@ -88,6 +118,15 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|");
     let mut spread = Vec::new();
+    baseline.sort();
+    let (elapsed, finish) = baseline[baseline.len() / 2];
+    let n = frames as f64;
+    println!(
+        "| no capture (glFinish) | {:.1} | {:.2} | {:.2} | — | — | — | — |",
+        n / elapsed.as_secs_f64(),
+        ms(elapsed) / n,
+        ms(finish) / n,
+    );
     for (mode, mut runs) in modes.iter().zip(results) {
         let fps: Vec<String> = runs
             .iter()

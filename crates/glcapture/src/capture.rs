@@ -70,11 +70,44 @@ pub enum CaptureMode {
         /// Number of PBOs; frames in flight after each capture call is `depth - 1`.
         depth: usize,
     },
+    /// Chosen by [`FrameCapture::new`] from `GL_RENDERER` with
+    /// [`CaptureMode::resolve`]: a ring of two on hardware drivers, synchronous on CPU
+    /// rasterisers.
+    Auto,
 }
 
 impl CaptureMode {
     /// A PBO ring of two, the default.
     pub const RING_OF_TWO: CaptureMode = CaptureMode::PboRing { depth: 2 };
+
+    /// The concrete mode for a driver whose `GL_RENDERER` string is `renderer`: `Auto`
+    /// becomes [`CaptureMode::Synchronous`] on Mesa's CPU rasterisers (llvmpipe, softpipe,
+    /// swrast), which perform `glReadPixels` into a PBO synchronously, so the ring only
+    /// adds a copy (measured slower, see the crate's BENCHMARKS.md), and a ring of two
+    /// elsewhere. Other modes are returned unchanged.
+    ///
+    /// ```
+    /// use glcapture::CaptureMode;
+    /// let llvmpipe = "llvmpipe (LLVM 15.0.6, 256 bits)";
+    /// assert_eq!(CaptureMode::Auto.resolve(llvmpipe), CaptureMode::Synchronous);
+    /// assert_eq!(CaptureMode::Auto.resolve("AMD Radeon RX 6600"), CaptureMode::RING_OF_TWO);
+    /// assert_eq!(CaptureMode::RING_OF_TWO.resolve(llvmpipe), CaptureMode::RING_OF_TWO);
+    /// ```
+    pub fn resolve(self, renderer: &str) -> CaptureMode {
+        match self {
+            CaptureMode::Auto => {
+                let software = ["llvmpipe", "softpipe", "swrast"]
+                    .iter()
+                    .any(|name| renderer.contains(name));
+                if software {
+                    CaptureMode::Synchronous
+                } else {
+                    CaptureMode::RING_OF_TWO
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 impl Default for CaptureMode {
@@ -88,6 +121,7 @@ impl fmt::Display for CaptureMode {
         match self {
             CaptureMode::Synchronous => f.write_str("sync"),
             CaptureMode::PboRing { depth } => write!(f, "pbo{depth}"),
+            CaptureMode::Auto => f.write_str("auto"),
         }
     }
 }
@@ -95,7 +129,8 @@ impl fmt::Display for CaptureMode {
 impl FromStr for CaptureMode {
     type Err = String;
 
-    /// Parses `sync`, `pbo` (ring of two) or `pboN` (ring of N ≥ 2), e.g. for a CLI flag.
+    /// Parses `auto`, `sync`, `pbo` (ring of two) or `pboN` (ring of N ≥ 2), e.g. for a
+    /// CLI flag.
     ///
     /// ```
     /// use glcapture::CaptureMode;
@@ -104,8 +139,10 @@ impl FromStr for CaptureMode {
     /// assert!("pbo1".parse::<CaptureMode>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("capture mode {s:?}: expected `sync`, `pbo` or `pboN` with N >= 2");
+        let bad =
+            || format!("capture mode {s:?}: expected `auto`, `sync`, `pbo` or `pboN` with N >= 2");
         match s {
+            "auto" => Ok(CaptureMode::Auto),
             "sync" => Ok(CaptureMode::Synchronous),
             "pbo" => Ok(CaptureMode::RING_OF_TWO),
             _ => match s.strip_prefix("pbo").map(str::parse::<usize>) {
@@ -205,6 +242,7 @@ pub struct FrameCapture {
 impl FrameCapture {
     /// Prepares capture of `width`x`height` frames: allocates the PBO ring (of
     /// `width * height * 4` bytes each) or the synchronous read buffer.
+    /// [`CaptureMode::Auto`] is resolved here from the context's `GL_RENDERER`.
     pub fn new(
         gl: &glow::Context,
         width: u32,
@@ -212,6 +250,11 @@ impl FrameCapture {
         mode: CaptureMode,
     ) -> Result<Self, GlError> {
         let frame_bytes = frame_byte_len(width, height)?;
+        let mode = match mode {
+            // SAFETY: a string query on the current context.
+            CaptureMode::Auto => mode.resolve(&unsafe { gl.get_parameter_string(glow::RENDERER) }),
+            other => other,
+        };
         let mut capture = FrameCapture {
             width,
             height,
@@ -225,7 +268,8 @@ impl FrameCapture {
             stats: CaptureStats::default(),
         };
         match mode {
-            CaptureMode::Synchronous => capture.scratch = vec![0; frame_bytes],
+            // (Auto was resolved above.)
+            CaptureMode::Synchronous | CaptureMode::Auto => capture.scratch = vec![0; frame_bytes],
             CaptureMode::PboRing { depth } if depth < 2 => {
                 return Err(GlError::InvalidRingDepth { depth })
             }
@@ -278,7 +322,8 @@ impl FrameCapture {
     ) -> Result<(), GlError> {
         let frame = self.next_index;
         match self.mode {
-            CaptureMode::Synchronous => {
+            // (Auto is resolved in `new`; it is never stored.)
+            CaptureMode::Synchronous | CaptureMode::Auto => {
                 let started = Instant::now();
                 // SAFETY: no pack buffer is bound, so glReadPixels writes to `scratch`,
                 // which holds exactly width*height*4 bytes for the tight RGBA8 layout the
@@ -400,7 +445,7 @@ impl FrameCapture {
         self.pending.len()
     }
 
-    /// The mode this capture was created with.
+    /// The mode in use ([`CaptureMode::Auto`] already resolved).
     pub fn mode(&self) -> CaptureMode {
         self.mode
     }

@@ -14,6 +14,8 @@ use crate::sink::FrameSink;
 pub struct DemoStats {
     /// Capture totals (frames delivered, time blocked in readback, fences, sink).
     pub capture: CaptureStats,
+    /// The capture mode used ([`CaptureMode::Auto`] resolved).
+    pub mode: CaptureMode,
     /// Time spent issuing the scene's draw calls (llvmpipe rasterises later, when the
     /// readback or a flush asks for the pixels).
     pub render: Duration,
@@ -87,6 +89,7 @@ pub fn record_demo<S: FrameSink>(
         render += render_started.elapsed();
         capture.capture(gl, sink)?;
     }
+    let mode = capture.mode();
     let capture_stats = capture.finish(gl, sink)?;
     let elapsed = started.elapsed();
 
@@ -94,6 +97,7 @@ pub fn record_demo<S: FrameSink>(
     target.delete(gl);
     Ok(DemoStats {
         capture: capture_stats,
+        mode,
         render,
         elapsed,
         context: context.info().clone(),

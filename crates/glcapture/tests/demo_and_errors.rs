@@ -170,3 +170,22 @@ fn contexts_on_several_threads_coexist_and_the_display_survives_their_drops() {
         t.join().unwrap();
     }
 }
+
+#[test]
+fn auto_capture_mode_resolves_from_the_renderer_and_captures_every_frame() {
+    if context_or_skip("auto mode", ContextOptions::default()).is_none() {
+        return;
+    }
+    let mut frames = 0u64;
+    let mut sink = |_: u64, _: &[u8]| -> Result<(), std::io::Error> {
+        frames += 1;
+        Ok(())
+    };
+    let stats = record_demo(5, 32, 32, CaptureMode::Auto, &mut sink).unwrap();
+    assert_ne!(stats.mode, CaptureMode::Auto);
+    assert_eq!(
+        stats.mode,
+        CaptureMode::Auto.resolve(&stats.context.renderer)
+    );
+    assert_eq!(frames, 5);
+}
