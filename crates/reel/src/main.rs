@@ -1,1 +1,175 @@
-fn main() {}
+//! `reel`: record frames to a cache; export PNG sequences and QuickTime movies.
+
+mod cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use reel::export::{ExportTarget, FilePattern, MovieCodec};
+
+use cli::export_cmd::{Aborted, ExportRequest};
+use cli::size_arg::parse_size;
+
+#[derive(Parser)]
+#[command(
+    name = "reel",
+    version,
+    about = "Record raw frames to a cache; export PNG sequences and QuickTime movies with flat memory"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Export a cache (or raw file) as a PNG sequence or a QuickTime movie.
+    Export(ExportArgs),
+    /// Describe a cache: size, frames, format, recovered and torn frames.
+    Info {
+        /// The cache file.
+        input: PathBuf,
+        /// Treat INPUT as headerless RGBA bottom-up frames of this size (WxH).
+        #[arg(long, value_name = "WxH", value_parser = parse_size)]
+        raw: Option<(u32, u32)>,
+    },
+    /// Record frames to a cache.
+    Record(RecordArgs),
+    /// Record a few seconds of the synthetic scene, export a PNG sequence and a movie into ./reel-demo/, and summarize.
+    Demo(cli::demo_cmd::DemoArgs),
+    /// Export the same frames with reel and with ffmpeg; print frames/s, peak memory, bytes/frame and ratios.
+    Bench(cli::bench_cmd::BenchArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The cache (or, with --raw, headerless frame file) to export.
+    input: PathBuf,
+    /// Treat INPUT as headerless RGBA bottom-up frames of this size (WxH).
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    raw: Option<(u32, u32)>,
+    /// Write a numbered PNG sequence into this directory.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "movie",
+        required_unless_present = "movie"
+    )]
+    png: Option<PathBuf>,
+    /// File names of the PNG sequence (one %d or %0Nd for the frame number, from 0).
+    #[arg(long, default_value = "image-%04d.png", requires = "png")]
+    pattern: String,
+    /// Write a QuickTime movie to this file.
+    #[arg(long, value_name = "OUT.mov")]
+    movie: Option<PathBuf>,
+    /// Movie codec: png (lossless), mjpeg or h264.
+    #[arg(long, default_value = "png", requires = "movie")]
+    codec: MovieCodec,
+    /// Movie frame rate.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    fps: u32,
+    /// JPEG quality for --codec mjpeg (1-100).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    #[command(flatten)]
+    common: CommonExportArgs,
+}
+
+#[derive(Args, Clone)]
+struct CommonExportArgs {
+    /// Encoder threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Reproduce the classic bug: one autorelease pool around the whole export.
+    #[arg(long)]
+    single_pool: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Write key=value statistics (frames, elapsed_ms, peak_rss_bytes, ...) to this file.
+    #[arg(long, hide = true)]
+    stats_file: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct RecordArgs {
+    /// Render the built-in animated scene (gradients, moving shapes, noise).
+    #[arg(long, required = true)]
+    synthetic: bool,
+    /// Frames to record.
+    #[arg(long)]
+    frames: u64,
+    /// Frame size.
+    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Share of each pixel that is noise, 0 to 1.
+    #[arg(long, default_value_t = 0.1)]
+    noise: f32,
+    /// The cache to write.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Export(a) => export(a),
+        Command::Info { input, raw } => cli::info_cmd::run(&input, raw).map(|whole| {
+            if whole {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
+        }),
+        Command::Record(a) => {
+            cli::record_cmd::synthetic(&a.output, a.size, a.frames, a.noise, a.quiet).map(|n| {
+                eprintln!("reel: recorded {n} frames to {}", a.output.display());
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Demo(a) => cli::demo_cmd::run(&a).map(|()| ExitCode::SUCCESS),
+        Command::Bench(a) => cli::bench_cmd::run(&a).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.is::<Aborted>() => {
+            eprintln!("reel: {e}");
+            ExitCode::from(130)
+        }
+        Err(e) => {
+            eprintln!("reel: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
+    let target = match (a.png, a.movie) {
+        (Some(dir), None) => ExportTarget::PngSequence {
+            dir,
+            pattern: FilePattern::parse(&a.pattern)?,
+        },
+        (None, Some(path)) => ExportTarget::Movie {
+            path,
+            codec: a.codec,
+            fps: a.fps,
+            jpeg_quality: a.quality,
+        },
+        _ => unreachable!("clap requires exactly one of --png and --movie"),
+    };
+    let req = ExportRequest {
+        input: a.input,
+        raw: a.raw,
+        target,
+        threads: a.common.threads.unwrap_or_else(cli::default_threads),
+        single_pool: a.common.single_pool,
+        quiet: a.common.quiet,
+        stats_file: a.common.stats_file,
+    };
+    cli::export_cmd::run(&req)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -75,6 +75,27 @@ impl Scene {
     }
 }
 
+/// Records `frames` frames of the scene into a new cache at `path`, as a
+/// GL recorder would (bottom-up RGBA), calling `on_frame` after each one.
+/// Returns the number of frames recorded.
+pub fn record_synthetic(
+    path: &std::path::Path,
+    width: u32,
+    height: u32,
+    frames: u64,
+    noise: f32,
+    mut on_frame: impl FnMut(u64),
+) -> Result<u64, crate::CacheError> {
+    let layout = crate::cache::FrameLayout::rgba(width, height, crate::cache::RowOrder::BottomUp)?;
+    let scene = Scene::new(width, height, noise);
+    let mut writer = crate::cache::CacheWriter::create(path, layout)?;
+    for index in 0..frames {
+        writer.append_with(|pixels| scene.render(index, pixels))?;
+        on_frame(index);
+    }
+    writer.finish()
+}
+
 /// A tiny deterministic generator (xorshift64): same scene every run.
 struct XorShift(u64);
 

@@ -1,0 +1,324 @@
+//! `reel bench`: reel against ffmpeg on the same frames, in the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use reel::synthetic::Scene;
+
+use super::size_arg::parse_size;
+
+/// Options of `reel bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Frames to export.
+    #[arg(long, default_value_t = 300)]
+    frames: u64,
+    /// Frame size.
+    #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
+    size: (u32, u32),
+    /// Share of each pixel that is noise (close to 1 is a worst case for compression).
+    #[arg(long, default_value_t = 0.5)]
+    noise: f32,
+    /// Threads for reel and ffmpeg (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// JPEG quality for reel's MJPEG.
+    #[arg(long, default_value_t = 90)]
+    jpeg_quality: u8,
+    /// Which outputs to measure (comma-separated: png, mjpeg, h264).
+    #[arg(long, default_value = "png,mjpeg,h264", value_delimiter = ',')]
+    only: Vec<String>,
+}
+
+/// One measured export.
+struct Measurement {
+    fps: f64,
+    peak_rss: u64,
+    bytes_per_frame: f64,
+    psnr: Option<f64>,
+}
+
+/// Runs the benchmark and prints the table.
+pub fn run(a: &BenchArgs) -> Result<()> {
+    let (w, h) = a.size;
+    let threads = a.threads.unwrap_or_else(super::default_threads);
+    let dir = tempfile::Builder::new().prefix("reel-bench-").tempdir()?;
+    let raw = dir.path().join("frames.raw");
+    eprintln!(
+        "bench: writing {} frames of {w}x{h} (noise {}) to {}",
+        a.frames,
+        a.noise,
+        raw.display()
+    );
+    write_raw(&raw, w, h, a.frames, a.noise)?;
+    let ffmpeg = which("ffmpeg");
+    if ffmpeg.is_none() {
+        eprintln!("bench: note: ffmpeg not found; measuring reel only (install Debian's ffmpeg to compare)");
+    }
+
+    println!(
+        "workload: {} frames {w}x{h} RGBA bottom-up with noise {}, {threads} threads, same raw input for both",
+        a.frames, a.noise
+    );
+    println!(
+        "| output | tool | frames/s | peak RSS (MiB) | bytes/frame | PSNR (dB) |\n|---|---|---|---|---|---|"
+    );
+    let mut ratios = Vec::new();
+    for what in &a.only {
+        let out = dir.path().join(what);
+        std::fs::create_dir_all(&out)?;
+        let (reel_args, ff_args): (Vec<String>, Vec<String>) = match what.as_str() {
+            "png" => (
+                vec!["--png".into(), out.join("reel").display().to_string()],
+                vec![
+                    "-pix_fmt".into(),
+                    "rgb24".into(),
+                    out.join("ff-%04d.png").display().to_string(),
+                ],
+            ),
+            "mjpeg" => (
+                vec![
+                    "--movie".into(),
+                    out.join("reel.mov").display().to_string(),
+                    "--codec".into(),
+                    "mjpeg".into(),
+                    "--quality".into(),
+                    a.jpeg_quality.to_string(),
+                ],
+                ["-c:v", "mjpeg", "-q:v", "2", "-pix_fmt", "yuvj420p"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .chain([out.join("ff.mov").display().to_string()])
+                    .collect(),
+            ),
+            "h264" => (
+                vec![
+                    "--movie".into(),
+                    out.join("reel.mov").display().to_string(),
+                    "--codec".into(),
+                    "h264".into(),
+                ],
+                [
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([out.join("ff.mov").display().to_string()])
+                .collect(),
+            ),
+            other => bail!("unknown bench output {other:?} (expected png, mjpeg or h264)"),
+        };
+        let reel_m = measure_reel(&raw, a, threads, &reel_args, &out, ffmpeg.as_deref())?;
+        print_row(what, "reel", &reel_m);
+        if let Some(ffmpeg) = &ffmpeg {
+            let ff_m = measure_ffmpeg(ffmpeg, &raw, a, threads, &ff_args, &out)?;
+            print_row(what, "ffmpeg", &ff_m);
+            ratios.push((what.clone(), reel_m, ff_m));
+        }
+    }
+    if !ratios.is_empty() {
+        println!("\n| output | reel/ffmpeg frames/s | reel/ffmpeg peak RSS | reel/ffmpeg bytes/frame | PSNR reel - ffmpeg (dB) |\n|---|---|---|---|---|");
+        for (what, r, f) in &ratios {
+            let psnr = match (r.psnr, f.psnr) {
+                (Some(a), Some(b)) => format!("{:+.2}", a - b),
+                _ => "lossless".into(),
+            };
+            println!(
+                "| {what} | {:.2}x | {:.2}x | {:.2}x | {psnr} |",
+                r.fps / f.fps,
+                r.peak_rss as f64 / f.peak_rss as f64,
+                r.bytes_per_frame / f.bytes_per_frame
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_row(what: &str, tool: &str, m: &Measurement) {
+    println!(
+        "| {what} | {tool} | {:.1} | {:.1} | {:.0} | {} |",
+        m.fps,
+        m.peak_rss as f64 / (1024.0 * 1024.0),
+        m.bytes_per_frame,
+        m.psnr.map_or("lossless".to_string(), |p| format!("{p:.2}"))
+    );
+}
+
+fn write_raw(path: &Path, w: u32, h: u32, frames: u64, noise: f32) -> Result<()> {
+    use std::io::Write;
+    let scene = Scene::new(w, h, noise);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut frame = vec![0u8; w as usize * h as usize * 4];
+    for i in 0..frames {
+        scene.render(i, &mut frame);
+        file.write_all(&frame)?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+fn measure_reel(
+    raw: &Path,
+    a: &BenchArgs,
+    threads: usize,
+    args: &[String],
+    out: &Path,
+    ffmpeg: Option<&Path>,
+) -> Result<Measurement> {
+    let stats = out.join("reel-stats.txt");
+    let exe = std::env::current_exe()?;
+    let (w, h) = a.size;
+    let start = Instant::now();
+    let status = Command::new(exe)
+        .arg("export")
+        .arg(raw)
+        .args([
+            "--raw",
+            &format!("{w}x{h}"),
+            "--threads",
+            &threads.to_string(),
+            "--quiet",
+        ])
+        .args(args)
+        .arg("--stats-file")
+        .arg(&stats)
+        .status()?;
+    let secs = start.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("reel export {args:?} failed: {status}");
+    }
+    let text = std::fs::read_to_string(&stats)?;
+    let field = |k: &str| -> Result<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("no {k} in reel's stats"))
+    };
+    let frames = field("frames")?;
+    let movie = out.join("reel.mov");
+    let psnr = match ffmpeg {
+        Some(ff) if movie.exists() && !args.contains(&"png".to_string()) => {
+            Some(psnr(ff, &movie, raw, a.size)?)
+        }
+        _ => None,
+    };
+    Ok(Measurement {
+        fps: frames as f64 / secs,
+        peak_rss: field("peak_rss_bytes")?,
+        bytes_per_frame: field("output_bytes")? as f64 / frames.max(1) as f64,
+        psnr,
+    })
+}
+
+fn measure_ffmpeg(
+    ffmpeg: &Path,
+    raw: &Path,
+    a: &BenchArgs,
+    threads: usize,
+    args: &[String],
+    out: &Path,
+) -> Result<Measurement> {
+    let (w, h) = a.size;
+    let start = Instant::now();
+    let output = Command::new(ffmpeg)
+        .args([
+            "-hide_banner",
+            "-nostats",
+            "-benchmark",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgba",
+        ])
+        .args(["-s", &format!("{w}x{h}"), "-i"])
+        .arg(raw)
+        .args(["-vf", "vflip", "-threads", &threads.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()?;
+    let secs = start.elapsed().as_secs_f64();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("ffmpeg {args:?} failed: {stderr}");
+    }
+    let maxrss_kib: u64 = stderr
+        .lines()
+        .find_map(|l| l.split("maxrss=").nth(1))
+        .and_then(|v| {
+            v.trim_end_matches("kB")
+                .trim_end_matches("KiB")
+                .trim()
+                .parse()
+                .ok()
+        })
+        .context("ffmpeg -benchmark printed no maxrss")?;
+    let output_bytes: u64 = std::fs::read_dir(out)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("ff"))
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let movie = out.join("ff.mov");
+    let psnr = if movie.exists() {
+        Some(psnr(ffmpeg, &movie, raw, a.size)?)
+    } else {
+        None
+    };
+    Ok(Measurement {
+        fps: a.frames as f64 / secs,
+        peak_rss: maxrss_kib * 1024,
+        bytes_per_frame: output_bytes as f64 / a.frames as f64,
+        psnr,
+    })
+}
+
+/// Average PSNR of `movie`'s RGB against the flipped raw frames, by ffmpeg.
+fn psnr(ffmpeg: &Path, movie: &Path, raw: &Path, (w, h): (u32, u32)) -> Result<f64> {
+    let output = Command::new(ffmpeg)
+        .args(["-hide_banner", "-nostats", "-i"])
+        .arg(movie)
+        .args([
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgba",
+            "-s",
+            &format!("{w}x{h}"),
+            "-i",
+        ])
+        .arg(raw)
+        .args([
+            "-lavfi",
+            "[0:v]format=rgb24[a];[1:v]vflip,format=rgb24[b];[a][b]psnr",
+            "-f",
+            "null",
+            "-",
+        ])
+        .stdin(Stdio::null())
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    stderr
+        .lines()
+        .find_map(|l| l.split("average:").nth(1))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("no PSNR from ffmpeg for {}: {stderr}", movie.display()))
+}
+
+/// The path of `program` on `PATH`, if it is there.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}

@@ -1,0 +1,107 @@
+//! `reel export`: a background export with a progress bar and Ctrl-C abort.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Result;
+use reel::cache::FrameInput;
+use reel::export::{export, ExportReport, ExportTarget, PipelineConfig, PoolMode};
+use reel::progress::ExportProgress;
+
+use super::interrupt::abort_on_ctrl_c;
+use super::progress_driver::run_with_progress;
+
+/// Everything `reel export` needs.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    /// Cache or raw file.
+    pub input: PathBuf,
+    /// Frame size of a headerless raw input.
+    pub raw: Option<(u32, u32)>,
+    /// What to write.
+    pub target: ExportTarget,
+    /// Encoder threads.
+    pub threads: usize,
+    /// Reproduce the classic one-pool bug.
+    pub single_pool: bool,
+    /// No progress bar.
+    pub quiet: bool,
+    /// Where to write machine-readable statistics.
+    pub stats_file: Option<PathBuf>,
+}
+
+/// The export stopped because Ctrl-C asked it to.
+#[derive(Debug, thiserror::Error)]
+#[error("aborted after {written} of {expected} frames; {kept}")]
+pub struct Aborted {
+    /// Frames written.
+    pub written: u64,
+    /// Frames expected.
+    pub expected: u64,
+    /// What was left on disk.
+    pub kept: String,
+}
+
+/// Runs an export and prints its summary.
+pub fn run(req: &ExportRequest) -> Result<ExportReport> {
+    // Opening checks the header or the raw size before any output exists.
+    let input = FrameInput::open(&req.input, req.raw)?;
+    let mut config = PipelineConfig::with_threads(req.threads);
+    if req.single_pool {
+        config.pool_mode = PoolMode::Single;
+        eprintln!(
+            "reel: --single-pool: one autorelease pool around the whole export (the classic bug); \
+             every frame stays alive until the end"
+        );
+    }
+    let progress = Arc::new(ExportProgress::new());
+    let _ctrl_c = abort_on_ctrl_c(Arc::clone(&progress));
+    let p = Arc::clone(&progress);
+    let target = req.target.clone();
+    let label = match &target {
+        ExportTarget::PngSequence { .. } => "png",
+        ExportTarget::Movie { .. } => "movie",
+    };
+    let result = run_with_progress(label, progress, req.quiet, move || {
+        export(input, &target, config, &p)
+    });
+    let report = result?;
+    if let Some(damage) = &report.damage {
+        eprintln!("reel: warning: {damage}");
+    }
+    let peak = reel::memory::peak_rss_bytes().unwrap_or(0);
+    if let Some(path) = &req.stats_file {
+        let stats = format!(
+            "frames={}\nexpected={}\naborted={}\nelapsed_ms={}\npeak_rss_bytes={peak}\noutput_bytes={}\npool_high_water={}\n",
+            report.written,
+            report.expected,
+            report.aborted,
+            report.elapsed.as_millis(),
+            report.output_bytes,
+            report.pool_high_water
+        );
+        std::fs::write(path, stats)?;
+    }
+    if report.aborted {
+        return Err(Aborted {
+            written: report.written,
+            expected: report.expected,
+            kept: report.kept.clone(),
+        }
+        .into());
+    }
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    eprintln!(
+        "reel: exported {} frames in {:.2} s ({:.1} frames/s); {} ({:.2} MB, {} bytes/frame); \
+         peak memory {:.1} MiB; autorelease pool high-water {} objects",
+        report.written,
+        secs,
+        report.written as f64 / secs,
+        report.kept,
+        report.output_bytes as f64 / 1e6,
+        report.output_bytes / report.written.max(1),
+        peak as f64 / (1024.0 * 1024.0),
+        report.pool_high_water
+    );
+    Ok(report)
+}
