@@ -1,0 +1,231 @@
+//! Criterion benchmarks of the autorelease runtime against the Rust floor (issue 2, W1 W2 W4 W5).
+//!
+//! `cargo bench -p autorelease --bench pools`. `benches/run.sh` at the workspace root runs this
+//! next to the GNUstep and C-ABI peers and prints one table from criterion's medians
+//! (`<criterion home>/<group>/<function>/new/estimates.json`).
+//!
+//! - W1: autorelease 1,000,000 fresh objects in one pool, then pop. Floors: `Vec<Box<T>>` filled
+//!   then dropped, and `Rc<T>` dropped as soon as it is made.
+//! - W2: push + pop an empty pool, with no pool on the thread (the placeholder path) and inside an
+//!   outer pool that already has a page.
+//! - W4: 1,000 nested pools of 10 objects each, then one pop of the outermost token. Floor: a
+//!   `Vec<Box<T>>` with a `Vec` of marks, emptied newest first.
+//! - W5: two threads doing W1 at once; the reported time is the mean of the two threads' own
+//!   times, i.e. the per-thread cost, to compare with W1 on one thread.
+//!
+//! Before timing, the W4 shape is run once with objects that record their drop order, and the
+//! bench prints `RESULT W4 ours lifo strict` (or `broken`) for the script.
+
+use std::cell::RefCell;
+use std::hint::black_box;
+use std::rc::Rc;
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use autorelease::{autoreleasepool, pop, push, stats, Obj};
+use criterion::{Criterion, SamplingMode};
+
+/// Objects in W1 and W5.
+const W1_OBJECTS: u64 = 1_000_000;
+/// Pools in W4, and objects per pool.
+const W4_POOLS: usize = 1_000;
+const W4_PER_POOL: usize = 10;
+
+/// The object payload: one word, like an `NSObject` subclass with one ivar.
+struct Payload(#[allow(dead_code)] u64);
+
+/// W1 with the safe API: a closure-scoped pool, each object autoreleased with its marker.
+fn w1_ours(n: u64) {
+    autoreleasepool(|pool| {
+        for i in 0..n {
+            black_box(Obj::new(Payload(i)).autorelease(pool));
+        }
+    });
+}
+
+/// W1 with the raw API the C ABI uses: `push`, `autorelease_to_innermost`, `pop`.
+fn w1_ours_raw(n: u64) {
+    let token = push();
+    for i in 0..n {
+        Obj::new(black_box(Payload(i))).autorelease_to_innermost();
+    }
+    // SAFETY: no borrow of the pool's objects exists.
+    unsafe { pop(token) };
+}
+
+/// W1 floor: the same objects in a `Vec<Box<T>>`, dropped together.
+fn w1_vec_box(n: u64) {
+    let objects: Vec<Box<Payload>> = (0..n).map(|i| Box::new(Payload(i))).collect();
+    drop(black_box(objects));
+}
+
+/// W1 floor without deferral: each `Rc<T>` dropped as soon as it is made.
+fn w1_rc(n: u64) {
+    for i in 0..n {
+        drop(black_box(Rc::new(Payload(i))));
+    }
+}
+
+/// W4: 1,000 nested raw pools of 10 objects, one pop of the outermost token (which drains the
+/// inner pools too, objc4's semantics).
+fn w4_ours<T>(make: impl Fn(usize) -> T) {
+    let outer = push();
+    let mut seq = 0;
+    for _ in 0..W4_POOLS {
+        // The inner tokens are never popped on their own: the outer pop drains them.
+        std::mem::forget(push());
+        for _ in 0..W4_PER_POOL {
+            Obj::new(make(seq)).autorelease_to_innermost();
+            seq += 1;
+        }
+    }
+    // SAFETY: no borrow of any of these pools' objects exists.
+    unsafe { pop(outer) };
+}
+
+/// W4 floor: a `Vec<Box<T>>` of objects and a `Vec` of pool marks, emptied newest first.
+fn w4_vec_marks() {
+    let mut objects: Vec<Box<Payload>> = Vec::new();
+    let mut marks: Vec<usize> = Vec::new();
+    let mut seq = 0;
+    for _ in 0..W4_POOLS {
+        marks.push(objects.len());
+        for _ in 0..W4_PER_POOL {
+            objects.push(Box::new(Payload(seq)));
+            seq += 1;
+        }
+    }
+    // Pop the outermost mark: everything above it, newest first.
+    let outermost = marks[0];
+    while objects.len() > outermost {
+        drop(black_box(objects.pop()));
+    }
+    marks.clear();
+    black_box((objects, marks));
+}
+
+thread_local! {
+    /// Drop order of `Tracked` objects, for the LIFO check.
+    static DROPPED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An object that records when it is dropped.
+struct Tracked(usize);
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        DROPPED.with(|d| d.borrow_mut().push(self.0));
+    }
+}
+
+/// Runs the W4 shape once and checks that the objects were released strictly newest first.
+fn check_w4_lifo() -> bool {
+    DROPPED.with(|d| d.borrow_mut().clear());
+    w4_ours(Tracked);
+    let order = DROPPED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    let total = W4_POOLS * W4_PER_POOL;
+    order.len() == total && order.iter().rev().copied().eq(0..total) && stats().depth == 0
+}
+
+/// Runs `work` on two threads at once, `iters` times each, starting together each time, and
+/// returns the mean of the two threads' total times (the per-thread cost).
+fn two_threads(iters: u64, work: fn()) -> Duration {
+    let start = Barrier::new(2);
+    let times: Vec<Duration> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        start.wait();
+                        let t = Instant::now();
+                        work();
+                        total += t.elapsed();
+                    }
+                    total
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("W5 thread panicked"))
+            .collect()
+    });
+    times.iter().sum::<Duration>() / 2
+}
+
+fn bench_w1(c: &mut Criterion) {
+    let mut g = c.benchmark_group("w1");
+    // One iteration is tens of milliseconds: flat sampling, the minimum sample count.
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    g.bench_function("ours", |b| b.iter(|| w1_ours(W1_OBJECTS)));
+    g.bench_function("ours_raw", |b| b.iter(|| w1_ours_raw(W1_OBJECTS)));
+    g.bench_function("vec_box", |b| b.iter(|| w1_vec_box(W1_OBJECTS)));
+    g.bench_function("rc", |b| b.iter(|| w1_rc(W1_OBJECTS)));
+    g.finish();
+}
+
+fn bench_w2(c: &mut Criterion) {
+    let mut g = c.benchmark_group("w2");
+    g.sample_size(50)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    assert_eq!(stats().depth, 0, "W2 must start with no pool on the thread");
+    g.bench_function("ours", |b| b.iter(|| autoreleasepool(|pool| black_box(pool).depth())));
+    g.bench_function("ours_raw", |b| {
+        // SAFETY: the pool is empty, nothing borrows from it.
+        b.iter(|| unsafe { pop(black_box(push())) })
+    });
+    // Inside an outer pool that already has a page: the boundary goes into a page slot.
+    let outer = push();
+    Obj::new(Payload(0)).autorelease_to_innermost();
+    g.bench_function("ours_raw_nested", |b| {
+        // SAFETY: the pool is empty, nothing borrows from it.
+        b.iter(|| unsafe { pop(black_box(push())) })
+    });
+    // SAFETY: no borrow of the outer pool's object exists.
+    unsafe { pop(outer) };
+    g.finish();
+}
+
+fn bench_w4(c: &mut Criterion) {
+    let mut g = c.benchmark_group("w4");
+    g.sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    g.bench_function("ours", |b| b.iter(|| w4_ours(|i| Payload(i as u64))));
+    g.bench_function("vec_marks", |b| b.iter(w4_vec_marks));
+    g.finish();
+}
+
+fn bench_w5(c: &mut Criterion) {
+    let mut g = c.benchmark_group("w5");
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
+    g.bench_function("ours_per_thread", |b| {
+        b.iter_custom(|iters| two_threads(iters, || w1_ours(W1_OBJECTS)))
+    });
+    g.bench_function("vec_box_per_thread", |b| {
+        b.iter_custom(|iters| two_threads(iters, || w1_vec_box(W1_OBJECTS)))
+    });
+    g.finish();
+}
+
+fn main() {
+    let lifo = check_w4_lifo();
+    println!(
+        "RESULT W4 ours lifo {}",
+        if lifo { "strict" } else { "broken" }
+    );
+    let mut c = Criterion::default().configure_from_args();
+    bench_w1(&mut c);
+    bench_w2(&mut c);
+    bench_w4(&mut c);
+    bench_w5(&mut c);
+    c.final_summary();
+}
