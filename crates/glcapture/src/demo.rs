@@ -42,7 +42,8 @@ impl DemoStats {
 /// `width`x`height` into an offscreen framebuffer, and hands each one to `sink` as
 /// bottom-up RGBA (frame indices `0..frames`, in order), captured with `mode`.
 ///
-/// The size is checked before EGL is touched. When the machine has no usable EGL the
+/// The context is created for this call and destroyed before it returns, leaving no
+/// EGL context current on the calling thread. The size is checked before EGL is touched. When the machine has no usable EGL the
 /// error satisfies [`GlError::is_unavailable`] and names the packages to install.
 ///
 /// ```

@@ -121,8 +121,11 @@ pub struct ContextInfo {
 /// A headless EGL context with a loaded [`glow::Context`], current on the creating thread.
 ///
 /// It is not `Send`: an EGL context is current on one thread, and dropping it releases
-/// it there. Create one per rendering thread. Dropping the last context of the process
-/// terminates the EGL display.
+/// it there. Create one per rendering thread. Creating it makes it current on the calling
+/// thread (replacing whatever context was current there); dropping it leaves no context
+/// current, so a thread juggling several contexts calls
+/// [`make_current`](HeadlessContext::make_current) on the one it goes on with. Dropping
+/// the last context of the process terminates the EGL display.
 ///
 /// ```
 /// # fn main() -> Result<(), glcapture::GlError> {
