@@ -13,6 +13,10 @@
 //!   any current context, not only ours, through a [`glow::Context`].
 //! - [`record_demo`]: all of the above in one call.
 //!
+//! [`CaptureMode::Auto`] picks the ring on hardware drivers and the synchronous path on
+//! Mesa's CPU rasterisers: llvmpipe performs `glReadPixels` into a PBO synchronously, so
+//! there the ring only adds a copy (measured in the crate's `BENCHMARKS.md`).
+//!
 //! Frames reach the sink exactly as `glReadPixels` returns them: `width * height * 4`
 //! bytes of RGBA8, rows bottom-up (the first row of the buffer is the bottom of the
 //! image). Flipping is the consumer's job.
