@@ -212,8 +212,9 @@ fn a_thousand_nested_pools_pop_in_strict_lifo_order() {
             }
             tokens.push(push());
         }
-        drop(tokens); // never popped themselves: drained through by popping `first`
-                                  // SAFETY: no borrows of the pooled objects exist.
+        // The inner tokens are never popped themselves: popping `first` drains through them.
+        drop(tokens);
+        // SAFETY: no borrows of the pooled objects exist.
         unsafe { pop(first) };
         assert_eq!(log.dropped(), (0..10_000).rev().collect::<Vec<_>>());
         assert_eq!(stats().depth, 0);
