@@ -1,6 +1,6 @@
 //! JPEG encoding of upright RGB images (for MJPEG movies).
 
-use jpeg_encoder::{ColorType, Encoder};
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 use crate::error::ExportError;
 use crate::export::pipeline::FrameStage;
@@ -40,7 +40,10 @@ impl FrameStage for JpegStage {
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         Self::check_size(image.width(), image.height())?;
         let mut out = Vec::with_capacity(image.rgb().len() / 8);
-        Encoder::new(&mut out, self.quality)
+        let mut encoder = Encoder::new(&mut out, self.quality);
+        // 4:2:0, as ffmpeg's MJPEG and most players expect.
+        encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
+        encoder
             .encode(
                 image.rgb(),
                 image.width() as u16,

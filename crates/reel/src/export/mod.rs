@@ -118,7 +118,7 @@ fn export_inner(
 ) -> Result<ExportReport, ExportFailure> {
     let started = Instant::now();
     let layout = input.layout();
-    let mut source = FrameFileSource::new(input, config.window + 2);
+    let mut source = FrameFileSource::new(input, config.window);
     let report = |outcome: PipelineOutcome, output_bytes: u64, kept: String| ExportReport {
         expected: outcome.info.expected_frames,
         written: outcome.written,

@@ -1,0 +1,102 @@
+//! Shared helpers: known test frames, independent of the exporter's code.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use reel::cache::{CacheWriter, FrameLayout, RowOrder};
+
+/// Frame `i` as a recorder stores it: RGBA, rows bottom-up. Pixel (x, y)
+/// of the upright image has R = 7x + i, G = 5y, B = (x ^ y) + 3i, and a
+/// varying alpha that the export must drop.
+pub fn known_frame(w: u32, h: u32, i: u32) -> Vec<u8> {
+    let mut f = Vec::with_capacity((w * h * 4) as usize);
+    for stored_row in 0..h {
+        let y = h - 1 - stored_row;
+        for x in 0..w {
+            f.extend_from_slice(&[
+                (7 * x + i) as u8,
+                (5 * y) as u8,
+                ((x ^ y) + 3 * i) as u8,
+                (x + y) as u8,
+            ]);
+        }
+    }
+    f
+}
+
+/// The upright RGB that frame `i` must export to.
+pub fn expected_rgb(w: u32, h: u32, i: u32) -> Vec<u8> {
+    let mut f = Vec::with_capacity((w * h * 3) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            f.extend_from_slice(&[(7 * x + i) as u8, (5 * y) as u8, ((x ^ y) + 3 * i) as u8]);
+        }
+    }
+    f
+}
+
+/// Writes a finished cache of `n` known frames.
+pub fn write_cache(path: &Path, w: u32, h: u32, n: u32) {
+    let mut writer =
+        CacheWriter::create(path, FrameLayout::rgba(w, h, RowOrder::BottomUp).unwrap()).unwrap();
+    for i in 0..n {
+        writer.append(&known_frame(w, h, i)).unwrap();
+    }
+    assert_eq!(writer.finish().unwrap(), u64::from(n));
+}
+
+/// Writes `n` known frames as a headerless raw file.
+pub fn write_raw(path: &Path, w: u32, h: u32, n: u32) {
+    let mut bytes = Vec::new();
+    for i in 0..n {
+        bytes.extend_from_slice(&known_frame(w, h, i));
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Decodes a PNG into (width, height, RGB), insisting on 8-bit RGB.
+pub fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    assert_eq!(info.bit_depth, png::BitDepth::Eight);
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf)
+}
+
+/// The `reel` binary under test.
+pub fn reel() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_reel"))
+}
+
+/// Runs `reel` with `args`.
+pub fn run_reel(args: &[&str]) -> Output {
+    reel().args(args).output().unwrap()
+}
+
+/// Sorted file names in `dir`.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `image-0000.png` … for `n` frames.
+pub fn expected_names(n: u64) -> Vec<String> {
+    (0..n).map(|i| format!("image-{i:04}.png")).collect()
+}
+
+/// Path of a program on PATH.
+pub fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
