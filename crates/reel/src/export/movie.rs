@@ -58,11 +58,14 @@ impl std::str::FromStr for MovieCodec {
 
 /// A movie being written to a hidden temporary file next to its final
 /// path. [`finish`](MovieFile::finish) renames it into place; dropping it
-/// unfinished deletes the temporary file, so no partial movie is left.
+/// unfinished (or after a failed `finish`) deletes the temporary file, so
+/// no partial movie is left.
 pub struct MovieFile {
     writer: Option<MovieWriter<BufWriter<File>>>,
     tmp: PathBuf,
     path: PathBuf,
+    /// Set once the temporary file has been renamed into place.
+    renamed: bool,
 }
 
 impl MovieFile {
@@ -83,6 +86,7 @@ impl MovieFile {
             writer: None,
             tmp: tmp.clone(),
             path: path.to_path_buf(),
+            renamed: false,
         };
         movie.writer = Some(writer.map_err(ExportError::output(&tmp))?);
         Ok(movie)
@@ -120,13 +124,15 @@ impl MovieFile {
             .len();
         drop(file);
         fs::rename(&self.tmp, &self.path).map_err(ExportError::output(&self.path))?;
+        self.renamed = true;
         Ok(size)
     }
 }
 
 impl Drop for MovieFile {
     fn drop(&mut self) {
-        if self.writer.is_some() {
+        if !self.renamed {
+            // Close before removing; a failed finish() lands here too.
             self.writer = None;
             let _ = fs::remove_file(&self.tmp);
         }
