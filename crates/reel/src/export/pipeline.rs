@@ -251,3 +251,194 @@ fn sink_loop<Sink: FrameSink>(
     }
     (sink, Ok(next))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// Gives `n` tiny images, counting how many it has produced.
+    struct CountingSource {
+        n: u64,
+        produced: Arc<AtomicU64>,
+        fail_at: Option<u64>,
+    }
+
+    impl ImageSource for CountingSource {
+        fn begin(&mut self) -> Result<SourceInfo, ExportError> {
+            Ok(SourceInfo {
+                width: 2,
+                height: 1,
+                expected_frames: self.n,
+            })
+        }
+        fn next_image(
+            &mut self,
+            pool: AutoreleasePool<'_>,
+        ) -> Result<Option<Obj<Image>>, ExportError> {
+            let i = self.produced.load(Ordering::SeqCst);
+            if Some(i) == self.fail_at {
+                return Err(ExportError::Unsupported(format!("source broke at {i}")));
+            }
+            if i == self.n {
+                return Ok(None);
+            }
+            self.produced.fetch_add(1, Ordering::SeqCst);
+            let image = Obj::new(Image::new(i, 2, 1, vec![i as u8; 6]));
+            let _: &Image = image.clone().autorelease(pool);
+            Ok(Some(image))
+        }
+        fn end(&mut self) -> Result<SourceEnd, ExportError> {
+            Ok(SourceEnd {
+                frames: self.produced.load(Ordering::SeqCst),
+                damage: None,
+            })
+        }
+    }
+
+    /// Slower for even frames so results arrive out of order.
+    struct UnevenStage;
+    impl FrameStage for UnevenStage {
+        type Output = u8;
+        fn process(&mut self, image: &Image) -> Result<u8, ExportError> {
+            if image.index() % 2 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            Ok(image.rgb()[0])
+        }
+    }
+
+    /// Records what it is given and the most frames in flight it saw.
+    struct RecordingSink {
+        seen: Vec<(u64, u8)>,
+        produced: Arc<AtomicU64>,
+        max_in_flight: u64,
+        abort_at: Option<(u64, Arc<ExportProgress>)>,
+        fail_at: Option<u64>,
+    }
+    impl FrameSink for RecordingSink {
+        type Input = u8;
+        fn write(&mut self, index: u64, item: u8) -> Result<(), ExportError> {
+            if Some(index) == self.fail_at {
+                return Err(ExportError::Unsupported("disk said no".into()));
+            }
+            let in_flight = self.produced.load(Ordering::SeqCst) - index;
+            self.max_in_flight = self.max_in_flight.max(in_flight);
+            self.seen.push((index, item));
+            if let Some((at, progress)) = &self.abort_at {
+                if index == *at {
+                    progress.request_abort();
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn setup(n: u64) -> (CountingSource, RecordingSink) {
+        let produced = Arc::new(AtomicU64::new(0));
+        (
+            CountingSource {
+                n,
+                produced: Arc::clone(&produced),
+                fail_at: None,
+            },
+            RecordingSink {
+                seen: Vec::new(),
+                produced,
+                max_in_flight: 0,
+                abort_at: None,
+                fail_at: None,
+            },
+        )
+    }
+
+    #[test]
+    fn frames_are_written_in_order_with_at_most_window_in_flight() {
+        let (mut source, sink) = setup(40);
+        let progress = ExportProgress::new();
+        let config = PipelineConfig::with_threads(3);
+        let (sink, result) = run_pipeline(&mut source, || Ok(UnevenStage), sink, config, &progress);
+        let outcome = result.unwrap();
+        assert_eq!((outcome.written, outcome.aborted), (40, false));
+        assert_eq!(outcome.pool_high_water, 1, "one image per per-frame pool");
+        let expected: Vec<(u64, u8)> = (0..40).map(|i| (i, i as u8)).collect();
+        assert_eq!(sink.seen, expected);
+        assert!(
+            sink.max_in_flight as usize <= config.window,
+            "{}",
+            sink.max_in_flight
+        );
+        assert_eq!(progress.done(), 40);
+        assert_eq!(progress.total(), 40);
+    }
+
+    #[test]
+    fn abort_stops_after_the_frames_in_flight_and_keeps_them_in_order() {
+        let (mut source, mut sink) = setup(1000);
+        let progress = Arc::new(ExportProgress::new());
+        sink.abort_at = Some((5, Arc::clone(&progress)));
+        let config = PipelineConfig::with_threads(2);
+        let (sink, result) = run_pipeline(&mut source, || Ok(UnevenStage), sink, config, &progress);
+        let outcome = result.unwrap();
+        assert!(outcome.aborted);
+        let written = outcome.written;
+        assert!(
+            (6..=6 + config.window as u64).contains(&written),
+            "{written}"
+        );
+        assert_eq!(sink.seen.len() as u64, written);
+        assert!(sink
+            .seen
+            .iter()
+            .enumerate()
+            .all(|(i, &(idx, _))| idx == i as u64));
+    }
+
+    #[test]
+    fn sink_failure_reports_frames_written_before_it() {
+        let (mut source, mut sink) = setup(100);
+        sink.fail_at = Some(7);
+        let progress = ExportProgress::new();
+        let (_, result) = run_pipeline(
+            &mut source,
+            || Ok(UnevenStage),
+            sink,
+            PipelineConfig::with_threads(2),
+            &progress,
+        );
+        let failure = result.unwrap_err();
+        assert_eq!(failure.written, 7);
+        assert!(failure.error.to_string().contains("disk said no"));
+    }
+
+    #[test]
+    fn source_failure_reports_frames_written_before_it() {
+        let (mut source, sink) = setup(100);
+        source.fail_at = Some(9);
+        let progress = ExportProgress::new();
+        let (sink, result) = run_pipeline(
+            &mut source,
+            || Ok(UnevenStage),
+            sink,
+            PipelineConfig::with_threads(2),
+            &progress,
+        );
+        let failure = result.unwrap_err();
+        assert_eq!(failure.written, 9);
+        assert_eq!(sink.seen.len(), 9);
+        assert!(failure.error.to_string().contains("source broke at 9"));
+    }
+
+    #[test]
+    fn single_pool_mode_keeps_every_image_until_the_end() {
+        let (mut source, sink) = setup(50);
+        let progress = ExportProgress::new();
+        let mut config = PipelineConfig::with_threads(2);
+        config.pool_mode = PoolMode::Single;
+        config.growth_warning = 1000;
+        let (_, result) = run_pipeline(&mut source, || Ok(UnevenStage), sink, config, &progress);
+        assert_eq!(result.unwrap().pool_high_water, 50);
+    }
+}

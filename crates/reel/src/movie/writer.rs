@@ -267,3 +267,151 @@ fn handler(w: &mut AtomWriter, component: &[u8; 4], subtype: &[u8; 4], name: &st
         w.pascal_string(name);
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Cursor, ErrorKind};
+
+    use super::*;
+    use crate::movie::MovieIndex;
+
+    fn format() -> VideoFormat {
+        VideoFormat {
+            codec_tag: *b"png ",
+            width: 4,
+            height: 2,
+            compressor_name: "PNG".into(),
+            extensions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn samples_and_keyframes_round_trip_through_the_index() {
+        let mut w = MovieWriter::new(Cursor::new(Vec::new()), 25).unwrap();
+        w.add_sample(b"first", true).unwrap();
+        w.add_sample(b"second!", false).unwrap();
+        w.add_sample(b"3", true).unwrap();
+        let mut out = w.finish(&format()).unwrap();
+        let index = MovieIndex::read(&mut out).unwrap();
+        assert_eq!(index.sample_sizes, [5, 7, 1]);
+        assert_eq!(index.sync_samples, Some(vec![1, 3]));
+        assert_eq!(index.timescale, 2500);
+        assert_eq!(index.sample_durations, [100, 100, 100]);
+        let mut buf = Vec::new();
+        index.read_sample(&mut out, 1, &mut buf).unwrap();
+        assert_eq!(buf, b"second!");
+    }
+
+    /// Tracks the position but keeps only small writes (headers, moov), so a
+    /// >4 GiB movie can be written without 4 GiB of memory or disk.
+    #[derive(Default)]
+    struct SparseSink {
+        pos: u64,
+        len: u64,
+        kept: Vec<(u64, Vec<u8>)>,
+    }
+    impl Write for SparseSink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() < 1 << 20 {
+                self.kept.push((self.pos, buf.to_vec()));
+            }
+            self.pos += buf.len() as u64;
+            self.len = self.len.max(self.pos);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Seek for SparseSink {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.pos = match to {
+                SeekFrom::Start(p) => p,
+                SeekFrom::End(d) => (self.len as i64 + d) as u64,
+                SeekFrom::Current(d) => (self.pos as i64 + d) as u64,
+            };
+            Ok(self.pos)
+        }
+    }
+
+    #[test]
+    fn offsets_past_4_gib_switch_to_co64() {
+        // Zeroed pages that are never read stay unallocated.
+        let big = vec![0u8; 256 << 20];
+        let mut w = MovieWriter::new(SparseSink::default(), 30).unwrap();
+        for _ in 0..17 {
+            w.add_sample(&big, true).unwrap();
+        }
+        w.add_sample(b"tail", true).unwrap();
+        let sink = w.finish(&format()).unwrap();
+        // Reassemble the header and moov (everything after the last big sample).
+        let moov_at = sink
+            .kept
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|&p| p > 1 << 32)
+            .min()
+            .unwrap();
+        let mut tail = Vec::new();
+        for (p, b) in &sink.kept {
+            if *p >= moov_at {
+                tail.extend_from_slice(b);
+            }
+        }
+        let mut file = Cursor::new(Vec::new());
+        // ftyp + a short mdat stand-in, then the real moov.
+        file.get_mut().extend_from_slice(&sink.kept[0].1[..20]);
+        file.get_mut()
+            .extend_from_slice(&[0, 0, 0, 8, b'f', b'r', b'e', b'e']);
+        let moov = &tail[4..]; // after the "tail" sample
+        file.get_mut().extend_from_slice(moov);
+        let index = MovieIndex::read(&mut file).unwrap();
+        assert!(index.co64);
+        assert_eq!(index.sample_sizes.len(), 18);
+        assert_eq!(index.sample_offsets[17], 36 + 17 * (256u64 << 20));
+        assert!(index.sample_offsets[17] > u64::from(u32::MAX));
+    }
+
+    /// Fails with "no space left" after `room` bytes.
+    struct FullDisk {
+        inner: Cursor<Vec<u8>>,
+        room: usize,
+    }
+    impl Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.inner.get_ref().len() + buf.len() > self.room {
+                return Err(std::io::Error::from(ErrorKind::StorageFull));
+            }
+            self.inner.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Seek for FullDisk {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.inner.seek(to)
+        }
+    }
+
+    #[test]
+    fn a_full_disk_surfaces_as_an_error_from_add_sample_or_finish() {
+        let mut w = MovieWriter::new(
+            FullDisk {
+                inner: Cursor::new(Vec::new()),
+                room: 100,
+            },
+            30,
+        )
+        .unwrap();
+        w.add_sample(&[1; 40], true).unwrap();
+        let e = w.add_sample(&[2; 40], true).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StorageFull);
+        assert_eq!(w.samples(), 1, "the failed sample is not indexed");
+        let e = w
+            .finish(&format())
+            .err()
+            .expect("finish fails on a full disk");
+        assert_eq!(e.kind(), ErrorKind::StorageFull);
+    }
+}

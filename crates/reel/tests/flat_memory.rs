@@ -1,0 +1,97 @@
+//! Peak memory depends on frame size and threads, not on frame count; the
+//! `--single-pool` switch reproduces the classic growth (and its warning).
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::{reel, run_reel};
+
+const MIB: u64 = 1024 * 1024;
+
+fn record(path: &Path, frames: u32) {
+    let o = run_reel(&[
+        "record",
+        "--synthetic",
+        "--frames",
+        &frames.to_string(),
+        "--size",
+        "320x240",
+        "--noise",
+        "0.2",
+        "-q",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Exports `cache` in a child process; returns its stats and stderr.
+fn export_stats(cache: &Path, out: &Path, extra: &[&str]) -> (HashMap<String, u64>, String) {
+    let stats = out.with_extension("stats");
+    let o = reel()
+        .args([
+            "export",
+            cache.to_str().unwrap(),
+            "--movie",
+            out.to_str().unwrap(),
+            "--threads",
+            "2",
+            "-q",
+        ])
+        .args(extra)
+        .arg("--stats-file")
+        .arg(&stats)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{stderr}");
+    let map = std::fs::read_to_string(&stats)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
+        .collect();
+    (map, stderr)
+}
+
+#[test]
+fn ten_times_the_frames_peaks_within_a_few_mib_and_single_pool_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (small, large) = (dir.path().join("small.reel"), dir.path().join("large.reel"));
+    record(&small, 30);
+    record(&large, 300);
+
+    let (s, _) = export_stats(&small, &dir.path().join("s.mov"), &[]);
+    let (l, _) = export_stats(&large, &dir.path().join("l.mov"), &[]);
+    assert_eq!((s["frames"], l["frames"]), (30, 300));
+    let (ps, pl) = (s["peak_rss_bytes"], l["peak_rss_bytes"]);
+    eprintln!(
+        "peak RSS: 30 frames {:.1} MiB, 300 frames {:.1} MiB",
+        ps as f64 / MIB as f64,
+        pl as f64 / MIB as f64
+    );
+    assert!(
+        pl <= ps + 4 * MIB,
+        "peak grew from {ps} to {pl} bytes with 10x the frames"
+    );
+    assert_eq!(l["pool_high_water"], 1, "one image per per-frame pool");
+
+    // The classic bug: every 230 KB image stays in the one pool until the end.
+    let (b, stderr) = export_stats(&large, &dir.path().join("b.mov"), &["--single-pool"]);
+    let pb = b["peak_rss_bytes"];
+    eprintln!(
+        "peak RSS with --single-pool: {:.1} MiB",
+        pb as f64 / MIB as f64
+    );
+    assert_eq!(b["pool_high_water"], 300);
+    assert!(
+        pb > pl + 40 * MIB,
+        "single pool should hold ~66 MiB of images: {pb} vs {pl}"
+    );
+    assert!(
+        stderr.contains("POOL GROWTH"),
+        "runtime growth warning expected:\n{stderr}"
+    );
+}
