@@ -173,7 +173,7 @@ impl MovieIndex {
         let mut sample_durations = Vec::with_capacity(count);
         for i in 0..be32(stts, 4)? as usize {
             let (n, delta) = (be32(stts, 8 + 8 * i)?, be32(stts, 12 + 8 * i)?);
-            sample_durations.extend(std::iter::repeat(delta).take(n as usize));
+            sample_durations.resize(sample_durations.len() + n as usize, delta);
         }
         let sync_samples = match child(stbl, b"stss") {
             Some(stss) => Some(
