@@ -1,0 +1,53 @@
+//! `examples/hello.c` builds with the README's command line and prints what the README says,
+//! and the README shows that very file.
+
+mod support;
+
+use std::fs;
+use std::process::Command;
+
+use support::{build_dir, c_compiler, crate_dir, include_dir, program, run_ok, staticlib, texts};
+
+fn readme() -> String {
+    fs::read_to_string(crate_dir().join("README.md")).expect("read README.md")
+}
+
+/// The body of the first fenced block of `language` after `after`.
+fn fenced_block<'a>(text: &'a str, language: &str, after: &str) -> &'a str {
+    let from = text
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after:?} in README"));
+    let fence = format!("```{language}\n");
+    let start = text[from..].find(&fence).expect("a fenced block") + from + fence.len();
+    let end = text[start..].find("```").expect("a closed fence") + start;
+    &text[start..end]
+}
+
+#[test]
+fn readme_shows_examples_hello_c_verbatim() {
+    let hello = fs::read_to_string(crate_dir().join("examples/hello.c")).expect("read hello.c");
+    assert_eq!(fenced_block(&readme(), "c", "## Example"), hello);
+}
+
+#[test]
+fn hello_builds_with_the_readme_command_and_prints_the_readme_output() {
+    let readme = readme();
+    let build_line = fenced_block(&readme, "sh", "Build and run it").trim();
+    // The README's line, with the workspace-relative paths of this checkout and build.
+    let expected_line = "cargo build --release -p autorelease-ffi && cc -Icrates/autorelease-ffi/include \
+                         crates/autorelease-ffi/examples/hello.c target/release/libautorelease_ffi.a \
+                         -lpthread -ldl -lm -o hello && ./hello";
+    assert_eq!(build_line, expected_line);
+
+    let exe = build_dir("example").join("hello");
+    let mut cc = Command::new(c_compiler());
+    cc.arg(format!("-I{}", include_dir().display()))
+        .arg(crate_dir().join("examples/hello.c"))
+        .arg(staticlib())
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&exe);
+    run_ok(cc, "compiling examples/hello.c");
+    let output = run_ok(program(&exe), "running hello");
+    let (stdout, _) = texts(&output);
+    assert_eq!(stdout, fenced_block(&readme, "text", "Build and run it"));
+}

@@ -1,0 +1,113 @@
+//! The C test programs that do not abort run under valgrind's memcheck with no invalid access
+//! and no definite leak (`--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite`).
+//!
+//! valgrind is required: if it is missing these tests fail, saying so. Set
+//! `AUTORELEASE_FFI_SKIP_VALGRIND=1` to skip them on a machine without it.
+
+mod support;
+
+use std::process::Command;
+
+use support::{clean_env, compile, texts};
+
+const BINARY: &str = "valgrind";
+
+/// Runs `tests/c/<name>` under memcheck with `env` set.
+fn memcheck(name: &str, env: &[(&str, &str)]) {
+    if std::env::var_os("AUTORELEASE_FFI_SKIP_VALGRIND").is_some_and(|v| v == "1") {
+        eprintln!("AUTORELEASE_FFI_SKIP_VALGRIND=1: not running {name} under valgrind");
+        return;
+    }
+    let found = Command::new("valgrind").arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "valgrind is not installed (apt-get install valgrind), or set AUTORELEASE_FFI_SKIP_VALGRIND=1"
+    );
+    let exe = compile(BINARY, name);
+    let mut valgrind = Command::new("valgrind");
+    clean_env(&mut valgrind);
+    valgrind
+        .args([
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+        ])
+        .arg(&exe)
+        .envs(env.iter().copied());
+    let output = valgrind
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run valgrind: {e}"));
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains(&format!("{name}: ok\n")),
+        "{name} under valgrind failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains("ERROR SUMMARY: 0 errors"),
+        "valgrind reported errors for {name}:\n{stderr}"
+    );
+}
+
+#[test]
+fn lifo_release_is_memcheck_clean() {
+    memcheck("lifo_release", &[]);
+}
+
+#[test]
+fn drain_through_pop_is_memcheck_clean() {
+    memcheck("drain_through_pop", &[]);
+}
+
+#[test]
+fn autorelease_during_pop_is_memcheck_clean() {
+    memcheck("autorelease_during_pop", &[]);
+}
+
+#[test]
+fn pools_in_dealloc_are_memcheck_clean() {
+    memcheck("pools_in_dealloc", &[]);
+}
+
+#[test]
+fn thread_exit_drain_is_memcheck_clean() {
+    memcheck("thread_exit_drain", &[]);
+}
+
+#[test]
+fn placeholder_fast_path_is_memcheck_clean() {
+    memcheck("placeholder_fast_path", &[("ARP_TEST_NO_MALLINFO", "1")]);
+}
+
+#[test]
+fn missing_pool_with_the_diagnostic_is_memcheck_clean() {
+    memcheck(
+        "missing_pool",
+        &[("AUTORELEASE_DEBUG_MISSING_POOLS", "YES")],
+    );
+}
+
+#[test]
+fn atomic_counts_are_memcheck_clean() {
+    memcheck("atomic_counts", &[]);
+}
+
+#[test]
+fn payload_is_memcheck_clean() {
+    memcheck("payload", &[]);
+}
+
+#[test]
+fn objc_names_are_memcheck_clean() {
+    memcheck("objc_names", &[]);
+}
+
+#[test]
+fn pool_print_is_memcheck_clean() {
+    memcheck("pool_print", &[]);
+}
+
+#[test]
+fn cxx_program_is_memcheck_clean() {
+    memcheck("cxx_header", &[]);
+}
