@@ -1,5 +1,6 @@
-//! Runs work on a background thread while the main thread polls its
-//! progress on a repeating timer and draws an `indicatif` bar.
+//! Runs work on a background thread while the main thread runs a
+//! [`runloop::RunLoop`] whose repeating timer polls the progress and draws
+//! an `indicatif` bar — the Cocoa shape of a background export with a UI.
 //!
 //! This is the only place that knows how the polling is scheduled.
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reel::progress::ExportProgress;
+use runloop::{Mode, RunLoop, RunLoopHandle, Timer};
 
 /// How often the main thread polls the progress.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -33,24 +35,34 @@ pub fn run_with_progress<T: Send>(
         bar.set_message(label.to_string());
         bar
     };
+    let run_loop = RunLoop::current();
     std::thread::scope(|scope| {
-        let worker_progress = Arc::clone(&progress);
+        let done = Finished {
+            progress: Arc::clone(&progress),
+            run_loop: run_loop.handle(),
+        };
         let worker = scope.spawn(move || {
-            // Marks the progress finished however `work` ends (even by panic),
-            // so the polling below always stops.
-            struct Finish(Arc<ExportProgress>);
-            impl Drop for Finish {
-                fn drop(&mut self) {
-                    self.0.mark_finished();
-                }
-            }
-            let _finish = Finish(worker_progress);
+            // Dropped however `work` ends (even by panic): marks the progress
+            // finished and stops the main thread's loop.
+            let _done = done;
             work()
         });
-        poll_until_finished(&progress, || {
-            bar.set_length(progress.total());
-            bar.set_position(progress.done());
+
+        let (timer_bar, timer_progress) = (bar.clone(), Arc::clone(&progress));
+        let poll = Timer::repeating(POLL_INTERVAL, move |_| {
+            timer_bar.set_length(timer_progress.total());
+            timer_bar.set_position(timer_progress.done());
+            if timer_progress.is_finished() {
+                RunLoop::current().stop();
+            }
         });
+        run_loop.add_timer(&poll, &Mode::DEFAULT);
+        // `run` returns when the worker's stop arrives (or the timer sees the
+        // export finished); `Finished` is set before the stop is sent.
+        while !progress.is_finished() {
+            run_loop.run();
+        }
+        poll.invalidate();
         bar.set_length(progress.total());
         bar.set_position(progress.done());
         bar.finish_and_clear();
@@ -58,10 +70,18 @@ pub fn run_with_progress<T: Send>(
     })
 }
 
-/// Calls `update` every [`POLL_INTERVAL`] until `progress` is finished.
-fn poll_until_finished(progress: &ExportProgress, mut update: impl FnMut()) {
-    while !progress.is_finished() {
-        update();
-        std::thread::sleep(POLL_INTERVAL);
+/// Marks the export finished and stops the UI's run loop when dropped.
+struct Finished {
+    progress: Arc<ExportProgress>,
+    run_loop: RunLoopHandle,
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.progress.mark_finished();
+        // If the loop is already gone there is nothing to stop.
+        let _ = self
+            .run_loop
+            .perform(&Mode::DEFAULT, || RunLoop::current().stop());
     }
 }
