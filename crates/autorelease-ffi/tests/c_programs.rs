@@ -254,6 +254,7 @@ bad_token_tests! {
     popping_a_pool_already_drained_by_an_outer_pop_aborts: "popped_by_drain_through", "arp";
     stale_token_whose_slot_holds_a_newer_pool_aborts: "stale_slot_reused", "arp";
     stale_placeholder_token_after_a_new_push_aborts: "stale_placeholder", "arp";
+    token_into_a_freed_page_aborts: "token_into_freed_page", "arp";
     token_never_handed_out_aborts: "never_handed_out", "arp";
     null_token_aborts: "null", "arp";
     token_pointing_at_an_object_slot_aborts: "object_slot", "arp";

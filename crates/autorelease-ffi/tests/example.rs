@@ -6,7 +6,9 @@ mod support;
 use std::fs;
 use std::process::Command;
 
-use support::{build_dir, c_compiler, crate_dir, include_dir, program, run_ok, staticlib, texts};
+use support::{
+    build_dir, c_compiler, crate_dir, include_dir, library, program, run_ok, staticlib, texts,
+};
 
 fn readme() -> String {
     fs::read_to_string(crate_dir().join("README.md")).expect("read README.md")
@@ -50,4 +52,37 @@ fn hello_builds_with_the_readme_command_and_prints_the_readme_output() {
     let output = run_ok(program(&exe), "running hello");
     let (stdout, _) = texts(&output);
     assert_eq!(stdout, fenced_block(&readme, "text", "Build and run it"));
+}
+
+#[test]
+fn hello_links_against_the_shared_library_too() {
+    let so = library("libautorelease_ffi.so");
+    let lib_dir = so.parent().expect("the library's directory");
+    let exe = build_dir("example").join("hello-shared");
+    let mut cc = Command::new(c_compiler());
+    cc.arg(format!("-I{}", include_dir().display()))
+        .arg(crate_dir().join("examples/hello.c"))
+        .arg(&so)
+        .arg(format!("-Wl,-rpath,{}", lib_dir.display()))
+        .arg("-o")
+        .arg(&exe);
+    run_ok(cc, "compiling examples/hello.c against the shared library");
+    let ldd = run_ok(
+        {
+            let mut ldd = Command::new("ldd");
+            ldd.arg(&exe);
+            ldd
+        },
+        "ldd",
+    );
+    assert!(
+        texts(&ldd).0.contains("libautorelease_ffi.so"),
+        "hello-shared does not load the shared library:\n{}",
+        texts(&ldd).0
+    );
+    let output = run_ok(program(&exe), "running hello-shared");
+    assert_eq!(
+        texts(&output).0,
+        fenced_block(&readme(), "text", "Build and run it")
+    );
 }

@@ -1,28 +1,41 @@
 //! The C test programs that do not abort run under valgrind's memcheck with no invalid access
 //! and no definite leak (`--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite`).
 //!
+//! The bad-token programs run under memcheck too: they must abort without any invalid read, which
+//! shows that a token is validated before anything is read through it (a stale token may point
+//! into a freed page).
+//!
 //! valgrind is required: if it is missing these tests fail, saying so. Set
 //! `AUTORELEASE_FFI_SKIP_VALGRIND=1` to skip them on a machine without it.
 
 mod support;
 
+use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
 use support::{clean_env, compile, texts};
 
 const BINARY: &str = "valgrind";
 
-/// Runs `tests/c/<name>` under memcheck with `env` set.
-fn memcheck(name: &str, env: &[(&str, &str)]) {
+/// Whether to run: valgrind must be installed unless the run opted out.
+fn valgrind_wanted(name: &str) -> bool {
     if std::env::var_os("AUTORELEASE_FFI_SKIP_VALGRIND").is_some_and(|v| v == "1") {
         eprintln!("AUTORELEASE_FFI_SKIP_VALGRIND=1: not running {name} under valgrind");
-        return;
+        return false;
     }
     let found = Command::new("valgrind").arg("--version").output();
     assert!(
         found.is_ok_and(|o| o.status.success()),
         "valgrind is not installed (apt-get install valgrind), or set AUTORELEASE_FFI_SKIP_VALGRIND=1"
     );
+    true
+}
+
+/// Runs `tests/c/<name>` under memcheck with `env` set.
+fn memcheck(name: &str, env: &[(&str, &str)]) {
+    if !valgrind_wanted(name) {
+        return;
+    }
     let exe = compile(BINARY, name);
     let mut valgrind = Command::new("valgrind");
     clean_env(&mut valgrind);
@@ -110,4 +123,62 @@ fn pool_print_is_memcheck_clean() {
 #[test]
 fn cxx_program_is_memcheck_clean() {
     memcheck("cxx_header", &[]);
+}
+
+/// Runs `bad_token <case> arp` under memcheck: it must abort (SIGABRT) with the bad-pool message
+/// and no memcheck error before that.
+fn memcheck_bad_pop(case: &str) {
+    if !valgrind_wanted(case) {
+        return;
+    }
+    let exe = compile(BINARY, "bad_token");
+    let mut valgrind = Command::new("valgrind");
+    clean_env(&mut valgrind);
+    valgrind
+        .args(["--error-exitcode=99", "--leak-check=no"])
+        .arg(&exe)
+        .args([case, "arp"]);
+    let output = valgrind
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run valgrind: {e}"));
+    let (_, stderr) = texts(&output);
+    assert_eq!(
+        output.status.signal(),
+        Some(6),
+        "{case} under valgrind must abort with SIGABRT, got {}:\n{stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains("invalid or prematurely-freed autorelease pool"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ERROR SUMMARY: 0 errors"),
+        "memcheck errors before the abort in {case}:\n{stderr}"
+    );
+}
+
+#[test]
+fn token_into_a_freed_page_is_refused_without_reading_it() {
+    memcheck_bad_pop("token_into_freed_page");
+}
+
+#[test]
+fn stale_token_is_refused_without_invalid_reads() {
+    memcheck_bad_pop("stale_slot_reused");
+}
+
+#[test]
+fn token_never_handed_out_is_refused_without_reading_it() {
+    memcheck_bad_pop("never_handed_out");
+}
+
+#[test]
+fn token_pointing_between_slots_is_refused_without_invalid_reads() {
+    memcheck_bad_pop("misaligned");
+}
+
+#[test]
+fn token_of_another_thread_is_refused_without_reading_its_page() {
+    memcheck_bad_pop("other_thread");
 }

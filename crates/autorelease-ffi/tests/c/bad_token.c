@@ -81,6 +81,16 @@ static void run(const char *name, pop_fn pop) {
         void *now = arp_pool_push(); /* a new placeholder pool */
         CHECK(now != old);
         bad_pop(pop, old);
+    } else if (strcmp(name, "token_into_freed_page") == 0) {
+        /* a pool pushed on the fourth page; popping the outer pool frees that page */
+        void *outer = arp_pool_push();
+        for (size_t i = 0; i < 3 * arp_page_capacity(); i++)
+            arp_autorelease(arp_object_new(0, NULL, NULL));
+        void *deep = arp_pool_push();
+        arp_autorelease(arp_object_new(0, NULL, NULL));
+        pop(outer);
+        live_pool_with_object();
+        bad_pop(pop, deep);
     } else if (strcmp(name, "never_handed_out") == 0) {
         live_pool_with_object();
         bad_pop(pop, (void *)(size_t)0x7f0012345678u);
