@@ -34,8 +34,8 @@ impl RunLoop {
     /// 1. [`BEFORE_TIMERS`](Activity::BEFORE_TIMERS), [`BEFORE_SOURCES`](Activity::BEFORE_SOURCES);
     ///    scheduled closures run; ready sources are handled (only the first one if
     ///    `return_after_source_handled`).
-    /// 2. Unless a source was handled, the timeout has passed, or work is already pending, the
-    ///    loop sleeps until the next timer (within its tolerance), the timeout or a wake-up,
+    /// 2. Unless a source was handled, the timeout has passed, work is already pending or the
+    ///    mode is now empty, the loop sleeps until the next timer (within its tolerance), the timeout or a wake-up,
     ///    between [`BEFORE_WAITING`](Activity::BEFORE_WAITING) and
     ///    [`AFTER_WAITING`](Activity::AFTER_WAITING). Sleeping uses no CPU.
     /// 3. Due timers fire, earliest fire date first; scheduled closures run.
@@ -91,7 +91,8 @@ impl RunLoop {
             if handled {
                 self.perform_blocks(mode);
             }
-            if !handled && !timed_out() && !self.work_pending(mode) {
+            // An empty mode has nothing to wait for: the pass ends and the run finishes.
+            if !handled && !timed_out() && !self.work_pending(mode) && !self.mode_is_empty(mode) {
                 self.notify(mode, Activity::BEFORE_WAITING);
                 let wake_at = earliest(deadline, self.next_timer_wake(mode));
                 self.inner.shared.wait(wake_at);
