@@ -35,7 +35,9 @@
 //! `Drop` during `arp_release` or a pop ends. Rust's panic hook runs first, so its own report
 //! (normally `thread '…' panicked at …`) comes before the abort line.
 //!
-//! A C dealloc callback must not unwind (no C++ exception may leave it).
+//! Functions that cannot panic (the statistics, `arp_retain`, `arp_retain_count`,
+//! `arp_object_payload`) have no guard; should one panic anyway, Rust aborts the process at the
+//! `extern "C"` boundary. A C dealloc callback must not unwind (no C++ exception may leave it).
 
 mod abort;
 mod objc;

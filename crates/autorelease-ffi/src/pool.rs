@@ -67,6 +67,9 @@ pub unsafe extern "C" fn arp_pool_pop(token: *mut c_void) {
     unsafe { pop("arp_pool_pop", token) }
 }
 
+// The statistics below only read the thread's pool stack (a thread-local with no destructor, so
+// always accessible): they cannot panic and need no guard.
+
 /// `size_t arp_pool_depth(void)`
 ///
 /// Pools pushed and not popped on this thread.
