@@ -5,15 +5,17 @@
 //! (`<criterion home>/<group>/<function>/new/estimates.json`).
 //!
 //! - W1: autorelease 1,000,000 fresh objects in one pool, then pop. Floors: `Vec<Box<T>>` filled
-//!   then dropped, and `Rc<T>` dropped as soon as it is made.
-//! - W2: push + pop an empty pool, with no pool on the thread (the placeholder path) and inside an
-//!   outer pool that already has a page.
+//!   then dropped, the same emptied newest first (a pool's order), and `Rc<T>` dropped as soon
+//!   as it is made.
+//! - W2: push + pop an empty pool: on a thread that has never autoreleased (objc4's placeholder
+//!   path, no page), on a thread that has (its first page is kept, empty), and nested inside an
+//!   outer pool that holds an object.
 //! - W4: 1,000 nested pools of 10 objects each, then one pop of the outermost token. Floor: a
 //!   `Vec<Box<T>>` with a `Vec` of marks, emptied newest first.
 //! - W5: two threads doing W1 at once; the reported time is the mean of the two threads' own
 //!   times, i.e. the per-thread cost, to compare with W1 on one thread.
 //!
-//! Before timing, the W4 shape is run once with objects that record their drop order, and the
+//! After timing, the W4 shape is run once with objects that record their drop order, and the
 //! bench prints `RESULT W4 ours lifo strict` (or `broken`) for the script.
 
 use std::cell::RefCell;
@@ -59,6 +61,15 @@ fn w1_vec_box(n: u64) {
     drop(black_box(objects));
 }
 
+/// W1 floor emptied newest first, as a pool releases: separates the cost of the release order
+/// (glibc's malloc is sensitive to it) from the cost of the pool.
+fn w1_vec_box_lifo(n: u64) {
+    let mut objects: Vec<Box<Payload>> = (0..n).map(|i| Box::new(Payload(i))).collect();
+    while let Some(object) = objects.pop() {
+        drop(black_box(object));
+    }
+}
+
 /// W1 floor without deferral: each `Rc<T>` dropped as soon as it is made.
 fn w1_rc(n: u64) {
     for i in 0..n {
@@ -73,7 +84,7 @@ fn w4_ours<T>(make: impl Fn(usize) -> T) {
     let mut seq = 0;
     for _ in 0..W4_POOLS {
         // The inner tokens are never popped on their own: the outer pop drains them.
-        std::mem::forget(push());
+        let _inner = push();
         for _ in 0..W4_PER_POOL {
             Obj::new(make(seq)).autorelease_to_innermost();
             seq += 1;
@@ -164,22 +175,47 @@ fn bench_w1(c: &mut Criterion) {
     g.bench_function("ours", |b| b.iter(|| w1_ours(W1_OBJECTS)));
     g.bench_function("ours_raw", |b| b.iter(|| w1_ours_raw(W1_OBJECTS)));
     g.bench_function("vec_box", |b| b.iter(|| w1_vec_box(W1_OBJECTS)));
+    g.bench_function("vec_box_lifo", |b| b.iter(|| w1_vec_box_lifo(W1_OBJECTS)));
     g.bench_function("rc", |b| b.iter(|| w1_rc(W1_OBJECTS)));
     g.finish();
 }
 
+/// W2. Runs first in `main`: until a thread's first autorelease, an empty push/pop is objc4's
+/// placeholder path (no page). Once a page exists it is kept (empty) after the last pop, as objc4
+/// keeps its cold page, so later pairs take the page path; both are measured.
 fn bench_w2(c: &mut Criterion) {
     let mut g = c.benchmark_group("w2");
     g.sample_size(50)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    assert_eq!(stats().depth, 0, "W2 must start with no pool on the thread");
-    g.bench_function("ours", |b| b.iter(|| autoreleasepool(|pool| black_box(pool).depth())));
+    assert_eq!(
+        stats().pages,
+        0,
+        "the W2 placeholder benches must run before anything autoreleases on this thread"
+    );
+    g.bench_function("ours", |b| {
+        b.iter(|| autoreleasepool(|pool| black_box(pool).depth()))
+    });
     g.bench_function("ours_raw", |b| {
         // SAFETY: the pool is empty, nothing borrows from it.
         b.iter(|| unsafe { pop(black_box(push())) })
     });
-    // Inside an outer pool that already has a page: the boundary goes into a page slot.
+    assert_eq!(stats().pages, 0, "the placeholder path allocated a page");
+
+    // Give the thread its (kept, empty) first page, as any thread that has used a pool has.
+    autoreleasepool(|pool| {
+        Obj::new(Payload(0)).autorelease(pool);
+    });
+    assert_eq!(stats().depth, 0);
+    g.bench_function("ours_page", |b| {
+        b.iter(|| autoreleasepool(|pool| black_box(pool).depth()))
+    });
+    g.bench_function("ours_raw_page", |b| {
+        // SAFETY: the pool is empty, nothing borrows from it.
+        b.iter(|| unsafe { pop(black_box(push())) })
+    });
+
+    // Nested inside an outer pool that holds an object.
     let outer = push();
     Obj::new(Payload(0)).autorelease_to_innermost();
     g.bench_function("ours_raw_nested", |b| {
@@ -217,15 +253,16 @@ fn bench_w5(c: &mut Criterion) {
 }
 
 fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    // W2 first: its placeholder variants need a thread that has never autoreleased.
+    bench_w2(&mut c);
+    bench_w1(&mut c);
+    bench_w4(&mut c);
+    bench_w5(&mut c);
+    c.final_summary();
     let lifo = check_w4_lifo();
     println!(
         "RESULT W4 ours lifo {}",
         if lifo { "strict" } else { "broken" }
     );
-    let mut c = Criterion::default().configure_from_args();
-    bench_w1(&mut c);
-    bench_w2(&mut c);
-    bench_w4(&mut c);
-    bench_w5(&mut c);
-    c.final_summary();
 }
