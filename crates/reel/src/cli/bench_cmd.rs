@@ -36,6 +36,8 @@ pub struct BenchArgs {
 /// One measured export.
 struct Measurement {
     fps: f64,
+    /// CPU time (user + system) per frame, in milliseconds: robust to other load.
+    cpu_ms: f64,
     peak_rss: u64,
     bytes_per_frame: f64,
     psnr: Option<f64>,
@@ -64,7 +66,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         a.frames, a.noise
     );
     println!(
-        "| output | tool | frames/s | peak RSS (MiB) | bytes/frame | PSNR (dB) |\n|---|---|---|---|---|---|"
+        "| output | tool | frames/s | CPU ms/frame | peak RSS (MiB) | bytes/frame | PSNR (dB) |\n|---|---|---|---|---|---|---|"
     );
     let mut ratios = Vec::new();
     for what in &a.only {
@@ -125,15 +127,16 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         }
     }
     if !ratios.is_empty() {
-        println!("\n| output | reel/ffmpeg frames/s | reel/ffmpeg peak RSS | reel/ffmpeg bytes/frame | PSNR reel - ffmpeg (dB) |\n|---|---|---|---|---|");
+        println!("\n| output | reel/ffmpeg frames/s | ffmpeg/reel CPU per frame | reel/ffmpeg peak RSS | reel/ffmpeg bytes/frame | PSNR reel - ffmpeg (dB) |\n|---|---|---|---|---|---|");
         for (what, r, f) in &ratios {
             let psnr = match (r.psnr, f.psnr) {
                 (Some(a), Some(b)) => format!("{:+.2}", a - b),
                 _ => "lossless".into(),
             };
             println!(
-                "| {what} | {:.2}x | {:.2}x | {:.2}x | {psnr} |",
+                "| {what} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {psnr} |",
                 r.fps / f.fps,
+                f.cpu_ms / r.cpu_ms,
                 r.peak_rss as f64 / f.peak_rss as f64,
                 r.bytes_per_frame / f.bytes_per_frame
             );
@@ -144,8 +147,9 @@ pub fn run(a: &BenchArgs) -> Result<()> {
 
 fn print_row(what: &str, tool: &str, m: &Measurement) {
     println!(
-        "| {what} | {tool} | {:.1} | {:.1} | {:.0} | {} |",
+        "| {what} | {tool} | {:.1} | {:.1} | {:.1} | {:.0} | {} |",
         m.fps,
+        m.cpu_ms,
         m.peak_rss as f64 / (1024.0 * 1024.0),
         m.bytes_per_frame,
         m.psnr.map_or("lossless".to_string(), |p| format!("{p:.2}"))
@@ -176,6 +180,7 @@ fn measure_reel(
     let stats = out.join("reel-stats.txt");
     let exe = std::env::current_exe()?;
     let (w, h) = a.size;
+    let cpu_before = children_cpu_seconds()?;
     let start = Instant::now();
     let status = Command::new(exe)
         .arg("export")
@@ -192,6 +197,7 @@ fn measure_reel(
         .arg(&stats)
         .status()?;
     let secs = start.elapsed().as_secs_f64();
+    let cpu = children_cpu_seconds()? - cpu_before;
     if !status.success() {
         bail!("reel export {args:?} failed: {status}");
     }
@@ -212,6 +218,7 @@ fn measure_reel(
     };
     Ok(Measurement {
         fps: frames as f64 / secs,
+        cpu_ms: cpu * 1000.0 / frames.max(1) as f64,
         peak_rss: field("peak_rss_bytes")?,
         bytes_per_frame: field("output_bytes")? as f64 / frames.max(1) as f64,
         psnr,
@@ -227,6 +234,7 @@ fn measure_ffmpeg(
     out: &Path,
 ) -> Result<Measurement> {
     let (w, h) = a.size;
+    let cpu_before = children_cpu_seconds()?;
     let start = Instant::now();
     let output = Command::new(ffmpeg)
         .args([
@@ -236,6 +244,8 @@ fn measure_ffmpeg(
             "-y",
             "-f",
             "rawvideo",
+            "-framerate",
+            "30",
             "-pix_fmt",
             "rgba",
         ])
@@ -246,6 +256,7 @@ fn measure_ffmpeg(
         .stdin(Stdio::null())
         .output()?;
     let secs = start.elapsed().as_secs_f64();
+    let cpu = children_cpu_seconds()? - cpu_before;
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         bail!("ffmpeg {args:?} failed: {stderr}");
@@ -275,6 +286,7 @@ fn measure_ffmpeg(
     };
     Ok(Measurement {
         fps: a.frames as f64 / secs,
+        cpu_ms: cpu * 1000.0 / a.frames as f64,
         peak_rss: maxrss_kib * 1024,
         bytes_per_frame: output_bytes as f64 / a.frames as f64,
         psnr,
@@ -289,6 +301,8 @@ fn psnr(ffmpeg: &Path, movie: &Path, raw: &Path, (w, h): (u32, u32)) -> Result<f
         .args([
             "-f",
             "rawvideo",
+            "-framerate",
+            "30",
             "-pix_fmt",
             "rgba",
             "-s",
@@ -298,7 +312,7 @@ fn psnr(ffmpeg: &Path, movie: &Path, raw: &Path, (w, h): (u32, u32)) -> Result<f
         .arg(raw)
         .args([
             "-lavfi",
-            "[0:v]format=rgb24[a];[1:v]vflip,format=rgb24[b];[a][b]psnr",
+            "[0:v]settb=1/30,setpts=N,format=rgb24[a];[1:v]settb=1/30,setpts=N,vflip,format=rgb24[b];[a][b]psnr",
             "-f",
             "null",
             "-",
@@ -312,6 +326,25 @@ fn psnr(ffmpeg: &Path, movie: &Path, raw: &Path, (w, h): (u32, u32)) -> Result<f
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .with_context(|| format!("no PSNR from ffmpeg for {}: {stderr}", movie.display()))
+}
+
+/// CPU seconds (user + system) used so far by this process's waited-for
+/// children (`cutime` + `cstime` of `/proc/self/stat`, in 1/100 s ticks).
+fn children_cpu_seconds() -> Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // Fields after the parenthesized command name start at field 3.
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("odd /proc/self/stat")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |field: usize| -> Result<f64> {
+        Ok(fields
+            .get(field - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .context("no cutime/cstime in /proc/self/stat")?)
+    };
+    Ok((ticks(16)? + ticks(17)?) / 100.0)
 }
 
 /// The path of `program` on `PATH`, if it is there.

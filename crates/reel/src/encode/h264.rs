@@ -61,7 +61,8 @@ pub struct H264Encoder {
 }
 
 impl H264Encoder {
-    /// An encoder for `fps` frames per second at about `bits_per_second`,
+    /// An encoder for `fps` frames per second with rate control off (a
+    /// constant quantizer; `bits_per_second` is only a hint),
     /// with an IDR frame every `keyframe_interval` frames, using `threads`
     /// encoder threads.
     pub fn new(
@@ -73,7 +74,10 @@ impl H264Encoder {
         let config = EncoderConfig::new()
             .set_bitrate_bps(bits_per_second)
             .max_frame_rate(fps)
-            .rate_control_mode(RateControlMode::Bitrate)
+            // Without frame skipping OpenH264 cannot hold a bitrate anyway
+            // (it warns on every start); a constant quantizer gives steady
+            // quality, as x264's default quality-driven mode does.
+            .rate_control_mode(RateControlMode::Off)
             .usage_type(UsageType::CameraVideoRealTime)
             // A skipped frame would leave the movie a sample short.
             .enable_skip_frame(false)

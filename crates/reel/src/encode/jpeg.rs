@@ -1,15 +1,21 @@
 //! JPEG encoding of upright RGB images (for MJPEG movies).
+//!
+//! Frames are converted to YCbCr with box-averaged chroma first (see
+//! [`super::ycbcr`]), then encoded 4:2:0.
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
+use super::ycbcr::rgb_to_ycbcr_block_chroma;
 use crate::error::ExportError;
 use crate::export::pipeline::FrameStage;
 use crate::source::Image;
 
 /// The JPEG [`FrameStage`]: baseline JPEG, 4:2:0, at a fixed quality.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct JpegStage {
     quality: u8,
+    /// YCbCr of the current frame; reused.
+    ycbcr: Vec<u8>,
 }
 
 impl JpegStage {
@@ -20,7 +26,10 @@ impl JpegStage {
                 "JPEG quality must be 1 to 100, got {quality}"
             )));
         }
-        Ok(JpegStage { quality })
+        Ok(JpegStage {
+            quality,
+            ycbcr: Vec::new(),
+        })
     }
 
     /// Checks that frames of this size can be JPEG-encoded (at most 65535 on a side).
@@ -40,15 +49,17 @@ impl FrameStage for JpegStage {
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         Self::check_size(image.width(), image.height())?;
         let mut out = Vec::with_capacity(image.rgb().len() / 8);
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        rgb_to_ycbcr_block_chroma(image.rgb(), w, h, &mut self.ycbcr);
         let mut encoder = Encoder::new(&mut out, self.quality);
         // 4:2:0, as ffmpeg's MJPEG and most players expect.
         encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
         encoder
             .encode(
-                image.rgb(),
+                &self.ycbcr,
                 image.width() as u16,
                 image.height() as u16,
-                ColorType::Rgb,
+                ColorType::Ycbcr,
             )
             .map_err(|e| ExportError::Encode {
                 index: image.index(),

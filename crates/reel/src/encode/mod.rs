@@ -3,3 +3,4 @@
 pub mod h264;
 pub mod jpeg;
 pub mod png;
+pub mod ycbcr;

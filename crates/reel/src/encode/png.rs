@@ -5,22 +5,18 @@ use crate::export::pipeline::FrameStage;
 use crate::source::Image;
 
 /// Encodes one image as an 8-bit RGB PNG with the `png` crate's fast
-/// deflate (`Compression::Fast`).
-pub fn encode_png(image: &Image, out: &mut Vec<u8>) -> Result<(), ExportError> {
-    let err = |e: ::png::EncodingError| ExportError::Encode {
-        index: image.index(),
-        message: e.to_string(),
-    };
-    let mut encoder = ::png::Encoder::new(&mut *out, image.width(), image.height());
+/// deflate (`Compression::Fast`), streaming into `out`.
+pub fn encode_png<W: std::io::Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
+    let mut encoder = ::png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(::png::ColorType::Rgb);
     encoder.set_depth(::png::BitDepth::Eight);
     encoder.set_compression(::png::Compression::Fast);
-    let mut writer = encoder.write_header().map_err(err)?;
-    writer.write_image_data(image.rgb()).map_err(err)?;
-    writer.finish().map_err(err)
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(image.rgb())?;
+    writer.finish()
 }
 
-/// The PNG [`FrameStage`]: each image becomes one PNG file's bytes.
+/// The PNG [`FrameStage`] for movies: each image becomes one sample's bytes.
 #[derive(Debug, Default)]
 pub struct PngStage;
 
@@ -29,7 +25,10 @@ impl FrameStage for PngStage {
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         let mut out = Vec::with_capacity(image.rgb().len() / 2);
-        encode_png(image, &mut out)?;
+        encode_png(image, &mut out).map_err(|e| ExportError::Encode {
+            index: image.index(),
+            message: e.to_string(),
+        })?;
         Ok(out)
     }
 }

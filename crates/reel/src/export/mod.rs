@@ -26,7 +26,7 @@ use crate::progress::ExportProgress;
 use crate::source::FrameFileSource;
 use movie::{H264Sink, ImageSampleSink};
 use pipeline::{run_pipeline, PipelineFailure, PipelineOutcome};
-use png_sequence::PngSequenceSink;
+use png_sequence::{PngFileStage, PngSequenceSink, SequenceLayout};
 
 /// What to write.
 #[derive(Debug, Clone)]
@@ -131,9 +131,16 @@ fn export_inner(
     };
     match target {
         ExportTarget::PngSequence { dir, pattern } => {
-            let sink = PngSequenceSink::create(dir, pattern.clone())
+            let layout = SequenceLayout::create(dir, pattern.clone())
                 .map_err(ExportFailure::before_start)?;
-            let (sink, result) = run_pipeline(&mut source, || Ok(PngStage), sink, config, progress);
+            let stage = PngFileStage {
+                layout: layout.clone(),
+            };
+            let sink = PngSequenceSink::new(layout);
+            let (sink, result) =
+                run_pipeline(&mut source, || Ok(stage.clone()), sink, config, progress);
+            // Encoded frames past the last named one are not kept.
+            sink.discard_unnamed(config.window as u64);
             let kept = format!(
                 "{} complete PNG files kept in {}",
                 sink.written(),
@@ -210,7 +217,7 @@ fn export_inner(
                     let sink = ImageSampleSink { movie };
                     let (sink, result) = run_pipeline(
                         &mut source,
-                        || Ok(ImageStage(stage)),
+                        || Ok(ImageStage(stage.clone())),
                         sink,
                         config,
                         progress,
@@ -219,7 +226,8 @@ fn export_inner(
                 }
                 MovieCodec::H264 => {
                     h264::check_size(w, h).map_err(ExportFailure::before_start)?;
-                    // About 0.15 bits per pixel per frame, x264-ultrafast-like quality.
+                    // Rate control is off (constant quantizer, like x264's default
+                    // quality-driven mode); the bitrate is only OpenH264's hint.
                     let bps = (f64::from(w) * f64::from(h) * f64::from(*fps) * 0.15)
                         .min(f64::from(u32::MAX)) as u32;
                     let threads = config.threads.min(4) as u16;
