@@ -339,10 +339,10 @@ fn children_cpu_seconds() -> Result<f64> {
         .context("odd /proc/self/stat")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |field: usize| -> Result<f64> {
-        Ok(fields
+        fields
             .get(field - 3)
             .and_then(|v| v.parse::<f64>().ok())
-            .context("no cutime/cstime in /proc/self/stat")?)
+            .context("no cutime/cstime in /proc/self/stat")
     };
     Ok((ticks(16)? + ticks(17)?) / 100.0)
 }
