@@ -5,7 +5,10 @@
  * Build (benches/run.sh does this after `cargo build --release -p autorelease-ffi`):
  *   cc -std=c99 -O2 -I crates/autorelease-ffi/include benches/peers/c_abi_pools.c \
  *      target/release/libautorelease_ffi.a -lpthread -ldl -lm -o c_abi_pools
- * Output: RESULT lines (see bench_common.h). */
+ * Output: RESULT lines (see bench_common.h).
+ *
+ * `c_abi_pools op OP N` instead runs one operation N times (w1, w2_placeholder, w2_page, w4, as
+ * in crates/autorelease/benches/ops.rs), for benches/profile.sh's instruction counts. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 
@@ -87,8 +90,43 @@ static const char *w4_lifo(void)
     return verdict;
 }
 
-int main(void)
+/* One operation repeated n times, for profiles: see crates/autorelease/benches/ops.rs. */
+static int run_op(const char *op, long n)
 {
+    if (strcmp(op, "w1") == 0) {
+        void *pool = arp_pool_push();
+        for (long i = 0; i < n; i++)
+            arp_autorelease(new_object((uint64_t)i, NULL, NULL));
+        arp_pool_pop(pool);
+    } else if (strcmp(op, "w2_placeholder") == 0 || strcmp(op, "w2_page") == 0) {
+        if (op[3] == 'p' && op[4] == 'a') {
+            /* Give the thread its first page (kept, empty, after the pop). */
+            void *pool = arp_pool_push();
+            arp_autorelease(new_object(0, NULL, NULL));
+            arp_pool_pop(pool);
+        }
+        for (long i = 0; i < n; i++)
+            arp_pool_pop(arp_pool_push());
+    } else if (strcmp(op, "w4") == 0) {
+        void *outer = arp_pool_push();
+        for (long i = 0; i < n; i++) {
+            if (i % 10 == 0)
+                (void)arp_pool_push(); /* popped by the outer pop */
+            arp_autorelease(new_object((uint64_t)i, NULL, NULL));
+        }
+        arp_pool_pop(outer);
+    } else {
+        fprintf(stderr, "unknown op %s\n", op);
+        return 2;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "op") == 0)
+        return run_op(argv[2], atol(argv[3]));
+
     int n = reps();
     double *xs = calloc((size_t)n, sizeof *xs);
 
