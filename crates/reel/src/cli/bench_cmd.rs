@@ -20,7 +20,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "WxH", default_value = "1280x720", value_parser = parse_size)]
     size: (u32, u32),
     /// Share of each pixel that is noise (close to 1 is a worst case for compression).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = 0.12)]
     noise: f32,
     /// Threads for reel and ffmpeg (default: one per core).
     #[arg(long)]
