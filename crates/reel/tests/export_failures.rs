@@ -335,3 +335,44 @@ fn ctrl_c_mid_movie_export_leaves_no_movie_and_no_temporary() {
     assert!(!mov.exists());
     no_temporaries(dir.path());
 }
+
+#[test]
+fn input_without_intact_frames_is_an_error_and_leaves_no_movie() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("c.reel");
+    write_cache(&cache, 16, 8, 1);
+    // Tear the only frame.
+    let len = std::fs::metadata(&cache).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&cache)
+        .unwrap()
+        .set_len(len - 1)
+        .unwrap();
+    let mov = dir.path().join("out.mov");
+    let o = run_reel(&[
+        "export",
+        cache.to_str().unwrap(),
+        "--movie",
+        mov.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("nothing to export") && e.contains("torn frame 0"),
+        "{e}"
+    );
+    assert_eq!(file_names(dir.path()), ["c.reel"]);
+    let out = dir.path().join("png");
+    let o = run_reel(&[
+        "export",
+        cache.to_str().unwrap(),
+        "--png",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nothing to export"));
+    assert!(file_names(&out).is_empty());
+}

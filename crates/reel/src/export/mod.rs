@@ -147,6 +147,9 @@ fn export_inner(
                 dir.display()
             );
             match result {
+                Ok(outcome) if outcome.written == 0 && !outcome.aborted => {
+                    Err(nothing_to_export(&outcome, kept))
+                }
                 Ok(outcome) => Ok(report(outcome, sink.bytes(), kept)),
                 Err(PipelineFailure { error, written }) => Err(ExportFailure {
                     error,
@@ -180,6 +183,10 @@ fn export_inner(
                     // Dropping the unfinished movie deletes its temporary file.
                     drop(movie);
                     return Ok(report(outcome, 0, no_movie()));
+                }
+                if outcome.written == 0 {
+                    drop(movie);
+                    return Err(nothing_to_export(&outcome, no_movie()));
                 }
                 let written = outcome.written;
                 match movie.finish(format) {
@@ -254,6 +261,19 @@ fn export_inner(
                 }
             }
         }
+    }
+}
+
+/// The failure for an input without a single intact frame.
+fn nothing_to_export(outcome: &PipelineOutcome, kept: String) -> ExportFailure {
+    let why = outcome.source_end.damage.as_deref().map_or_else(
+        || "the input holds no frames".to_string(),
+        |d| format!("the input holds no intact frame ({d})"),
+    );
+    ExportFailure {
+        error: ExportError::Unsupported(format!("nothing to export: {why}")),
+        written: 0,
+        kept,
     }
 }
 
