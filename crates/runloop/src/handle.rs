@@ -16,12 +16,17 @@ use crate::wake::LoopShared;
 /// once that thread has exited, [`perform`](RunLoopHandle::perform) hands the closure back.
 ///
 /// ```
-/// use runloop::{Mode, RunLoop};
-/// let handle = RunLoop::current().handle();
+/// use std::time::Duration;
+/// use runloop::{Mode, RunLoop, RunResult, Timer};
+///
+/// let run_loop = RunLoop::current();
+/// // A run with nothing to wait for finishes at once: give it a timer until the work arrives.
+/// run_loop.add_timer(&Timer::once(Duration::from_secs(60), |_| {}), &Mode::DEFAULT);
+/// let handle = run_loop.handle();
 /// std::thread::spawn(move || {
 ///     handle.perform(&Mode::DEFAULT, || RunLoop::current().stop()).unwrap();
 /// });
-/// assert_eq!(RunLoop::current().run(), runloop::RunResult::Stopped);
+/// assert_eq!(run_loop.run(), RunResult::Stopped);
 /// ```
 #[derive(Clone)]
 pub struct RunLoopHandle {

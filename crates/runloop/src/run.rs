@@ -15,6 +15,10 @@ use crate::timer::Timer;
 impl RunLoop {
     /// Runs in [`Mode::DEFAULT`] until stopped or until the mode has no timers, sources or
     /// closures left (CFRunLoopRun). Returns [`RunResult::Stopped`] or [`RunResult::Finished`].
+    ///
+    /// Closures that other threads have not scheduled yet do not count: a loop that only waits
+    /// for [`RunLoopHandle::perform`](crate::RunLoopHandle::perform) needs a timer or a source
+    /// to keep it running until they arrive.
     pub fn run(&self) -> RunResult {
         loop {
             match self.run_in_mode(&Mode::DEFAULT, Duration::MAX, false) {

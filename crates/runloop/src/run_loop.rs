@@ -24,6 +24,13 @@ use crate::wake::LoopShared;
 /// Every run loop starts with the [autorelease observers](crate#autorelease-pools) installed in
 /// the common modes, so whatever callbacks autorelease is released each time the loop goes to
 /// sleep.
+///
+/// A `RunLoop` cannot leave its thread:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(runloop::RunLoop::current());
+/// ```
 #[derive(Clone)]
 pub struct RunLoop {
     pub(crate) inner: Rc<LoopInner>,
