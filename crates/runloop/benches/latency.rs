@@ -123,6 +123,40 @@ impl Drop for ChannelThread {
     }
 }
 
+/// CPU time (user + system) the calling thread has used.
+#[cfg(target_os = "linux")]
+fn thread_cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` is a valid, writable rusage; RUSAGE_THREAD reports on the calling thread.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, usage.as_mut_ptr()) };
+    assert_eq!(
+        rc,
+        0,
+        "getrusage failed: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: getrusage succeeded, so it filled in `usage`.
+    let usage = unsafe { usage.assume_init() };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+/// Share of one core an idle loop uses while it sleeps for a second.
+#[cfg(target_os = "linux")]
+fn print_idle_cpu(run_loop: &RunLoop) {
+    let timer = Timer::once(Duration::from_secs(3600), |_| {});
+    run_loop.add_timer(&timer, &Mode::DEFAULT);
+    let cpu_before = thread_cpu_time();
+    let started = Instant::now();
+    run_loop.run_in_mode(&Mode::DEFAULT, Duration::from_secs(1), false);
+    let (cpu, wall) = (thread_cpu_time() - cpu_before, started.elapsed());
+    timer.invalidate();
+    println!(
+        "  idle loop for {wall:.2?}: {cpu:?} of CPU ({:.3}% of a core)",
+        100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
+    );
+}
+
 struct Summary {
     median: Duration,
     p99: Duration,
@@ -169,6 +203,8 @@ fn print_latency_report() {
         wake.median.as_secs_f64() / channel.median.as_secs_f64(),
         wake.p99.as_secs_f64() / channel.p99.as_secs_f64()
     );
+    #[cfg(target_os = "linux")]
+    print_idle_cpu(&run_loop);
 }
 
 fn bench_timer_dispatch(c: &mut Criterion) {
