@@ -39,16 +39,18 @@ impl RunLoop {
     ///    scheduled closures run; ready sources are handled (only the first one if
     ///    `return_after_source_handled`).
     /// 2. Unless a source was handled, the timeout has passed, work is already pending or the
-    ///    mode is now empty, the loop sleeps until the next timer (within its tolerance), the timeout or a wake-up,
-    ///    between [`BEFORE_WAITING`](Activity::BEFORE_WAITING) and
-    ///    [`AFTER_WAITING`](Activity::AFTER_WAITING). Sleeping uses no CPU.
+    ///    mode is now empty, the loop sleeps until the next timer (within its tolerance), the
+    ///    timeout or a wake-up, between [`BEFORE_WAITING`](Activity::BEFORE_WAITING) and
+    ///    [`AFTER_WAITING`](Activity::AFTER_WAITING). Sleeping blocks on a condition variable and
+    ///    uses no CPU.
     /// 3. Due timers fire, earliest fire date first; scheduled closures run.
     ///
     /// then [`Activity::EXIT`]. A timeout of zero runs one pass without sleeping.
     ///
     /// If a callback panics, the run restores the loop (mode, stop request, the autorelease pools
     /// it pushed are popped) and the panic propagates; exit observers are not notified. The loop
-    /// stays usable, and items that did not get to fire in that pass fire in later ones.
+    /// stays usable: timers, sources and closures that did not get to run in that pass run in
+    /// later ones (observers miss that one notification).
     ///
     /// # Panics
     /// If `mode` is [`Mode::COMMON`], which is a set of modes rather than one to run in; and

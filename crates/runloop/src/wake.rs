@@ -69,8 +69,11 @@ impl LoopShared {
         self.lock().wake_pending = false;
     }
 
+    /// Whether a wake-up or a stop request is pending. A stop counts on its own: it may have
+    /// arrived just before the pass cleared the wake-up flag.
     pub(crate) fn wake_pending(&self) -> bool {
-        self.lock().wake_pending
+        let state = self.lock();
+        state.wake_pending || state.stop_requested
     }
 
     /// Asks the innermost run to return [`RunResult::Stopped`](crate::RunResult::Stopped).
@@ -138,14 +141,15 @@ impl LoopShared {
         std::mem::take(&mut state.blocks)
     }
 
-    /// Blocks the calling thread until a wake-up is pending or `until` passes (never, if `None`).
+    /// Blocks the calling thread until a wake-up or stop request is pending or `until` passes
+    /// (never, if `None`).
     ///
     /// The thread sleeps on the condition variable: no CPU is used while waiting. Spurious
     /// condvar wake-ups go back to sleep.
     pub(crate) fn wait(&self, until: Option<Instant>) {
         let mut state = self.lock();
         state.waiting = true;
-        while !state.wake_pending {
+        while !state.wake_pending && !state.stop_requested {
             match until {
                 None => {
                     state = self
