@@ -31,6 +31,9 @@ pub struct BenchArgs {
     /// Which outputs to measure (comma-separated: png, mjpeg, h264).
     #[arg(long, default_value = "png,mjpeg,h264", value_delimiter = ',')]
     only: Vec<String>,
+    /// Runs of each export (alternating reel and ffmpeg); the table shows medians.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    runs: u32,
 }
 
 /// One measured export.
@@ -62,8 +65,9 @@ pub fn run(a: &BenchArgs) -> Result<()> {
     }
 
     println!(
-        "workload: {} frames {w}x{h} RGBA bottom-up with noise {}, {threads} threads, same raw input for both",
-        a.frames, a.noise
+        "workload: {} frames {w}x{h} RGBA bottom-up with noise {}, {threads} threads, same raw input for both; \
+         median of {} run(s)",
+        a.frames, a.noise, a.runs
     );
     println!(
         "| output | tool | frames/s | CPU ms/frame | peak RSS (MiB) | bytes/frame | PSNR (dB) |\n|---|---|---|---|---|---|---|"
@@ -118,10 +122,27 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             ),
             other => bail!("unknown bench output {other:?} (expected png, mjpeg or h264)"),
         };
-        let reel_m = measure_reel(&raw, a, threads, &reel_args, &out, ffmpeg.as_deref())?;
+        let (mut reel_runs, mut ff_runs) = (Vec::new(), Vec::new());
+        for run in 0..a.runs {
+            // PSNR does not change between runs: measure it once.
+            let psnr_with = ffmpeg.as_deref().filter(|_| run == 0);
+            reel_runs.push(measure_reel(&raw, a, threads, &reel_args, &out, psnr_with)?);
+            if let Some(ffmpeg) = &ffmpeg {
+                ff_runs.push(measure_ffmpeg(
+                    ffmpeg,
+                    &raw,
+                    a,
+                    threads,
+                    &ff_args,
+                    &out,
+                    run == 0,
+                )?);
+            }
+        }
+        let reel_m = median(reel_runs);
         print_row(what, "reel", &reel_m);
-        if let Some(ffmpeg) = &ffmpeg {
-            let ff_m = measure_ffmpeg(ffmpeg, &raw, a, threads, &ff_args, &out)?;
+        if !ff_runs.is_empty() {
+            let ff_m = median(ff_runs);
             print_row(what, "ffmpeg", &ff_m);
             ratios.push((what.clone(), reel_m, ff_m));
         }
@@ -143,6 +164,22 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The median of each field over several runs (PSNR: the first run's).
+fn median(runs: Vec<Measurement>) -> Measurement {
+    let mid = |f: fn(&Measurement) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Measurement {
+        fps: mid(|m| m.fps),
+        cpu_ms: mid(|m| m.cpu_ms),
+        peak_rss: mid(|m| m.peak_rss as f64) as u64,
+        bytes_per_frame: mid(|m| m.bytes_per_frame),
+        psnr: runs.first().and_then(|m| m.psnr),
+    }
 }
 
 fn print_row(what: &str, tool: &str, m: &Measurement) {
@@ -232,6 +269,7 @@ fn measure_ffmpeg(
     threads: usize,
     args: &[String],
     out: &Path,
+    with_psnr: bool,
 ) -> Result<Measurement> {
     let (w, h) = a.size;
     let cpu_before = children_cpu_seconds()?;
@@ -279,7 +317,7 @@ fn measure_ffmpeg(
         .map(|m| m.len())
         .sum();
     let movie = out.join("ff.mov");
-    let psnr = if movie.exists() {
+    let psnr = if with_psnr && movie.exists() {
         Some(psnr(ffmpeg, &movie, raw, a.size)?)
     } else {
         None
