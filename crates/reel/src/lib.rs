@@ -16,6 +16,18 @@
 //! 4. **Encode and write** ([`export`]): in parallel, in order, with a
 //!    bounded number of frames in flight; PNG files are renamed into place
 //!    when complete and movies when finished.
+//!
+//! The `reel` binary wraps this: `reel record --synthetic`, `reel info`,
+//! `reel export INPUT --png DIR | --movie OUT.mov --codec png|mjpeg|h264`
+//! (a background export; the main thread runs a `runloop` timer that
+//! drives the progress bar; Ctrl-C stops after the frames in hand),
+//! `reel demo` and `reel bench`.
+//!
+//! Memory stays flat because every frame's image is autoreleased into its
+//! own pool and at most a fixed window of frames is in flight: the peak
+//! depends on frame size and thread count only. `--single-pool` puts one
+//! pool around the whole export instead — the classic bug — and the
+//! autorelease runtime's growth warning fires.
 
 pub mod cache;
 pub mod convert;

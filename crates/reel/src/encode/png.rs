@@ -5,12 +5,19 @@ use crate::export::pipeline::FrameStage;
 use crate::source::Image;
 
 /// Encodes one image as an 8-bit RGB PNG with the `png` crate's fast
-/// deflate (`Compression::Fast`), streaming into `out`.
+/// deflate (`Compression::Fast`) and the Average row filter, streaming
+/// into `out`.
+///
+/// `Fast` alone picks the filter per row by trying all five; on the
+/// benchmark frames (1280x720, gradients plus noise) the Average filter
+/// alone gave the same size (2.298 vs 2.296 MB/frame) for about 28% less
+/// CPU (6.5 vs 9.0 ms/frame).
 pub fn encode_png<W: std::io::Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
     let mut encoder = ::png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(::png::ColorType::Rgb);
     encoder.set_depth(::png::BitDepth::Eight);
     encoder.set_compression(::png::Compression::Fast);
+    encoder.set_filter(::png::Filter::Avg);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(image.rgb())?;
     writer.finish()
