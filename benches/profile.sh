@@ -4,8 +4,9 @@
 #
 #   bash benches/profile.sh        # about a minute
 #
-# Each operation runs at two sizes, N and 2N; (Ir(2N) - Ir(N)) / N is the cost of one more
-# operation, without start-up. The 2N profiles stay in target/autorelease-bench/callgrind/ for
+# Each operation runs as a loop of N operations, repeated 2 and then 3 times: (Ir(3) - Ir(2)) / N
+# is the cost of one operation in a benchmark loop's steady state (heap and pool pages already
+# used), without start-up. The 3-loop profiles stay in target/autorelease-bench/callgrind/ for
 #   callgrind_annotate --inclusive=yes target/autorelease-bench/callgrind/<impl>.<op>.out
 # Rust ops come from crates/autorelease/benches/ops.rs; the C-ABI ones from
 # benches/peers/c_abi_pools.c (`op` mode), when crates/autorelease-ffi builds.
@@ -54,9 +55,9 @@ for op in w1 w1_vec_box w2_placeholder w2_page w4; do
             cmd=("$c_bin" op "$op")
         fi
         profile=/dev/null
-        a=$(instructions "${cmd[@]}" "$n")
+        a=$(instructions "${cmd[@]}" "$n" 2)
         profile=$OUT/$impl.$op.out
-        b=$(instructions "${cmd[@]}" $((2 * n)))
+        b=$(instructions "${cmd[@]}" "$n" 3)
         printf '%-16s %-24s %12.1f\n' "$impl" "$op" "$(awk -v a="$a" -v b="$b" -v n="$n" 'BEGIN { print (b - a) / n }')"
     done
 done

@@ -65,10 +65,10 @@ function w3row(name, ours_variant, gs_variant, floor_variant, iters) {
 function check(name, ratio, op, target,    ok) {
     if (!has(ratio)) { printf "  %-58s %8s   %-9s %s\n", name, "-", op " " target, "not measured"; return }
     ok = (op == ">=") ? ratio >= target : ratio <= target
-    printf "  %-58s %8.2f   %-9s %s\n", name, ratio, op " " target, ok ? "met" : "MISSED"
+    printf "  %-58s %8.3f   %-9s %s\n", name, ratio, op " " target, ok ? "met" : "MISSED"
 }
 # A ratio shown for context, with no target.
-function info(name, r) { if (has(r)) printf "  %-58s %8.2f   (context, no target)\n", name, r }
+function info(name, r) { if (has(r)) printf "  %-58s %8.3f   (context, no target)\n", name, r }
 function ratio(a, b) { return (has(a) && has(b) && b + 0 > 0) ? a / b : "" }
 
 END {

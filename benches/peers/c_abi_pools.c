@@ -7,8 +7,9 @@
  *      target/release/libautorelease_ffi.a -lpthread -ldl -lm -o c_abi_pools
  * Output: RESULT lines (see bench_common.h).
  *
- * `c_abi_pools op OP N` instead runs one operation N times (w1, w2_placeholder, w2_page, w4, as
- * in crates/autorelease/benches/ops.rs), for benches/profile.sh's instruction counts. */
+ * `c_abi_pools op OP N REPS` instead runs a loop of N operations REPS times (w1, w2_placeholder,
+ * w2_page, w4, as in crates/autorelease/benches/ops.rs), for benches/profile.sh's instruction
+ * counts. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 
@@ -124,8 +125,13 @@ static int run_op(const char *op, long n)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "op") == 0)
-        return run_op(argv[2], atol(argv[3]));
+    if (argc == 5 && strcmp(argv[1], "op") == 0) {
+        for (long r = 0; r < atol(argv[4]); r++) {
+            if (run_op(argv[2], atol(argv[3])) != 0)
+                return 2;
+        }
+        return 0;
+    }
 
     int n = reps();
     double *xs = calloc((size_t)n, sizeof *xs);

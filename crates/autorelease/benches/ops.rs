@@ -1,9 +1,11 @@
 //! One pool operation repeated N times, for instruction-level profiles of the runtime.
 //!
-//! `cargo bench -p autorelease --bench ops -- OP N` runs OP N times and exits; `benches/profile.sh`
-//! runs it under `valgrind --tool=callgrind` at two values of N, so the difference divided by the
-//! extra N is the cost of one operation in instructions, free of the machine's noise. Without
-//! `--bench` (as under `cargo test --benches`) every OP runs a few times as a smoke test.
+//! `cargo bench -p autorelease --bench ops -- OP N REPS` runs a loop of N operations REPS times
+//! and exits. `benches/profile.sh` runs it under `valgrind --tool=callgrind` with REPS = 2 and 3:
+//! the difference is one more loop in the steady state a benchmark loop reaches (the heap and
+//! the pool pages already used once), and divided by N it is the cost of one operation in
+//! instructions, free of the machine's noise. Without `--bench` (as under `cargo test --benches`)
+//! every OP runs a few times as a smoke test.
 //!
 //! OPs: `w1` (create + autorelease into one pool, then pop: per object), `w1_vec_box` (the floor,
 //! per object), `w2_placeholder` (push + pop with no page on the thread: per pair), `w2_page`
@@ -19,7 +21,7 @@ struct Payload(#[allow(dead_code)] u64);
 
 const OPS: [&str; 5] = ["w1", "w1_vec_box", "w2_placeholder", "w2_page", "w4"];
 
-fn run(op: &str, n: u64) {
+fn run_once(op: &str, n: u64) {
     match op {
         "w1" => autoreleasepool(|pool| {
             for i in 0..n {
@@ -69,13 +71,16 @@ fn main() {
         .collect();
     if !std::env::args().any(|a| a == "--bench") {
         for op in OPS {
-            run(op, 1000);
+            run_once(op, 1000);
         }
         println!("ops: smoke test passed");
         return;
     }
-    let [op, n] = &args[..] else {
-        panic!("usage: ops OP N (OP one of {OPS:?})");
+    let [op, n, reps] = &args[..] else {
+        panic!("usage: ops OP N REPS (OP one of {OPS:?})");
     };
-    run(op, n.parse().expect("N must be a number"));
+    let n = n.parse().expect("N must be a number");
+    for _ in 0..reps.parse::<u32>().expect("REPS must be a number") {
+        run_once(op, n);
+    }
 }
