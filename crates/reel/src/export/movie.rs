@@ -81,7 +81,7 @@ impl MovieFile {
         })?;
         let tmp = path.with_file_name(format!(".{}.reel-tmp", name.to_string_lossy()));
         let file = File::create(&tmp).map_err(ExportError::output(&tmp))?;
-        let writer = MovieWriter::new(BufWriter::with_capacity(1 << 20, file), fps);
+        let writer = MovieWriter::new(BufWriter::with_capacity(256 << 10, file), fps);
         let mut movie = MovieFile {
             writer: None,
             tmp: tmp.clone(),
