@@ -9,7 +9,7 @@
 #   AUTORELEASE_BENCH_OUT      where binaries, logs and raw results go (default target/autorelease-bench)
 #   AUTORELEASE_BENCH_ROUNDS   rounds of W1 W2 W4 W5 over all implementations (default 3)
 #   PEER_REPS                  repetitions of each C/GNUstep measurement per round (default 7)
-#   AUTORELEASE_BENCH_W3_REPS  child-process runs per W3 variant (default 3)
+#   AUTORELEASE_BENCH_W3_REPS  child-process runs per W3 variant, each with another heap layout (default 5)
 #   AUTORELEASE_BENCH_NO_INSTALL=1  never apt-get install missing prerequisites; fail instead
 #
 # Prerequisites: cargo, a C compiler (gcc), GNUstep Base (Debian: gobjc libgnustep-base-dev).
@@ -135,6 +135,6 @@ cargo bench -p autorelease --bench frame_export 2>"$OUT/frame_export.log" | tee 
 say "raw results: $RESULTS"
 echo
 echo "autorelease benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "medians over $rounds rounds (W3: over ${AUTORELEASE_BENCH_W3_REPS:-3} child runs per variant); the machine is shared and noisy"
+echo "medians over $rounds rounds (W3: over ${AUTORELEASE_BENCH_W3_REPS:-5} child runs per variant); the machine is shared and noisy"
 echo
 awk -f "$ROOT/benches/report.awk" "$RESULTS"

@@ -9,6 +9,7 @@
  * each peak RSS is that variant's own. */
 #import <Foundation/Foundation.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_common.h"
@@ -190,21 +191,45 @@ static int w3_child(const char *variant, int iters)
     return 0;
 }
 
-/* Runs this program as a W3 child and parses its CHILD line. */
-static int w3_measure(const char *self, const char *variant, int iters, double out[3])
+/* Runs this program as a W3 child, under an argv[0] of argv0_len bytes, and parses its CHILD
+ * line. The argv[0] length varies per repetition on purpose: it shifts the heap's layout by a
+ * few bytes, and whether glibc trims the heap top every iteration depends on that layout (see
+ * crates/autorelease/benches/frame_export.rs). */
+static int w3_measure(const char *self, const char *variant, int iters, int argv0_len, double out[3])
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "'%s' w3child %s %d", self, variant, iters);
-    FILE *p = popen(cmd, "r");
-    if (p == NULL)
+    char argv0[256], iters_s[32];
+    if (argv0_len < 1 || argv0_len >= (int)sizeof argv0)
         return -1;
+    memset(argv0, 'w', (size_t)argv0_len);
+    argv0[argv0_len] = '\0';
+    snprintf(iters_s, sizeof iters_s, "%d", iters);
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        char *args[] = { argv0, "w3child", (char *)variant, iters_s, NULL };
+        execv(self, args);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *p = fdopen(fds[0], "r");
     char line[512];
     int ok = 0;
-    while (fgets(line, sizeof line, p) != NULL) {
+    while (p != NULL && fgets(line, sizeof line, p) != NULL) {
         if (sscanf(line, "CHILD ms=%lf maxrss_kib=%lf minflt=%lf", &out[0], &out[1], &out[2]) == 3)
             ok = 1;
     }
-    return pclose(p) == 0 && ok ? 0 : -1;
+    if (p != NULL)
+        fclose(p);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && ok ? 0 : -1;
 }
 
 /* W1, W2, W4 and W5, each measured `reps()` times; prints the medians. */
@@ -263,7 +288,8 @@ static void run_pools(void)
 }
 
 /* W3: every variant in child processes, interleaved over AUTORELEASE_BENCH_W3_REPS rounds
- * (default 3); prints the medians. */
+ * (default 5; 3 for the outer pool at 2,000 iterations, as on the Rust side), each round under a
+ * different argv[0] length (8, 20, 32, ... bytes); prints the median, minimum and maximum. */
 static int run_w3(void)
 {
     char self[4096];
@@ -274,22 +300,26 @@ static int run_w3(void)
     }
     self[len] = '\0';
     const char *w3_reps_env = getenv("AUTORELEASE_BENCH_W3_REPS");
-    int w3_reps = w3_reps_env ? atoi(w3_reps_env) : 3;
-    if (w3_reps <= 0 || w3_reps > 100)
-        w3_reps = 3;
+    int w3_reps = w3_reps_env ? atoi(w3_reps_env) : 5;
+    if (w3_reps <= 0 || w3_reps > 20)
+        w3_reps = 5;
     const char *variants[2] = { "pool_per_iter", "outer_pool" };
     const int iter_counts[2] = { 200, 2000 };
-    static double samples[2][2][3][100];
+    static double samples[2][2][3][20];
+    int counts[2][2] = { { 0, 0 }, { 0, 0 } };
     for (int r = 0; r < w3_reps; r++) {
         for (int v = 0; v < 2; v++) {
             for (int c = 0; c < 2; c++) {
+                if (v == 1 && c == 1 && r >= 3)
+                    continue; /* keeping 6 GB for seconds tells nothing new after three runs */
                 double out[3];
-                if (w3_measure(self, variants[v], iter_counts[c], out) != 0) {
+                if (w3_measure(self, variants[v], iter_counts[c], 8 + 12 * r, out) != 0) {
                     fprintf(stderr, "W3 child %s %d failed\n", variants[v], iter_counts[c]);
                     return 1;
                 }
                 for (int m = 0; m < 3; m++)
-                    samples[v][c][m][r] = out[m];
+                    samples[v][c][m][counts[v][c]] = out[m];
+                counts[v][c]++;
             }
         }
     }
@@ -297,8 +327,12 @@ static int run_w3(void)
     for (int v = 0; v < 2; v++) {
         for (int c = 0; c < 2; c++) {
             for (int m = 0; m < 3; m++) {
-                printf("RESULT W3 gnustep_%s %d %s %.3f\n", variants[v], iter_counts[c], metrics[m],
-                       median(samples[v][c][m], w3_reps));
+                int k = counts[v][c];
+                double *xs = samples[v][c][m];
+                double med = median(xs, k); /* sorts xs */
+                printf("RESULT W3 gnustep_%s %d %s %.3f\n", variants[v], iter_counts[c], metrics[m], med);
+                printf("RESULT W3 gnustep_%s %d %s_min %.3f\n", variants[v], iter_counts[c], metrics[m], xs[0]);
+                printf("RESULT W3 gnustep_%s %d %s_max %.3f\n", variants[v], iter_counts[c], metrics[m], xs[k - 1]);
             }
         }
     }
