@@ -3,7 +3,7 @@
 # Rust API (criterion + the W3 bench binary), the C ABI (when crates/autorelease-ffi builds) and
 # GNUstep Base's NSAutoreleasePool, then prints one table with medians and the target ratios.
 #
-#   bash benches/run.sh            # about 8 minutes on a 2-core machine
+#   bash benches/run.sh            # about 6 minutes on a 2-core machine
 #
 # Environment:
 #   AUTORELEASE_BENCH_OUT      where binaries, logs and raw results go (default target/autorelease-bench)
