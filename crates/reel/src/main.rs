@@ -93,17 +93,26 @@ struct CommonExportArgs {
 }
 
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("scene").required(true).args(["synthetic", "gl"])))]
 struct RecordArgs {
-    /// Render the built-in animated scene (gradients, moving shapes, noise).
-    #[arg(long, required = true)]
+    /// Render the built-in animated scene on the CPU (gradients, moving shapes, noise).
+    #[arg(long)]
     synthetic: bool,
+    /// Render an animated scene with OpenGL (headless EGL) and capture each frame with
+    /// glReadPixels, as an application would.
+    #[arg(long)]
+    gl: bool,
+    /// With --gl: how frames are read back: auto, sync, pbo (a ring of two pixel-buffer
+    /// objects) or pboN (a ring of N).
+    #[arg(long, default_value = "auto", requires = "gl")]
+    capture: glcapture::CaptureMode,
     /// Frames to record.
     #[arg(long)]
     frames: u64,
     /// Frame size.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
     size: (u32, u32),
-    /// Share of each pixel that is noise, 0 to 1.
+    /// With --synthetic: share of each pixel that is noise, 0 to 1.
     #[arg(long, default_value_t = 0.1)]
     noise: f32,
     /// The cache to write.
@@ -124,6 +133,19 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::from(2)
             }
+        }),
+        Command::Record(a) if a.gl => cli::record_cmd::gl(
+            &a.output, a.size, a.frames, a.capture, a.quiet,
+        )
+        .map(|(n, stats)| {
+            eprintln!(
+                "reel: recorded {n} OpenGL frames to {} ({:.0} frames/s, capture {}, {})",
+                a.output.display(),
+                stats.frames_per_second(),
+                stats.mode,
+                stats.context.renderer
+            );
+            ExitCode::SUCCESS
         }),
         Command::Record(a) => {
             cli::record_cmd::synthetic(&a.output, a.size, a.frames, a.noise, a.quiet).map(|n| {

@@ -33,6 +33,9 @@ pub struct DemoArgs {
     /// No progress bars.
     #[arg(long, short)]
     quiet: bool,
+    /// Record the CPU-rendered scene even when OpenGL is available.
+    #[arg(long)]
+    cpu: bool,
 }
 
 /// Records, exports twice, prints the summary.
@@ -51,7 +54,32 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         a.size.1,
         cache.display()
     );
-    super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
+    let scene = if a.cpu {
+        super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
+        "CPU-rendered scene".to_string()
+    } else {
+        match super::record_cmd::gl(
+            &cache,
+            a.size,
+            frames,
+            glcapture::CaptureMode::Auto,
+            a.quiet,
+        ) {
+            Ok((_, stats)) => format!(
+                "OpenGL scene, {} capture, {}",
+                stats.mode, stats.context.renderer
+            ),
+            Err(e) if super::record_cmd::is_gl_unavailable(&e) => {
+                eprintln!(
+                    "reel demo: note: no OpenGL here ({:#}); using the CPU-rendered scene",
+                    e
+                );
+                super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
+                "CPU-rendered scene (no OpenGL)".to_string()
+            }
+            Err(e) => return Err(e),
+        }
+    };
     let cache_bytes = std::fs::metadata(&cache)?.len();
 
     let threads = a.threads.unwrap_or_else(super::default_threads);
@@ -91,7 +119,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     };
     println!("reel demo summary");
     println!(
-        "  cache        {frames:>5} frames  {:>8.2} MiB (temporary, removed)",
+        "  cache        {frames:>5} frames  {:>8.2} MiB (temporary, removed)  {scene}",
         mib(cache_bytes)
     );
     line("png sequence", &png, &png_dir);
