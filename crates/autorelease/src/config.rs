@@ -26,6 +26,8 @@ pub(crate) const INITIALISED: u32 = 1 << 31;
 pub(crate) const DEBUG_POOL_ALLOCATION: u32 = 1 << 0;
 pub(crate) const PRINT_HIGH_WATER: u32 = 1 << 1;
 pub(crate) const GROWTH_WARNING: u32 = 1 << 2;
+/// Any switch that takes push and pop off their fast paths.
+pub(crate) const DIAGNOSTICS: u32 = DEBUG_POOL_ALLOCATION | PRINT_HIGH_WATER | GROWTH_WARNING;
 
 static FLAGS: AtomicU32 = AtomicU32::new(0);
 static MISSING_POOLS: AtomicU8 = AtomicU8::new(0);

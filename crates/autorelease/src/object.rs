@@ -246,9 +246,14 @@ impl<T> Obj<T> {
     /// inner pool would let the reference outlive the object), or if it is being popped.
     #[track_caller]
     pub fn autorelease<'p>(self, pool: AutoreleasePool<'p>) -> &'p T {
-        pool.assert_innermost();
         let ptr = self.into_header();
-        pool_stack::autorelease(ptr, Location::caller());
+        if !pool.autorelease_raw(ptr, Location::caller()) {
+            // SAFETY: the pool refused it, so the reference is still ours: dropping this handle
+            // releases it while the panic unwinds.
+            let _ours = unsafe { Obj::<T>::from_raw(ptr) };
+            pool.assert_innermost();
+            unreachable!("a pool refused an object while being innermost");
+        }
         // SAFETY: the pool now owns a reference, and it is the innermost live pool: only the end
         // of its scope `'p` (or an `unsafe` raw pop, whose caller vouches for borrows) releases it.
         unsafe { &(*ptr.cast::<ObjBox<T>>().as_ptr()).value }

@@ -32,6 +32,15 @@ impl AutoreleasePool<'_> {
         pool_stack::with_stack(|s| s.is_innermost(self.depth, self.serial))
     }
 
+    /// Hands `obj` to this pool if it is the innermost one; `false` (nothing done) otherwise.
+    pub(crate) fn autorelease_raw(
+        self,
+        obj: std::ptr::NonNull<crate::raw::ObjectHeader>,
+        site: &'static Location<'static>,
+    ) -> bool {
+        pool_stack::autorelease_into(obj, self.depth, self.serial, site)
+    }
+
     #[track_caller]
     pub(crate) fn assert_innermost(self) {
         if !self.is_innermost() {

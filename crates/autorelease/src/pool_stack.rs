@@ -360,24 +360,48 @@ impl PoolStack {
 /// Hands one reference of `obj` to the innermost pool (objc4's `autoreleaseFast`).
 #[inline]
 pub(crate) fn autorelease(obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+    STACK.with(|s| s.autorelease(obj, site))
+}
+
+/// Like [`autorelease`], for a safe pool marker: hands `obj` over only if the marker's pool
+/// (`depth`, `serial`) is the innermost live pool, in the same thread-local access. Returns
+/// `false`, keeping the reference with the caller, otherwise.
+#[inline]
+pub(crate) fn autorelease_into(
+    obj: NonNull<ObjectHeader>,
+    depth: usize,
+    serial: u64,
+    site: &'static Location<'static>,
+) -> bool {
     STACK.with(|s| {
-        let pending = s.pending.get() + 1;
-        if let Some(page) = s.hot_page() {
-            if s.depth.get() != 0 && pending <= s.alert_at.get() {
+        if !s.is_innermost(depth, serial) {
+            return false;
+        }
+        s.autorelease(obj, site);
+        true
+    })
+}
+
+impl PoolStack {
+    #[inline]
+    fn autorelease(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+        let pending = self.pending.get() + 1;
+        if let Some(page) = self.hot_page() {
+            if self.depth.get() != 0 && pending <= self.alert_at.get() {
                 if let Some(merged) = page.top().and_then(|top| top.coalesced_with(obj)) {
                     page.replace_top(merged);
-                    s.pending.set(pending);
+                    self.pending.set(pending);
                     return;
                 }
                 if !page.is_full() {
                     page.push(Entry::object(obj));
-                    s.pending.set(pending);
+                    self.pending.set(pending);
                     return;
                 }
             }
         }
-        autorelease_slow(s, obj, site);
-    })
+        autorelease_slow(self, obj, site);
+    }
 }
 
 #[cold]
@@ -512,27 +536,76 @@ fn find_pool(s: &PoolStack, token: RawToken) -> Option<usize> {
 ///
 /// # Panics
 /// If `token` is not a live pool of this thread; nothing is released then.
+#[inline]
 pub(crate) fn pop(token: RawToken) -> Option<PanicPayload> {
     STACK.with(|s| {
-        let Some(level) = find_pool(s, token) else {
-            diagnostics::bad_pop(token)
-        };
-        s.note_high_water();
-        let panic = if s.has_placeholder() {
-            s.hot.set(ptr::null_mut());
-            s.depth.set(0);
+        if s.pop_empty_innermost(token) {
             None
         } else {
-            let panic = s.release_until(Some(level - 1));
-            s.trim_pages();
-            panic
-        };
-        if s.alert_at.get() != usize::MAX || config::flags() & config::GROWTH_WARNING != 0 {
-            diagnostics::forget_pools_from(level);
-            s.refresh_alert();
+            pop_slow(s, token)
         }
-        panic
     })
+}
+
+impl PoolStack {
+    /// The common case of an empty pool popped with no diagnostics on: its boundary (or the
+    /// placeholder) is the newest entry, so there is nothing to release and no page to trim.
+    /// Returns `false`, having changed nothing, in every other case.
+    #[inline]
+    fn pop_empty_innermost(&self, token: RawToken) -> bool {
+        if self.alert_at.get() != usize::MAX || config::flags() & config::DIAGNOSTICS != 0 {
+            return false;
+        }
+        let depth = self.depth.get();
+        if self.has_placeholder() {
+            if token.addr() == self.owner()
+                && depth == 1
+                && token.matches_serial(Entry::serial_bits(self.placeholder_serial.get()))
+            {
+                self.hot.set(ptr::null_mut());
+                self.depth.set(0);
+                return true;
+            }
+            return false;
+        }
+        let Some(page) = self.hot_page() else {
+            return false;
+        };
+        let Some(top) = page.top() else { return false };
+        let is_our_boundary = page.next().addr() - size_of::<Entry>() == token.addr()
+            && top
+                .as_boundary()
+                .is_some_and(|b| b.depth == depth && token.matches_serial(b.serial_bits));
+        if is_our_boundary {
+            self.note_high_water();
+            page.pop();
+            self.depth.set(depth - 1);
+        }
+        is_our_boundary
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn pop_slow(s: &PoolStack, token: RawToken) -> Option<PanicPayload> {
+    let Some(level) = find_pool(s, token) else {
+        diagnostics::bad_pop(token)
+    };
+    s.note_high_water();
+    let panic = if s.has_placeholder() {
+        s.hot.set(ptr::null_mut());
+        s.depth.set(0);
+        None
+    } else {
+        let panic = s.release_until(Some(level - 1));
+        s.trim_pages();
+        panic
+    };
+    if s.alert_at.get() != usize::MAX || config::flags() & config::GROWTH_WARNING != 0 {
+        diagnostics::forget_pools_from(level);
+        s.refresh_alert();
+    }
+    panic
 }
 
 /// Releases everything on this thread, objects autoreleased with no pool included, and frees

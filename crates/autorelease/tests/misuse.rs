@@ -279,3 +279,24 @@ fn missing_pools_diagnostic_is_printed_when_the_environment_asks() {
     }
     on_fresh_thread(|| Obj::new(5i32).autorelease_to_innermost());
 }
+
+#[test]
+fn a_stale_token_is_refused_even_when_the_newer_pool_in_its_slot_is_empty() {
+    // The empty-pool fast path of pop must check the serial too, not just the slot.
+    on_fresh_thread(|| {
+        let outer = push();
+        Obj::new(0).autorelease_to_innermost();
+        let first = push();
+        let stale = first.as_ptr();
+        // SAFETY: no borrows exist.
+        unsafe { pop(first) };
+        let second = push(); // same slot as `first`, and on top
+        let message = pop_raw_expecting_panic(stale);
+        assert!(message.contains("invalid or prematurely-freed"), "{message}");
+        assert_eq!(stats().depth, 2, "the newer pool was left alone");
+        // SAFETY: no borrows exist.
+        unsafe { pop(second) };
+        // SAFETY: no borrows exist.
+        unsafe { pop(outer) };
+    });
+}
