@@ -83,7 +83,7 @@ impl CaptureMode {
     /// The concrete mode for a driver whose `GL_RENDERER` string is `renderer`: `Auto`
     /// becomes [`CaptureMode::Synchronous`] on Mesa's CPU rasterisers (llvmpipe, softpipe,
     /// swrast), which perform `glReadPixels` into a PBO synchronously, so the ring only
-    /// adds a copy (measured slower, see the crate's BENCHMARKS.md), and a ring of two
+    /// adds a copy (measured slower, see BENCHMARKS.md at the repository root), and a ring of two
     /// elsewhere. Other modes are returned unchanged.
     ///
     /// ```

@@ -15,7 +15,7 @@
 //!
 //! [`CaptureMode::Auto`] picks the ring on hardware drivers and the synchronous path on
 //! Mesa's CPU rasterisers: llvmpipe performs `glReadPixels` into a PBO synchronously, so
-//! there the ring only adds a copy (measured in the crate's `BENCHMARKS.md`).
+//! there the ring only adds a copy (measured in `BENCHMARKS.md` at the repository root).
 //!
 //! Frames reach the sink exactly as `glReadPixels` returns them: `width * height * 4`
 //! bytes of RGBA8, rows bottom-up (the first row of the buffer is the bottom of the
