@@ -10,8 +10,17 @@ use support::{
     build_dir, c_compiler, crate_dir, include_dir, library, program, run_ok, staticlib, texts,
 };
 
-fn readme() -> String {
-    fs::read_to_string(crate_dir().join("README.md")).expect("read README.md")
+/// The crate's README and the workspace's front-door README, which both show the example.
+fn readmes() -> Vec<(&'static str, String)> {
+    ["README.md", "../../README.md"]
+        .into_iter()
+        .map(|path| {
+            (
+                path,
+                fs::read_to_string(crate_dir().join(path)).expect("read a README"),
+            )
+        })
+        .collect()
 }
 
 /// The body of the first fenced block of `language` after `after`.
@@ -28,18 +37,24 @@ fn fenced_block<'a>(text: &'a str, language: &str, after: &str) -> &'a str {
 #[test]
 fn readme_shows_examples_hello_c_verbatim() {
     let hello = fs::read_to_string(crate_dir().join("examples/hello.c")).expect("read hello.c");
-    assert_eq!(fenced_block(&readme(), "c", "## Example"), hello);
+    for (path, readme) in readmes() {
+        assert_eq!(fenced_block(&readme, "c", "## Example"), hello, "{path}");
+    }
 }
 
 #[test]
 fn hello_builds_with_the_readme_command_and_prints_the_readme_output() {
-    let readme = readme();
-    let build_line = fenced_block(&readme, "sh", "Build and run it").trim();
     // The README's line, with the workspace-relative paths of this checkout and build.
     let expected_line = "cargo build --release -p autorelease-ffi && cc -Icrates/autorelease-ffi/include \
                          crates/autorelease-ffi/examples/hello.c target/release/libautorelease_ffi.a \
                          -lpthread -ldl -lm -o hello && ./hello";
-    assert_eq!(build_line, expected_line);
+    for (path, readme) in readmes() {
+        assert_eq!(
+            fenced_block(&readme, "sh", "Build and run it").trim(),
+            expected_line,
+            "{path}"
+        );
+    }
 
     let exe = build_dir("example").join("hello");
     let mut cc = Command::new(c_compiler());
@@ -51,7 +66,13 @@ fn hello_builds_with_the_readme_command_and_prints_the_readme_output() {
     run_ok(cc, "compiling examples/hello.c");
     let output = run_ok(program(&exe), "running hello");
     let (stdout, _) = texts(&output);
-    assert_eq!(stdout, fenced_block(&readme, "text", "Build and run it"));
+    for (path, readme) in readmes() {
+        assert_eq!(
+            stdout,
+            fenced_block(&readme, "text", "Build and run it"),
+            "{path}"
+        );
+    }
 }
 
 #[test]
@@ -83,6 +104,6 @@ fn hello_links_against_the_shared_library_too() {
     let output = run_ok(program(&exe), "running hello-shared");
     assert_eq!(
         texts(&output).0,
-        fenced_block(&readme(), "text", "Build and run it")
+        fenced_block(&readmes()[0].1, "text", "Build and run it")
     );
 }
