@@ -292,7 +292,10 @@ fn a_stale_token_is_refused_even_when_the_newer_pool_in_its_slot_is_empty() {
         unsafe { pop(first) };
         let second = push(); // same slot as `first`, and on top
         let message = pop_raw_expecting_panic(stale);
-        assert!(message.contains("invalid or prematurely-freed"), "{message}");
+        assert!(
+            message.contains("invalid or prematurely-freed"),
+            "{message}"
+        );
         assert_eq!(stats().depth, 2, "the newer pool was left alone");
         // SAFETY: no borrows exist.
         unsafe { pop(second) };
