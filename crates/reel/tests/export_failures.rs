@@ -40,6 +40,17 @@ fn no_temporaries(dir: &Path) {
     );
 }
 
+/// Cuts the last `bytes` bytes off `path`, as a recorder killed mid-write leaves it.
+fn truncate_by(path: &std::path::Path, bytes: u64) {
+    let len = std::fs::metadata(path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_len(len - bytes)
+        .unwrap();
+}
+
 #[test]
 fn raw_size_too_large_for_the_file_is_an_error_before_any_output() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,13 +110,7 @@ fn torn_cache_exports_the_intact_frames_and_warns_where_it_tore() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
     write_cache(&cache, 16, 8, 5);
-    let len = std::fs::metadata(&cache).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&cache)
-        .unwrap()
-        .set_len(len - 100)
-        .unwrap();
+    truncate_by(&cache, 100);
     let out = dir.path().join("out");
     let o = run_reel(&[
         "export",
@@ -343,13 +348,7 @@ fn input_without_intact_frames_is_an_error_and_leaves_no_movie() {
     let cache = dir.path().join("c.reel");
     write_cache(&cache, 16, 8, 1);
     // Tear the only frame.
-    let len = std::fs::metadata(&cache).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&cache)
-        .unwrap()
-        .set_len(len - 1)
-        .unwrap();
+    truncate_by(&cache, 1);
     let mov = dir.path().join("out.mov");
     let o = run_reel(&[
         "export",
