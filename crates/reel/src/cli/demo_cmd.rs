@@ -128,7 +128,15 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         &movie,
         &movie_path,
     );
-    println!("  peak memory (VmHWM)              {:>8.1} MiB", mib(peak));
+    let driver_note = if scene.starts_with("OpenGL") {
+        "  (includes the OpenGL driver loaded to record)"
+    } else {
+        ""
+    };
+    println!(
+        "  peak memory (VmHWM)              {:>8.1} MiB{driver_note}",
+        mib(peak)
+    );
     println!(
         "  autorelease high-water           {:>8} objects per export (one pool per frame: flat)",
         png.pool_high_water.max(movie.pool_high_water)
