@@ -125,7 +125,7 @@ impl PoolStack {
 
     /// An identity for the owning thread, unique among live threads: stored in its pages, and
     /// the address in the token of a pool that has no page yet.
-    fn owner(&self) -> usize {
+    pub(crate) fn owner(&self) -> usize {
         ptr::from_ref(self).addr()
     }
 

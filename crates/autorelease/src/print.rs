@@ -89,7 +89,11 @@ fn describe(s: &PoolStack) -> String {
                 let _ = writeln!(out, "{p} [{slot:p}]  {:>18p}  {class}{times}", obj.as_ptr());
             }
         }
-        debug_assert_eq!(pg.owner(), pg.owner());
+        debug_assert_eq!(
+            pg.owner(),
+            s.owner(),
+            "a page of another thread is in this chain"
+        );
         page = pg.child();
     }
     let _ = writeln!(out, "{p} ##############");
