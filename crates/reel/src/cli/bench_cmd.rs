@@ -25,8 +25,9 @@ pub struct BenchArgs {
     /// Threads for reel and ffmpeg (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
-    /// JPEG quality for reel's MJPEG.
-    #[arg(long, default_value_t = 90)]
+    /// JPEG quality for reel's MJPEG (88 quantizes like ffmpeg's `-q:v 2`, which
+    /// the bench gives ffmpeg).
+    #[arg(long, default_value_t = 88)]
     jpeg_quality: u8,
     /// Which outputs to measure (comma-separated: png, mjpeg, h264).
     #[arg(long, default_value = "png,mjpeg,h264", value_delimiter = ',')]
@@ -126,8 +127,10 @@ pub fn run(a: &BenchArgs) -> Result<()> {
         for run in 0..a.runs {
             // PSNR does not change between runs: measure it once.
             let psnr_with = ffmpeg.as_deref().filter(|_| run == 0);
+            remove_previous_output(&out, "reel")?;
             reel_runs.push(measure_reel(&raw, a, threads, &reel_args, &out, psnr_with)?);
             if let Some(ffmpeg) = &ffmpeg {
+                remove_previous_output(&out, "ff")?;
                 ff_runs.push(measure_ffmpeg(
                     ffmpeg,
                     &raw,
@@ -162,6 +165,32 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                 r.bytes_per_frame / f.bytes_per_frame
             );
         }
+    }
+    Ok(())
+}
+
+/// Deletes what the previous run of one tool wrote into `out` (names
+/// starting with `prefix`), so every run writes into an empty place.
+///
+/// Overwriting the previous run's files would measure the file system
+/// instead: ext4 starts writeback of the old data when a file is renamed
+/// over (reel's PNG sequence) or truncated, and the kernel has to find
+/// fresh page-cache pages while the old ones are still cached. On this
+/// machine that made reel's PNG frames/s swing between 170 and 280 from one
+/// run to the next.
+fn remove_previous_output(out: &Path, prefix: &str) -> Result<()> {
+    for entry in std::fs::read_dir(out)? {
+        let entry = entry?;
+        if !entry.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let path = entry.path();
+        let removed = if entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        removed.with_context(|| format!("cannot remove {}", path.display()))?;
     }
     Ok(())
 }

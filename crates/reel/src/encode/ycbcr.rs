@@ -79,23 +79,23 @@ pub fn rgb_to_ycbcr_block_chroma(rgb: &[u8], w: usize, h: usize, out: &mut Vec<u
 
 // JFIF coefficients in fixed point, scaled by 2^16.
 #[inline]
-fn luma_of(r: i32, g: i32, b: i32) -> u8 {
+pub(super) fn luma_of(r: i32, g: i32, b: i32) -> u8 {
     ((19595 * r + 38470 * g + 7471 * b + 32768) >> 16) as u8
 }
 
 #[inline]
-fn cb_of(r: i32, g: i32, b: i32) -> i32 {
+pub(super) fn cb_of(r: i32, g: i32, b: i32) -> i32 {
     -11059 * r - 21709 * g + 32768 * b
 }
 
 #[inline]
-fn cr_of(r: i32, g: i32, b: i32) -> i32 {
+pub(super) fn cr_of(r: i32, g: i32, b: i32) -> i32 {
     32768 * r - 27439 * g - 5329 * b
 }
 
 /// The average of `n` scaled chroma values, offset to 128 and rounded.
 #[inline]
-fn chroma(sum: i32, n: i32) -> u8 {
+pub(super) fn chroma(sum: i32, n: i32) -> u8 {
     ((sum / n + (128 << 16) + 32768) >> 16).clamp(0, 255) as u8
 }
 
