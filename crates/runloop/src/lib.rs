@@ -82,6 +82,7 @@ mod main_thread;
 mod mode;
 mod observer;
 mod perform;
+mod registration;
 mod run;
 mod run_loop;
 mod run_result;

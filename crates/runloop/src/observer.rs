@@ -1,13 +1,12 @@
 //! Observers: callbacks notified at the activities of each run-loop pass.
 
-use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::resume_unwind;
 use std::rc::{Rc, Weak};
 
 use crate::activity::Activity;
-use crate::callback::CallbackSlot;
 use crate::mode::{ModeItem, ModeItems};
+use crate::registration::Registration;
 use crate::run_loop::LoopInner;
 
 /// A callback notified when the loop reaches one of the given [`Activity`]s
@@ -42,9 +41,7 @@ struct ObserverInner {
     activities: Activity,
     repeats: bool,
     order: i64,
-    valid: Cell<bool>,
-    callback: CallbackSlot<ObserverCallback>,
-    run_loop: RefCell<Weak<LoopInner>>,
+    registration: Registration<ObserverCallback>,
 }
 
 impl Observer {
@@ -60,9 +57,7 @@ impl Observer {
             activities,
             repeats,
             order,
-            valid: Cell::new(true),
-            callback: CallbackSlot::new(Box::new(callback)),
-            run_loop: RefCell::new(Weak::new()),
+            registration: Registration::new(Box::new(callback)),
         }))
     }
 
@@ -84,19 +79,12 @@ impl Observer {
     /// Removes the observer from its run loop's modes for good and drops its callback (after it
     /// returns, if called from inside it).
     pub fn invalidate(&self) {
-        if !self.0.valid.replace(false) {
-            return;
-        }
-        let run_loop = self.0.run_loop.take().upgrade();
-        if let Some(run_loop) = run_loop {
-            run_loop.forget(self);
-        }
-        self.0.callback.clear();
+        self.0.registration.invalidate(self);
     }
 
     /// Whether the observer can still be notified.
     pub fn is_valid(&self) -> bool {
-        self.0.valid.get()
+        self.0.registration.is_valid()
     }
 
     /// Whether both handles are the same observer.
@@ -105,11 +93,11 @@ impl Observer {
     }
 
     pub(crate) fn is_firing(&self) -> bool {
-        self.0.callback.is_firing()
+        self.0.registration.is_firing()
     }
 
     pub(crate) fn attach(&self, run_loop: Weak<LoopInner>) {
-        *self.0.run_loop.borrow_mut() = run_loop;
+        self.0.registration.attach(run_loop);
     }
 
     /// Notifies the observer of `activity`, invalidating a one-shot observer afterwards; a panic
@@ -117,8 +105,8 @@ impl Observer {
     pub(crate) fn fire(&self, activity: Activity) {
         let result = self
             .0
-            .callback
-            .fire(|callback| callback(self, activity), || self.is_valid());
+            .registration
+            .fire(|callback| callback(self, activity));
         if !self.0.repeats && !matches!(result, Ok(false)) {
             self.invalidate();
         }

@@ -1,13 +1,13 @@
 //! Timers: closures fired by the run loop at a date, once or repeatedly.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::panic::resume_unwind;
 use std::rc::{Rc, Weak};
 use std::time::{Duration, Instant};
 
-use crate::callback::CallbackSlot;
 use crate::mode::{ModeItem, ModeItems};
+use crate::registration::Registration;
 use crate::run_loop::LoopInner;
 
 /// A closure the run loop fires at a date: once, or repeatedly at a fixed interval
@@ -51,11 +51,9 @@ struct TimerInner {
     next_fire: Cell<Instant>,
     interval: Option<Duration>,
     tolerance: Cell<Duration>,
-    valid: Cell<bool>,
     /// Set when the fire date is moved while the callback runs: the loop then keeps that date.
     rescheduled: Cell<bool>,
-    callback: CallbackSlot<dyn FnMut(&Timer)>,
-    run_loop: RefCell<Weak<LoopInner>>,
+    registration: Registration<dyn FnMut(&Timer)>,
 }
 
 impl Timer {
@@ -76,10 +74,8 @@ impl Timer {
             next_fire: Cell::new(first_fire),
             interval,
             tolerance: Cell::new(Duration::ZERO),
-            valid: Cell::new(true),
             rescheduled: Cell::new(false),
-            callback: CallbackSlot::new(Box::new(callback)),
-            run_loop: RefCell::new(Weak::new()),
+            registration: Registration::new(Box::new(callback)),
         }))
     }
 
@@ -139,19 +135,12 @@ impl Timer {
     /// Stops the timer for good: removes it from its run loop's modes and drops its callback
     /// (after the callback returns, if called from inside it).
     pub fn invalidate(&self) {
-        if !self.0.valid.replace(false) {
-            return;
-        }
-        let run_loop = self.0.run_loop.take().upgrade();
-        if let Some(run_loop) = run_loop {
-            run_loop.forget(self);
-        }
-        self.0.callback.clear();
+        self.0.registration.invalidate(self);
     }
 
     /// Whether the timer can still fire.
     pub fn is_valid(&self) -> bool {
-        self.0.valid.get()
+        self.0.registration.is_valid()
     }
 
     /// Whether both handles are the same timer.
@@ -160,11 +149,11 @@ impl Timer {
     }
 
     pub(crate) fn is_firing(&self) -> bool {
-        self.0.callback.is_firing()
+        self.0.registration.is_firing()
     }
 
     pub(crate) fn attach(&self, run_loop: Weak<LoopInner>) {
-        *self.0.run_loop.borrow_mut() = run_loop;
+        self.0.registration.attach(run_loop);
     }
 
     /// Latest date the timer may fire at: its fire date plus tolerance (`None`: unbounded).
@@ -177,10 +166,7 @@ impl Timer {
     pub(crate) fn fire(&self) {
         let served = self.next_fire();
         self.0.rescheduled.set(false);
-        let result = self
-            .0
-            .callback
-            .fire(|callback| callback(self), || self.is_valid());
+        let result = self.0.registration.fire(|callback| callback(self));
         if self.is_valid() && !self.0.rescheduled.get() {
             match self.0.interval {
                 Some(interval) => {
