@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use reel::encode::h264::H264Backend;
 use reel::export::{ExportTarget, FilePattern, MovieCodec};
 
 use cli::export_cmd::{Aborted, ExportRequest};
@@ -72,6 +73,10 @@ struct ExportArgs {
     /// JPEG quality for --codec mjpeg (1-100).
     #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
     quality: u8,
+    /// H.264 encoder for --codec h264: auto (x264 when libx264.so.164 is installed, else
+    /// OpenH264), x264 (loaded at run time; REEL_LIBX264 names another file) or openh264.
+    #[arg(long, value_name = "ENCODER", default_value = "auto")]
+    h264_encoder: H264Backend,
     #[command(flatten)]
     common: CommonExportArgs,
 }
@@ -180,6 +185,7 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
             codec: a.codec,
             fps: a.fps,
             jpeg_quality: a.quality,
+            h264_encoder: a.h264_encoder,
         },
         _ => unreachable!("clap requires exactly one of --png and --movie"),
     };

@@ -42,6 +42,7 @@ fn movie_target(path: &Path, codec: MovieCodec) -> ExportTarget {
         codec,
         fps: 30,
         jpeg_quality: 90,
+        h264_encoder: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use reel::encode::h264::H264Backend;
 use reel::export::{ExportReport, ExportTarget, FilePattern, MovieCodec};
 
 use super::export_cmd::{self, ExportRequest};
@@ -24,6 +25,10 @@ pub struct DemoArgs {
     /// Movie codec: png, mjpeg or h264.
     #[arg(long, default_value = "h264")]
     codec: MovieCodec,
+    /// H.264 encoder: auto (x264 when libx264.so.164 is installed, else OpenH264), x264 or
+    /// openh264.
+    #[arg(long, value_name = "ENCODER", default_value = "auto")]
+    h264_encoder: H264Backend,
     /// Output directory.
     #[arg(long, default_value = "reel-demo")]
     out: PathBuf,
@@ -103,6 +108,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         codec: a.codec,
         fps: a.fps,
         jpeg_quality: 90,
+        h264_encoder: a.h264_encoder,
     }))?;
 
     let peak = reel::memory::peak_rss_bytes().unwrap_or(0);
@@ -123,11 +129,11 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         mib(cache_bytes)
     );
     line("png sequence", &png, &png_dir);
-    line(
-        &format!("movie {:?}", a.codec).to_lowercase(),
-        &movie,
-        &movie_path,
-    );
+    let movie_label = match movie.h264_encoder {
+        Some(encoder) => format!("movie {encoder}"),
+        None => format!("movie {:?}", a.codec).to_lowercase(),
+    };
+    line(&movie_label, &movie, &movie_path);
     let driver_note = if scene.starts_with("OpenGL") {
         "  (includes the OpenGL driver loaded to record)"
     } else {

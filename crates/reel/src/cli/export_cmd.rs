@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use reel::cache::FrameInput;
-use reel::export::{export, ExportReport, ExportTarget, PipelineConfig, PoolMode};
+use reel::export::{export, ExportReport, ExportTarget, MovieCodec, PipelineConfig, PoolMode};
 use reel::progress::ExportProgress;
 
 use super::interrupt::abort_on_ctrl_c;
@@ -57,7 +57,21 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
     let progress = Arc::new(ExportProgress::new());
     let _ctrl_c = abort_on_ctrl_c(Arc::clone(&progress));
     let p = Arc::clone(&progress);
-    let target = req.target.clone();
+    let mut target = req.target.clone();
+    if let ExportTarget::Movie {
+        codec: MovieCodec::H264,
+        h264_encoder,
+        ..
+    } = &mut target
+    {
+        // Decided here, before any output exists: an explicit x264 that does
+        // not load is an error; auto falls back to OpenH264 and says why.
+        let choice = h264_encoder.choose()?;
+        if let Some(note) = choice.fallback_note() {
+            eprintln!("reel: note: {note}");
+        }
+        *h264_encoder = choice.backend();
+    }
     let label = match &target {
         ExportTarget::PngSequence { .. } => "png",
         ExportTarget::Movie { .. } => "movie",
@@ -72,13 +86,16 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
     let peak = reel::memory::peak_rss_bytes().unwrap_or(0);
     if let Some(path) = &req.stats_file {
         let stats = format!(
-            "frames={}\nexpected={}\naborted={}\nelapsed_ms={}\npeak_rss_bytes={peak}\noutput_bytes={}\npool_high_water={}\n",
+            "frames={}\nexpected={}\naborted={}\nelapsed_ms={}\npeak_rss_bytes={peak}\noutput_bytes={}\npool_high_water={}\n{}",
             report.written,
             report.expected,
             report.aborted,
             report.elapsed.as_millis(),
             report.output_bytes,
-            report.pool_high_water
+            report.pool_high_water,
+            report
+                .h264_encoder
+                .map_or(String::new(), |e| format!("h264_encoder={e}\n"))
         );
         std::fs::write(path, stats)?;
     }
@@ -92,11 +109,14 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
     }
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     eprintln!(
-        "reel: exported {} frames in {:.2} s ({:.1} frames/s); {} ({:.2} MB, {} bytes/frame); \
+        "reel: exported {} frames in {:.2} s ({:.1} frames/s){}; {} ({:.2} MB, {} bytes/frame); \
          peak memory {:.1} MiB; autorelease pool high-water {} objects",
         report.written,
         secs,
         report.written as f64 / secs,
+        report
+            .h264_encoder
+            .map_or(String::new(), |e| format!(" with {e}")),
         report.kept,
         report.output_bytes as f64 / 1e6,
         report.output_bytes / report.written.max(1),

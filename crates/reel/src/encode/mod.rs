@@ -3,4 +3,5 @@
 pub mod h264;
 pub mod jpeg;
 pub mod png;
+pub mod x264;
 pub mod ycbcr;

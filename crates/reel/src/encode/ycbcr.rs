@@ -1,9 +1,15 @@
-//! RGB to full-range YCbCr (JFIF) with chroma averaged over 2×2 blocks.
+//! RGB to YCbCr with chroma averaged over 2×2 blocks, in two flavours:
 //!
-//! `jpeg-encoder` subsamples 4:2:0 chroma by taking one pixel of each 2×2
-//! block. Averaging the block first (and storing the average in all four
-//! pixels) gives the box-filtered chroma other encoders use, which keeps
-//! noisy frames about 2.5 dB closer to the source at the same file size.
+//! - [`rgb_to_ycbcr_block_chroma`] gives full-range YCbCr (JFIF), interleaved,
+//!   for JPEG. `jpeg-encoder` subsamples 4:2:0 chroma by taking one pixel of each
+//!   2×2 block. Averaging the block first (and storing the average in all
+//!   four pixels) gives the box-filtered chroma other encoders use, which
+//!   keeps noisy frames about 2.5 dB closer to the source at the same file
+//!   size.
+//! - [`rgb_to_i420_bt601`] gives limited-range ("TV", Y 16–235, Cb/Cr
+//!   16–240) BT.601 YCbCr as planar 4:2:0 (I420), for H.264 through x264:
+//!   the matrix and range of ffmpeg's `rgb24` to `yuv420p` conversion, and
+//!   what decoders assume for untagged SD and tagged BT.601 video.
 
 /// Converts top-down RGB (`w * h * 3` bytes) into interleaved YCbCr in `out`.
 ///
@@ -99,6 +105,99 @@ pub(super) fn chroma(sum: i32, n: i32) -> u8 {
     ((sum / n + (128 << 16) + 32768) >> 16).clamp(0, 255) as u8
 }
 
+/// The bytes of a `w`×`h` I420 frame: a full-size Y plane, then Cb and Cr
+/// planes of (`w`/2)×(`h`/2).
+pub fn i420_len(w: usize, h: usize) -> usize {
+    w * h + 2 * (w / 2) * (h / 2)
+}
+
+/// Converts top-down RGB (`w * h * 3` bytes) into planar I420 in `out`
+/// (`i420_len(w, h)` bytes: Y, then Cb, then Cr, rows without padding),
+/// with BT.601 limited-range coefficients and each chroma sample the average
+/// of its 2×2 block.
+///
+/// ```
+/// use reel::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
+/// // 2x2 white: Y 235 (limited range), neutral chroma.
+/// let mut out = vec![0; i420_len(2, 2)];
+/// rgb_to_i420_bt601(&[255; 12], 2, 2, &mut out);
+/// assert_eq!(out, [235, 235, 235, 235, 128, 128]);
+/// ```
+///
+/// # Panics
+///
+/// If `w` or `h` is odd (4:2:0 needs whole 2×2 blocks) or a buffer has the
+/// wrong length.
+pub fn rgb_to_i420_bt601(rgb: &[u8], w: usize, h: usize, out: &mut [u8]) {
+    assert!(w % 2 == 0 && h % 2 == 0, "I420 needs an even size");
+    assert_eq!(rgb.len(), w * h * 3, "RGB size");
+    assert_eq!(out.len(), i420_len(w, h), "I420 size");
+    if w == 0 || h == 0 {
+        return;
+    }
+    let (luma, chroma) = out.split_at_mut(w * h);
+    let (cb_plane, cr_plane) = chroma.split_at_mut(w * h / 4);
+    for (((src, y_rows), cb_row), cr_row) in rgb
+        .chunks_exact(6 * w)
+        .zip(luma.chunks_exact_mut(2 * w))
+        .zip(cb_plane.chunks_exact_mut(w / 2))
+        .zip(cr_plane.chunks_exact_mut(w / 2))
+    {
+        let (top, bottom) = src.split_at(3 * w);
+        let (y_top, y_bottom) = y_rows.split_at_mut(w);
+        for (((((t, b), yt), yb), cb), cr) in top
+            .chunks_exact(6)
+            .zip(bottom.chunks_exact(6))
+            .zip(y_top.chunks_exact_mut(2))
+            .zip(y_bottom.chunks_exact_mut(2))
+            .zip(cb_row.iter_mut())
+            .zip(cr_row.iter_mut())
+        {
+            let px =
+                |p: &[u8], i: usize| (i32::from(p[i]), i32::from(p[i + 1]), i32::from(p[i + 2]));
+            let (r0, g0, b0) = px(t, 0);
+            let (r1, g1, b1) = px(t, 3);
+            let (r2, g2, b2) = px(b, 0);
+            let (r3, g3, b3) = px(b, 3);
+            yt[0] = tv_luma(r0, g0, b0);
+            yt[1] = tv_luma(r1, g1, b1);
+            yb[0] = tv_luma(r2, g2, b2);
+            yb[1] = tv_luma(r3, g3, b3);
+            // The matrix is linear: the chroma of the block's average colour
+            // is the average of its pixels' chroma.
+            let (r, g, b) = (r0 + r1 + r2 + r3, g0 + g1 + g2 + g3, b0 + b1 + b2 + b3);
+            *cb = tv_chroma(TV_CB_R * r + TV_CB_G * g + TV_CB_B * b);
+            *cr = tv_chroma(TV_CR_R * r + TV_CR_G * g + TV_CR_B * b);
+        }
+    }
+}
+
+// BT.601 limited range in fixed point, scaled by 2^16: Y = 16 + (65.481 R +
+// 128.553 G + 24.966 B) / 255, Cb = 128 + (-37.797 R - 74.203 G + 112 B) /
+// 255, Cr = 128 + (112 R - 93.786 G - 18.214 B) / 255.
+const TV_Y_R: i32 = 16829;
+const TV_Y_G: i32 = 33039;
+const TV_Y_B: i32 = 6416;
+const TV_CB_R: i32 = -9714;
+const TV_CB_G: i32 = -19070;
+const TV_CB_B: i32 = 28784;
+const TV_CR_R: i32 = 28784;
+const TV_CR_G: i32 = -24103;
+const TV_CR_B: i32 = -4681;
+
+#[inline(always)]
+fn tv_luma(r: i32, g: i32, b: i32) -> u8 {
+    // At most 16 + 219 = 235: no clamp needed.
+    ((TV_Y_R * r + TV_Y_G * g + TV_Y_B * b + (16 << 16) + 32768) >> 16) as u8
+}
+
+/// Chroma from a sum over four pixels (scaled by 2^16): the average, offset
+/// to 128 and rounded; within 16–240 by construction.
+#[inline(always)]
+fn tv_chroma(sum4: i32) -> u8 {
+    ((sum4 + (128 << 18) + (1 << 17)) >> 18) as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +264,85 @@ mod tests {
         assert_eq!(out[1], 170);
         // Green keeps its own chroma.
         assert_eq!((out[7], out[8]), (44, 21));
+    }
+
+    /// BT.601 limited range from its definition, in floating point.
+    fn i420_reference(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
+        let px = |x: usize, y: usize| {
+            let at = (y * w + x) * 3;
+            (
+                f64::from(rgb[at]),
+                f64::from(rgb[at + 1]),
+                f64::from(rgb[at + 2]),
+            )
+        };
+        let mut out = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let (r, g, b) = px(x, y);
+                out.push((16.0 + (65.481 * r + 128.553 * g + 24.966 * b) / 255.0).round() as u8);
+            }
+        }
+        for (coef, _) in [
+            ((-37.797, -74.203, 112.0), 'u'),
+            ((112.0, -93.786, -18.214), 'v'),
+        ] {
+            for y in (0..h).step_by(2) {
+                for x in (0..w).step_by(2) {
+                    let mut sum = 0.0;
+                    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                        let (r, g, b) = px(x + dx, y + dy);
+                        sum += (coef.0 * r + coef.1 * g + coef.2 * b) / 255.0;
+                    }
+                    out.push((128.0 + sum / 4.0).round() as u8);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn i420_matches_bt601_limited_range_within_rounding() {
+        for (w, h) in [(2, 2), (4, 6), (16, 10), (64, 48)] {
+            let rgb: Vec<u8> = (0..w * h * 3)
+                .map(|i| ((i * 131 + i / 7 * 29) % 256) as u8)
+                .collect();
+            let mut out = vec![0; i420_len(w, h)];
+            rgb_to_i420_bt601(&rgb, w, h, &mut out);
+            let reference = i420_reference(&rgb, w, h);
+            for (i, (&a, &b)) in out.iter().zip(&reference).enumerate() {
+                assert!(a.abs_diff(b) <= 1, "{w}x{h} byte {i}: {a} against {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn i420_primaries_and_extremes_stay_in_the_limited_range() {
+        let mut out = vec![0; i420_len(2, 2)];
+        let solid = |rgb: [u8; 3], out: &mut Vec<u8>| {
+            rgb_to_i420_bt601(&rgb.repeat(4), 2, 2, out);
+            (out[0], out[4], out[5])
+        };
+        assert_eq!(solid([0, 0, 0], &mut out), (16, 128, 128));
+        assert_eq!(solid([255, 255, 255], &mut out), (235, 128, 128));
+        // BT.601: red Y 81, Cb 90, Cr 240; blue Y 41, Cb 240, Cr 110.
+        assert_eq!(solid([255, 0, 0], &mut out), (81, 90, 240));
+        assert_eq!(solid([0, 0, 255], &mut out), (41, 240, 110));
+        assert_eq!(solid([255, 255, 0], &mut out), (210, 16, 146));
+    }
+
+    #[test]
+    fn i420_chroma_is_the_average_of_each_2x2_block() {
+        // Left block: red and blue on top, black below; right block: white.
+        #[rustfmt::skip]
+        let rgb = [
+            255, 0, 0,  0, 0, 255,  255, 255, 255,  255, 255, 255,
+            0, 0, 0,    0, 0, 0,    255, 255, 255,  255, 255, 255,
+        ];
+        let mut out = vec![0; i420_len(4, 2)];
+        rgb_to_i420_bt601(&rgb, 4, 2, &mut out);
+        assert_eq!(&out[..8], &[81, 41, 235, 235, 16, 16, 235, 235]);
+        // Cb: (90.2 + 240 + 128 + 128) / 4 = 146.6; Cr: (240 + 109.8 + 128 + 128) / 4 = 151.4.
+        assert_eq!(out[8..], [147, 128, 151, 128]);
     }
 }

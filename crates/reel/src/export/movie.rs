@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use openh264::formats::YUVBuffer;
 
 use super::pipeline::FrameSink;
-use crate::encode::h264::H264Encoder;
+use crate::encode::h264::OpenH264Encoder;
+use crate::encode::x264::{I420Frame, X264Encoder};
 use crate::error::ExportError;
 use crate::movie::{MovieWriter, VideoFormat};
 
@@ -18,7 +19,8 @@ pub enum MovieCodec {
     Png,
     /// Motion JPEG (`jpeg`).
     Mjpeg,
-    /// H.264 (`avc1`) through OpenH264.
+    /// H.264 (`avc1`) through x264 or OpenH264 (see
+    /// [`H264Backend`](crate::encode::h264::H264Backend)).
     H264,
 }
 
@@ -152,12 +154,13 @@ impl FrameSink for ImageSampleSink {
     }
 }
 
-/// The sink for H.264: encodes converted frames in order, then stores them.
+/// The sink for H.264 through OpenH264: encodes converted frames in order,
+/// then stores them.
 pub struct H264Sink {
     /// The movie being written.
     pub movie: MovieFile,
     /// The encoder (sequential: each frame may refer to the previous).
-    pub encoder: H264Encoder,
+    pub encoder: OpenH264Encoder,
 }
 
 impl FrameSink for H264Sink {
@@ -165,5 +168,39 @@ impl FrameSink for H264Sink {
     fn write(&mut self, _index: u64, yuv: YUVBuffer) -> Result<(), ExportError> {
         let unit = self.encoder.encode(&yuv)?;
         self.movie.add_sample(&unit.data, unit.sync)
+    }
+}
+
+/// The sink for H.264 through x264: hands I420 frames to the encoder in
+/// order and stores what comes out. x264 holds a few frames back (its frame
+/// threads); [`finish_stream`](X264Sink::finish_stream) drains them.
+pub struct X264Sink {
+    /// The movie being written.
+    pub movie: MovieFile,
+    /// The encoder.
+    pub encoder: X264Encoder<'static>,
+}
+
+impl X264Sink {
+    /// Writes the frames x264 still holds; afterwards the movie has one
+    /// sample per frame handed to [`write`](FrameSink::write).
+    pub fn finish_stream(&mut self) -> Result<(), ExportError> {
+        while let Some(frame) = self.encoder.flush()? {
+            self.movie.add_sample(&frame.data, frame.sync)?;
+        }
+        Ok(())
+    }
+}
+
+impl FrameSink for X264Sink {
+    type Input = I420Frame;
+    fn write(&mut self, _index: u64, frame: I420Frame) -> Result<(), ExportError> {
+        let encoded = self.encoder.encode(frame.bytes())?;
+        // x264 has copied the input: its buffer goes back for the next frame.
+        drop(frame);
+        if let Some(out) = encoded {
+            self.movie.add_sample(&out.data, out.sync)?;
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,207 @@
+//! H.264 through x264, loaded at run time.
+//!
+//! x264 is what ffmpeg uses for `-c:v libx264`; at `-preset ultrafast` it
+//! needs about a third of OpenH264's CPU time per frame. reel does not link
+//! it: [`X264Library`] opens `libx264.so.164` with `dlopen` (through
+//! `libloading`) when an export asks for it, so reel builds, and its other
+//! codecs run, on machines without x264. Set `REEL_LIBX264` to load another
+//! file. Only x264 build 164 is accepted (the ABI the versioned symbol
+//! `x264_encoder_open_164` names: Debian 12's `libx264-164`, which Debian's
+//! ffmpeg already installs); any other build is refused with a message
+//! saying which build it is.
+//!
+//! **Licensing.** x264 is GPL-2.0-or-later. reel (MIT OR Apache-2.0) neither
+//! links against it nor ships it: it only loads a copy the user installed,
+//! when present, and falls back to OpenH264 (BSD-2-Clause) otherwise. Whoever
+//! distributes reel together with libx264 distributes GPL software and must
+//! follow its terms.
+//!
+//! Work is split like the OpenH264 path: [`I420Stage`] converts RGB to
+//! BT.601 limited-range I420 in the parallel stage, and only the
+//! [`X264Encoder`] call is sequential. x264 runs its own frame threads and
+//! holds a few frames back; [`X264Encoder::flush`] drains them at the end.
+//! The settings mirror what ffmpeg gives libx264 ([`X264Settings::like_ffmpeg`]).
+//!
+//! Every `unsafe` block is in the `ffi` submodule.
+
+mod ffi;
+
+use std::sync::Arc;
+
+pub use ffi::{EncodedFrame, X264Encoder, X264Library};
+
+use super::ycbcr::{i420_len, rgb_to_i420_bt601};
+use crate::error::ExportError;
+use crate::export::pipeline::FrameStage;
+use crate::recycle::BufferRecycler;
+use crate::source::Image;
+
+/// The x264 build (`X264_BUILD`) whose ABI this module is written for.
+pub const X264_BUILD: u32 = 164;
+
+/// The library file loaded by default (found by the dynamic loader).
+pub const LIBRARY_NAME: &str = "libx264.so.164";
+
+/// Environment variable naming the libx264 file to load instead of
+/// [`LIBRARY_NAME`] (a path, or a name for the dynamic loader).
+pub const LIBRARY_ENV: &str = "REEL_LIBX264";
+
+/// How to get x264, for messages.
+pub const INSTALL_HINT: &str = "apt-get install libx264-164";
+
+/// libx264 could not be loaded (missing, or not build 164).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("x264 is not available: {library} could not be loaded: {reason}")]
+pub struct X264Unavailable {
+    /// The file name or path tried.
+    pub library: String,
+    /// Why it failed.
+    pub reason: String,
+}
+
+/// Encoder settings, applied with `x264_param_default_preset` and
+/// `x264_param_parse`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct X264Settings {
+    /// Frame width (even).
+    pub width: u32,
+    /// Frame height (even).
+    pub height: u32,
+    /// Frames per second.
+    pub fps: u32,
+    /// x264's frame threads.
+    pub threads: usize,
+    /// The preset (`ultrafast` … `placebo`).
+    pub preset: String,
+    /// Constant rate factor (quality; lower is better).
+    pub crf: f32,
+    /// Whether x264 may use transparent huge pages.
+    ///
+    /// x264 asks the kernel for 2 MiB pages (`madvise(MADV_HUGEPAGE)`) for
+    /// every buffer of 1.75 MiB or more. A 1280x720 input frame with its
+    /// look-ahead planes is 2.8 MB, so it occupies two huge pages: about
+    /// 2.5 MiB of extra resident memory per export here, for no speed that
+    /// the benchmark could measure. When `false`, opening the encoder turns
+    /// transparent huge pages off for the whole process on Linux
+    /// (`prctl(PR_SET_THP_DISABLE)`; it stays off, and child processes
+    /// inherit it).
+    pub huge_pages: bool,
+}
+
+impl X264Settings {
+    /// What `ffmpeg -c:v libx264 -preset ultrafast` uses: preset ultrafast,
+    /// crf 23, x264's default keyframe interval (250), no B-frames (the
+    /// preset's), the given threads (frame threads) and rate; without huge
+    /// pages.
+    pub fn like_ffmpeg(width: u32, height: u32, fps: u32, threads: usize) -> Self {
+        X264Settings {
+            width,
+            height,
+            fps,
+            threads,
+            preset: "ultrafast".into(),
+            crf: 23.0,
+            huge_pages: false,
+        }
+    }
+
+    /// The `x264_param_parse` options applied after the preset.
+    fn options(&self) -> Vec<(String, String)> {
+        [
+            ("threads", self.threads.clamp(1, 64).to_string()),
+            ("fps", self.fps.to_string()),
+            ("crf", self.crf.to_string()),
+            // MP4/QuickTime samples: 4-byte lengths instead of start codes,
+            // SPS/PPS once in the `avcC` box instead of before every keyframe.
+            ("annexb", "0".into()),
+            ("repeat-headers", "0".into()),
+            // Say which matrix the pixels were converted with.
+            ("colormatrix", "smpte170m".into()),
+            // Warnings and errors only (x264 prints to stderr).
+            ("log", "1".into()),
+            // The same as the preset's, but the sink relies on it: frames
+            // come out in input order.
+            ("bframes", "0".into()),
+            // Prepare frames for rate control on the calling thread instead
+            // of a lookahead thread: the same bitstream, one frame buffer
+            // (2.8 MB at 1280x720) less.
+            ("sync-lookahead", "0".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// A short description for messages.
+    fn describe(&self) -> String {
+        format!(
+            "{}x{}, {} fps, preset {}, crf {}, {} threads",
+            self.width, self.height, self.fps, self.preset, self.crf, self.threads
+        )
+    }
+}
+
+/// Checks that x264 can encode frames of this size here (even sides, for
+/// 4:2:0, and at most 65535 on a side, for the movie).
+pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
+    if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
+        return Err(ExportError::Unsupported(format!(
+            "H.264 (4:2:0) needs an even width and height, got {width}x{height}"
+        )));
+    }
+    if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
+        return Err(ExportError::Unsupported(format!(
+            "x264 here encodes at most 65535 pixels per side, got {width}x{height}"
+        )));
+    }
+    Ok(())
+}
+
+/// One frame as I420 (Y, Cb, Cr planes without padding), in a buffer that
+/// goes back to its recycler when dropped.
+pub struct I420Frame {
+    data: Vec<u8>,
+    recycler: Arc<BufferRecycler>,
+}
+
+impl I420Frame {
+    /// The planes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+impl Drop for I420Frame {
+    fn drop(&mut self) {
+        self.recycler.give(std::mem::take(&mut self.data));
+    }
+}
+
+/// The parallel part of the x264 path: RGB to BT.601 limited-range I420
+/// (as ffmpeg's `rgb24` to `yuv420p`), into recycled buffers.
+#[derive(Debug, Clone)]
+pub struct I420Stage {
+    recycler: Arc<BufferRecycler>,
+}
+
+impl I420Stage {
+    /// A stage whose buffers come from (and return to) `recycler`.
+    pub fn new(recycler: Arc<BufferRecycler>) -> Self {
+        I420Stage { recycler }
+    }
+}
+
+impl FrameStage for I420Stage {
+    type Output = I420Frame;
+
+    fn process(&mut self, image: &Image) -> Result<I420Frame, ExportError> {
+        check_size(image.width(), image.height())?;
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let mut data = self.recycler.take(i420_len(w, h));
+        rgb_to_i420_bt601(image.rgb(), w, h, &mut data);
+        Ok(I420Frame {
+            data,
+            recycler: Arc::clone(&self.recycler),
+        })
+    }
+}
