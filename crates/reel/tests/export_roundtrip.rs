@@ -8,6 +8,7 @@ use std::path::Path;
 
 use common::{decode_png, expected_names, expected_rgb, file_names, write_cache, write_raw};
 use reel::cache::FrameInput;
+use reel::encode::h264::H264Backend;
 use reel::export::{export, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig};
 use reel::movie::MovieIndex;
 use reel::progress::ExportProgress;
@@ -37,12 +38,16 @@ fn png_target(dir: &Path) -> ExportTarget {
 }
 
 fn movie_target(path: &Path, codec: MovieCodec) -> ExportTarget {
+    h264_target(path, codec, H264Backend::Auto)
+}
+
+fn h264_target(path: &Path, codec: MovieCodec, h264_encoder: H264Backend) -> ExportTarget {
     ExportTarget::Movie {
         path: path.to_path_buf(),
         codec,
         fps: 30,
         jpeg_quality: 90,
-        h264_encoder: Default::default(),
+        h264_encoder,
     }
 }
 
@@ -164,16 +169,17 @@ fn mjpeg_movie_holds_one_jpeg_per_frame() {
 }
 
 #[test]
-fn h264_movie_has_avcc_config_keyframe_first_and_length_prefixed_samples() {
+fn openh264_movie_has_avcc_config_keyframe_first_and_length_prefixed_samples() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
     write_cache(&cache, 64, 48, 70);
     let mov = dir.path().join("out.mov");
-    run(
+    let report = run(
         FrameInput::open(&cache, None).unwrap(),
-        &movie_target(&mov, MovieCodec::H264),
+        &h264_target(&mov, MovieCodec::H264, H264Backend::OpenH264),
         2,
     );
+    assert_eq!(report.h264_encoder, Some(H264Backend::OpenH264));
     let mut file = File::open(&mov).unwrap();
     let index = MovieIndex::read(&mut file).unwrap();
     assert_eq!(&index.codec_tag, b"avc1");
@@ -198,15 +204,18 @@ fn odd_sized_frames_cannot_become_h264_and_nothing_is_written() {
     let cache = dir.path().join("c.reel");
     write_cache(&cache, 33, 18, 2);
     let mov = dir.path().join("out.mov");
-    let progress = ExportProgress::new();
-    let e = export(
-        FrameInput::open(&cache, None).unwrap(),
-        &movie_target(&mov, MovieCodec::H264),
-        PipelineConfig::with_threads(1),
-        &progress,
-    )
-    .unwrap_err();
-    assert!(e.to_string().contains("33x18"), "{e}");
-    assert_eq!(e.written, 0);
-    assert_eq!(file_names(dir.path()), ["c.reel"]);
+    // OpenH264, and x264 when it is installed (auto).
+    for backend in [H264Backend::OpenH264, H264Backend::Auto] {
+        let progress = ExportProgress::new();
+        let e = export(
+            FrameInput::open(&cache, None).unwrap(),
+            &h264_target(&mov, MovieCodec::H264, backend),
+            PipelineConfig::with_threads(1),
+            &progress,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("33x18"), "{backend}: {e}");
+        assert_eq!(e.written, 0);
+        assert_eq!(file_names(dir.path()), ["c.reel"]);
+    }
 }

@@ -1,12 +1,14 @@
-//! Movies checked by Debian's ffprobe and ffmpeg, when installed: codec,
-//! size, frame count, and for png the decoded pixels.
+//! Movies checked by Debian's ffprobe and ffmpeg: codec, size, frame count,
+//! and for png the decoded pixels, for lossy codecs the PSNR. Skipped with a
+//! note when ffmpeg (or, for x264, libx264) is missing, unless `CI` is set,
+//! where that fails.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{expected_rgb, run_reel, which, write_cache};
+use common::{expected_rgb, run_reel, skip_or_fail, which, write_cache, x264_or_skip};
 
 const W: u32 = 48;
 const H: u32 = 32;
@@ -16,19 +18,22 @@ fn tools() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     match (which("ffprobe"), which("ffmpeg")) {
         (Some(p), Some(m)) => Some((p, m)),
         _ => {
-            eprintln!("note: ffprobe/ffmpeg not installed; ffmpeg checks skipped (apt-get install ffmpeg)");
+            skip_or_fail(
+                "ffmpeg checks",
+                "ffprobe/ffmpeg not installed (apt-get install ffmpeg)",
+            );
             None
         }
     }
 }
 
-fn export_movie(dir: &Path, codec: &str) -> std::path::PathBuf {
+fn export_movie(dir: &Path, codec: &str, extra: &[&str]) -> std::path::PathBuf {
     let cache = dir.join("c.reel");
     if !cache.exists() {
         write_cache(&cache, W, H, FRAMES);
     }
     let mov = dir.join(format!("{codec}.mov"));
-    let o = run_reel(&[
+    let mut args = vec![
         "export",
         cache.to_str().unwrap(),
         "--movie",
@@ -36,7 +41,9 @@ fn export_movie(dir: &Path, codec: &str) -> std::path::PathBuf {
         "--codec",
         codec,
         "-q",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let o = run_reel(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     mov
 }
@@ -94,10 +101,10 @@ fn expected_all() -> Vec<u8> {
     (0..FRAMES).flat_map(|i| expected_rgb(W, H, i)).collect()
 }
 
-fn check(codec: &str, name: &str, tag: &str) -> Option<Vec<u8>> {
+fn check(codec: &str, extra: &[&str], name: &str, tag: &str) -> Option<Vec<u8>> {
     let (ffprobe, ffmpeg) = tools()?;
     let dir = tempfile::tempdir().unwrap();
-    let mov = export_movie(dir.path(), codec);
+    let mov = export_movie(dir.path(), codec, extra);
     let p = probe(&ffprobe, &mov);
     for line in [
         format!("codec_name={name}"),
@@ -120,7 +127,7 @@ fn check(codec: &str, name: &str, tag: &str) -> Option<Vec<u8>> {
 
 #[test]
 fn ffmpeg_decodes_png_movie_losslessly() {
-    if let Some(rgb) = check("png", "png", "png ") {
+    if let Some(rgb) = check("png", &[], "png", "png ") {
         assert!(
             rgb == expected_all(),
             "png movie pixels differ from the flipped input"
@@ -130,7 +137,7 @@ fn ffmpeg_decodes_png_movie_losslessly() {
 
 #[test]
 fn ffmpeg_reads_mjpeg_movie_with_right_codec_size_and_frames() {
-    if let Some(rgb) = check("mjpeg", "mjpeg", "jpeg") {
+    if let Some(rgb) = check("mjpeg", &[], "mjpeg", "jpeg") {
         let q = psnr(&rgb, &expected_all());
         eprintln!("MJPEG PSNR {q:.1} dB");
         assert!(q > 25.0, "MJPEG PSNR {q:.1} dB");
@@ -138,10 +145,48 @@ fn ffmpeg_reads_mjpeg_movie_with_right_codec_size_and_frames() {
 }
 
 #[test]
-fn ffmpeg_reads_h264_movie_with_right_codec_size_and_frames() {
-    if let Some(rgb) = check("h264", "h264", "avc1") {
+fn ffmpeg_reads_openh264_movie_with_right_codec_size_and_frames() {
+    let openh264 = ["--h264-encoder", "openh264"];
+    if let Some(rgb) = check("h264", &openh264, "h264", "avc1") {
         let q = psnr(&rgb, &expected_all());
-        eprintln!("H.264 PSNR {q:.1} dB");
-        assert!(q > 20.0, "H.264 PSNR {q:.1} dB");
+        eprintln!("OpenH264 PSNR {q:.1} dB");
+        assert!(q > 20.0, "OpenH264 PSNR {q:.1} dB");
     }
+}
+
+#[test]
+fn ffmpeg_reads_x264_movie_with_right_codec_size_frames_and_sane_psnr() {
+    if !x264_or_skip("ffmpeg_reads_x264_movie_with_right_codec_size_frames_and_sane_psnr") {
+        return;
+    }
+    let x264 = ["--h264-encoder", "x264", "--threads", "2"];
+    let Some(rgb) = check("h264", &x264, "h264", "avc1") else {
+        return;
+    };
+    let q = psnr(&rgb, &expected_all());
+    // The same frames through ffmpeg's libx264 at the settings reel mirrors.
+    let (_, ffmpeg) = tools().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("frames.raw");
+    common::write_raw(&raw, W, H, FRAMES);
+    let ff_mov = dir.path().join("ff.mov");
+    let o = Command::new(&ffmpeg)
+        .args(["-v", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s"])
+        .arg(format!("{W}x{H}"))
+        .arg("-i")
+        .arg(&raw)
+        .args(["-vf", "vflip", "-c:v", "libx264", "-preset", "ultrafast"])
+        .args(["-pix_fmt", "yuv420p", "-threads", "2"])
+        .arg(&ff_mov)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ff = psnr(&decode_rgb(&ffmpeg, &ff_mov), &expected_all());
+    eprintln!("x264 PSNR {q:.2} dB; ffmpeg's libx264 {ff:.2} dB");
+    // A wrong matrix, range or plane order would cost several dB.
+    assert!(q > 25.0, "x264 PSNR {q:.2} dB");
+    assert!(
+        q > ff - 0.3,
+        "x264 through reel {q:.2} dB, through ffmpeg {ff:.2} dB"
+    );
 }

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use common::{reel, run_reel};
+use common::{reel, run_reel, x264_or_skip};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -93,5 +93,30 @@ fn ten_times_the_frames_peaks_within_a_few_mib_and_single_pool_grows() {
     assert!(
         stderr.contains("POOL GROWTH"),
         "runtime growth warning expected:\n{stderr}"
+    );
+}
+
+#[test]
+fn x264_movie_peak_memory_does_not_grow_with_ten_times_the_frames() {
+    if !x264_or_skip("x264_movie_peak_memory_does_not_grow_with_ten_times_the_frames") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (small, large) = (dir.path().join("small.reel"), dir.path().join("large.reel"));
+    record(&small, 30);
+    record(&large, 300);
+    let x264 = ["--codec", "h264", "--h264-encoder", "x264"];
+    let (s, _) = export_stats(&small, &dir.path().join("s.mov"), &x264);
+    let (l, _) = export_stats(&large, &dir.path().join("l.mov"), &x264);
+    assert_eq!((s["frames"], l["frames"]), (30, 300));
+    let (ps, pl) = (s["peak_rss_bytes"], l["peak_rss_bytes"]);
+    eprintln!(
+        "x264 peak RSS: 30 frames {:.1} MiB, 300 frames {:.1} MiB",
+        ps as f64 / MIB as f64,
+        pl as f64 / MIB as f64
+    );
+    assert!(
+        pl <= ps + 4 * MIB,
+        "peak grew from {ps} to {pl} bytes with 10x the frames"
     );
 }

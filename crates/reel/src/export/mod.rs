@@ -254,6 +254,9 @@ fn export_inner(
                         x264::check_size(w, h).map_err(ExportFailure::before_start)?;
                         let settings = X264Settings::like_ffmpeg(w, h, *fps, config.threads);
                         let config = x264_pipeline(config);
+                        // The movie first: it checks the rate and the path.
+                        let movie =
+                            MovieFile::create(path, *fps).map_err(ExportFailure::before_start)?;
                         let encoder = X264Encoder::open(lib, &settings)
                             .map_err(ExportFailure::before_start)?;
                         format.extensions =
@@ -263,8 +266,6 @@ fn export_inner(
                                     message: "x264 gave an unusable SPS".into(),
                                 })
                             })?;
-                        let movie =
-                            MovieFile::create(path, *fps).map_err(ExportFailure::before_start)?;
                         // One I420 buffer per frame in flight, plus one being filled.
                         let buffers = BufferRecycler::new(config.window + 1);
                         let sink = X264Sink { movie, encoder };

@@ -100,3 +100,31 @@ pub fn which(program: &str) -> Option<PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// Whether a test that needs a system package (ffmpeg, libx264, a C
+/// compiler) must fail when it is missing instead of skipping: when `CI` is
+/// set, as `.ci/run` sets it.
+pub fn system_packages_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Skips (printing why) or, when [`system_packages_required`], fails.
+pub fn skip_or_fail(test: &str, why: &str) {
+    assert!(
+        !system_packages_required(),
+        "{test}: {why} (CI is set: system packages are required)"
+    );
+    eprintln!("SKIPPED {test}: {why}");
+}
+
+/// Whether libx264 loads here (as reel would load it); otherwise skips or
+/// fails per [`skip_or_fail`].
+pub fn x264_or_skip(test: &str) -> bool {
+    match reel::encode::x264::X264Library::get() {
+        Ok(_) => true,
+        Err(e) => {
+            skip_or_fail(test, &format!("{e} (apt-get install libx264-164)"));
+            false
+        }
+    }
+}

@@ -870,4 +870,72 @@ mod tests {
         assert_eq!(size_of::<Param>(), PARAM_BYTES);
         assert_eq!(size_of::<Picture>(), PICTURE_BYTES);
     }
+
+    fn library_or_skip(test: &str) -> Option<&'static X264Library> {
+        match X264Library::get() {
+            Ok(lib) => Some(lib),
+            Err(e) => {
+                skip_or_fail(test, &format!("{e} (apt-get install libx264-164)"));
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn encoder_gives_back_every_frame_in_order_keyframe_first_after_flush() {
+        let test = "encoder_gives_back_every_frame_in_order_keyframe_first_after_flush";
+        let Some(lib) = library_or_skip(test) else {
+            return;
+        };
+        let (w, h) = (64usize, 48usize);
+        let settings = X264Settings::like_ffmpeg(w as u32, h as u32, 30, 2);
+        let mut encoder = X264Encoder::open(lib, &settings).unwrap();
+        assert_eq!(encoder.sps()[0] & 0x1F, 7, "SPS NAL type");
+        assert_eq!(encoder.pps()[0] & 0x1F, 8, "PPS NAL type");
+        let mut out = Vec::new();
+        for i in 0..5u8 {
+            let frame: Vec<u8> = (0..w * h * 3 / 2)
+                .map(|p| (p as u8).wrapping_mul(7).wrapping_add(i * 5))
+                .collect();
+            if let Some(f) = encoder.encode(&frame).unwrap() {
+                out.push((f.data.into_owned(), f.sync));
+            }
+        }
+        assert!(
+            encoder.delayed_frames() > 0,
+            "frame threads hold frames back"
+        );
+        while let Some(f) = encoder.flush().unwrap() {
+            out.push((f.data.into_owned(), f.sync));
+        }
+        assert_eq!(out.len(), 5);
+        assert_eq!(encoder.delayed_frames(), 0);
+        assert!(out[0].1, "the first frame is a keyframe");
+        for (data, _) in &out {
+            let mut at = 0;
+            while at < data.len() {
+                let len = u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+                at += 4 + len;
+            }
+            assert_eq!(at, data.len(), "length prefixes tile the frame");
+        }
+        // The headers' SEI (x264's version string) leads the first frame only.
+        assert_eq!(out[0].0[4] & 0x1F, 6);
+        assert_ne!(out[1].0[4] & 0x1F, 6);
+        assert!(encoder.encode(&[0; 10]).is_err(), "wrong frame size");
+    }
+
+    #[test]
+    fn settings_x264_refuses_are_an_error_not_a_crash() {
+        let test = "settings_x264_refuses_are_an_error_not_a_crash";
+        let Some(lib) = library_or_skip(test) else {
+            return;
+        };
+        let mut settings = X264Settings::like_ffmpeg(64, 48, 30, 1);
+        settings.preset = "warp-speed".into();
+        let e = X264Encoder::open(lib, &settings).err().unwrap().to_string();
+        assert!(e.contains("warp-speed"), "{e}");
+        let settings = X264Settings::like_ffmpeg(64, 48, 0, 1);
+        assert!(X264Encoder::open(lib, &settings).is_err(), "0 fps");
+    }
 }
