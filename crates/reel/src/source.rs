@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use autorelease::{AutoreleasePool, Obj};
 
-use crate::cache::{FrameInput, FrameLayout};
+use crate::cache::{FrameInput, FrameLayout, RowOrder};
 use crate::convert::rgba_to_upright_rgb;
 use crate::error::ExportError;
 use crate::recycle::BufferRecycler;
@@ -106,11 +106,13 @@ pub trait ImageSource {
     fn end(&mut self) -> Result<SourceEnd, ExportError>;
 }
 
-/// An [`ImageSource`] over a cache or raw file: reads each frame into one
-/// reused buffer and converts it (drop alpha, flip upright) into a recycled
-/// RGB buffer.
+/// An [`ImageSource`] over a cache or raw file: reads each frame a few rows
+/// at a time through one small reused buffer and converts the rows (drop
+/// alpha, flip upright) into a recycled RGB buffer, so a frame is never held
+/// as RGBA whole.
 pub struct FrameFileSource {
     input: FrameInput,
+    /// A whole number of RGBA rows, about [`READ_CHUNK_BYTES`].
     rgba: Vec<u8>,
     recycler: Arc<BufferRecycler>,
     frames: u64,
@@ -133,10 +135,17 @@ impl FrameFileSource {
     }
 }
 
+/// About how many bytes of RGBA [`FrameFileSource`] reads at a time: small
+/// enough to stay in cache while it is converted, large enough that the
+/// reads cost nothing (a 1280x720 frame is 60 reads of 12 rows).
+pub const READ_CHUNK_BYTES: usize = 64 << 10;
+
 impl ImageSource for FrameFileSource {
     fn begin(&mut self) -> Result<SourceInfo, ExportError> {
         let layout = self.input.layout();
-        self.rgba = vec![0; layout.frame_len()];
+        let row = layout.frame_len() / layout.height as usize;
+        let rows = (READ_CHUNK_BYTES / row).clamp(1, layout.height as usize);
+        self.rgba = vec![0; rows * row];
         Ok(SourceInfo {
             width: layout.width,
             height: layout.height,
@@ -145,14 +154,34 @@ impl ImageSource for FrameFileSource {
     }
 
     fn next_image(&mut self, pool: AutoreleasePool<'_>) -> Result<Option<Obj<Image>>, ExportError> {
-        if !self.input.read_frame(&mut self.rgba)? {
+        let layout = self.input.layout();
+        let (w, h) = (layout.width as usize, layout.height as usize);
+        let mut rgb = self.recycler.take(w * h * 3);
+        let row_in = layout.frame_len() / h;
+        let read = self
+            .input
+            .read_frame_in_chunks(&mut self.rgba, |offset, rows| {
+                // Rows first..first+n as stored go to their upright place.
+                let (first, n) = (offset / row_in, rows.len() / row_in);
+                let upright = match layout.row_order {
+                    RowOrder::BottomUp => h - first - n..h - first,
+                    RowOrder::TopDown => first..first + n,
+                };
+                let part = FrameLayout {
+                    height: n as u32,
+                    ..layout
+                };
+                rgba_to_upright_rgb(
+                    rows,
+                    part,
+                    &mut rgb[upright.start * w * 3..upright.end * w * 3],
+                );
+            });
+        if !read? {
+            // No further intact frame: what was converted of it is dropped.
+            self.recycler.give(rgb);
             return Ok(None);
         }
-        let layout = self.input.layout();
-        let mut rgb = self
-            .recycler
-            .take(layout.width as usize * layout.height as usize * 3);
-        rgba_to_upright_rgb(&self.rgba, layout, &mut rgb);
         let image = Obj::new(Image {
             index: self.frames,
             width: layout.width,

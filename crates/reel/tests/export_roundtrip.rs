@@ -7,7 +7,8 @@ use std::fs::File;
 use std::path::Path;
 
 use common::{decode_png, expected_names, expected_rgb, file_names, write_cache, write_raw};
-use reel::cache::FrameInput;
+use reel::cache::format::{FRAME_HEADER_LEN, HEADER_LEN};
+use reel::cache::{FrameInput, FrameLayout, RowOrder};
 use reel::encode::h264::H264Backend;
 use reel::export::{export, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig};
 use reel::movie::MovieIndex;
@@ -103,6 +104,99 @@ fn raw_input_exports_the_same_pixels_as_a_cache() {
             decode_png(&std::fs::read(out.join(format!("image-{i:04}.png"))).unwrap());
         assert_eq!(rgb, expected_rgb(W, H, i));
     }
+}
+
+/// Frames read through several chunks: 1024 pixels make 4 KiB rows, and a
+/// 150-row frame is more than one read.
+const TALL: (u32, u32) = (1024, 150);
+
+fn check_png_sequence(out: &Path, (w, h): (u32, u32), frames: u32) {
+    assert_eq!(file_names(out), expected_names(u64::from(frames)));
+    for i in 0..frames {
+        let (dw, dh, rgb) =
+            decode_png(&std::fs::read(out.join(format!("image-{i:04}.png"))).unwrap());
+        assert_eq!((dw, dh), (w, h));
+        assert!(rgb == expected_rgb(w, h, i), "frame {i} differs");
+    }
+}
+
+#[test]
+fn frames_read_in_several_chunks_come_out_upright_and_exact_from_every_kind_of_input() {
+    assert!(
+        TALL.0 as usize * 4 * TALL.1 as usize > reel::source::READ_CHUNK_BYTES,
+        "the frame must need more than one read"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("c.reel");
+    write_cache(&cache, TALL.0, TALL.1, 3);
+    let out = dir.path().join("from-cache");
+    let report = run(
+        FrameInput::open(&cache, None).unwrap(),
+        &png_target(&out),
+        2,
+    );
+    assert_eq!((report.written, report.damage), (3, None));
+    check_png_sequence(&out, TALL, 3);
+
+    // A cache whose rows are stored top-down needs no flip.
+    let top_down = dir.path().join("top-down.reel");
+    let layout = FrameLayout::rgba(TALL.0, TALL.1, RowOrder::TopDown).unwrap();
+    let mut writer = reel::cache::CacheWriter::create(&top_down, layout).unwrap();
+    let row = TALL.0 as usize * 4;
+    for i in 0..3 {
+        let bottom_up = common::known_frame(TALL.0, TALL.1, i);
+        let upright: Vec<u8> = bottom_up
+            .chunks_exact(row)
+            .rev()
+            .flatten()
+            .copied()
+            .collect();
+        writer.append(&upright).unwrap();
+    }
+    writer.finish().unwrap();
+    let out = dir.path().join("from-top-down");
+    let report = run(
+        FrameInput::open(&top_down, None).unwrap(),
+        &png_target(&out),
+        2,
+    );
+    assert_eq!(report.written, 3);
+    check_png_sequence(&out, TALL, 3);
+
+    let raw = dir.path().join("frames.raw");
+    write_raw(&raw, TALL.0, TALL.1, 3);
+    let out = dir.path().join("from-raw");
+    let report = run(
+        FrameInput::open(&raw, Some(TALL)).unwrap(),
+        &png_target(&out),
+        2,
+    );
+    assert_eq!(report.written, 3);
+    check_png_sequence(&out, TALL, 3);
+}
+
+#[test]
+fn a_frame_damaged_after_its_first_chunk_is_dropped_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("c.reel");
+    write_cache(&cache, TALL.0, TALL.1, 3);
+    // Flip one bit in row 100 of frame 1, after the first chunk: rows before
+    // it were already converted when the checksum fails.
+    let layout = FrameLayout::rgba(TALL.0, TALL.1, RowOrder::BottomUp).unwrap();
+    let frame1 = HEADER_LEN as u64 + layout.record_len();
+    let mut bytes = std::fs::read(&cache).unwrap();
+    bytes[(frame1 as usize) + FRAME_HEADER_LEN + 100 * 4096 + 7] ^= 0x10;
+    std::fs::write(&cache, bytes).unwrap();
+    let out = dir.path().join("png");
+    let report = run(
+        FrameInput::open(&cache, None).unwrap(),
+        &png_target(&out),
+        2,
+    );
+    assert_eq!(report.written, 1);
+    let damage = report.damage.unwrap();
+    assert!(damage.contains("checksum"), "{damage}");
+    check_png_sequence(&out, TALL, 1);
 }
 
 #[test]

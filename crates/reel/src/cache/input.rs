@@ -48,6 +48,20 @@ impl FrameInput {
         }
     }
 
+    /// Reads the next frame `chunk.len()` bytes at a time, handing each
+    /// piece to `each(offset, bytes)`; `false` when no intact frame is left
+    /// (`each` may then have seen part of a damaged frame: drop what it made).
+    pub fn read_frame_in_chunks(
+        &mut self,
+        chunk: &mut [u8],
+        each: impl FnMut(usize, &[u8]),
+    ) -> Result<bool, CacheError> {
+        match self {
+            FrameInput::Cache(r) => r.read_frame_in_chunks(chunk, each),
+            FrameInput::Raw(r) => r.read_frame_in_chunks(chunk, each),
+        }
+    }
+
     /// After reading stopped: a description of frames that could not be
     /// used (torn, damaged, partial), or `None` if the input was whole.
     pub fn damage_report(&self) -> Option<String> {

@@ -105,12 +105,37 @@ impl RawReader {
                 expected: self.layout.frame_len(),
             });
         }
+        self.read_frame_in_chunks(pixels, |_, _| {})
+    }
+
+    /// Reads the next whole frame through `chunk`, handing `each(offset,
+    /// bytes)` the pixels `chunk.len()` bytes at a time (the last piece may
+    /// be shorter); `false` after the last frame.
+    pub fn read_frame_in_chunks(
+        &mut self,
+        chunk: &mut [u8],
+        mut each: impl FnMut(usize, &[u8]),
+    ) -> Result<bool, CacheError> {
+        let frame_len = self.layout.frame_len();
+        if chunk.is_empty() {
+            return Err(CacheError::WrongFrameLen {
+                got: 0,
+                expected: frame_len,
+            });
+        }
         if self.frames_read == self.frames {
             return Ok(false);
         }
-        self.file
-            .read_exact(pixels)
-            .map_err(CacheError::io(&self.path))?;
+        let mut done = 0;
+        let chunk_len = chunk.len();
+        while done < frame_len {
+            let piece = &mut chunk[..(frame_len - done).min(chunk_len)];
+            self.file
+                .read_exact(piece)
+                .map_err(CacheError::io(&self.path))?;
+            each(done, piece);
+            done += piece.len();
+        }
         self.frames_read += 1;
         Ok(true)
     }

@@ -196,6 +196,30 @@ impl CacheReader {
                 expected: frame_len,
             });
         }
+        self.read_frame_in_chunks(pixels, |_, _| {})
+    }
+
+    /// Reads the next frame through `chunk`: `each(offset, bytes)` gets the
+    /// frame's pixels in order, `chunk.len()` bytes at a time (the last piece
+    /// may be shorter), `offset` counting from the frame's first byte. The
+    /// checksum is verified after the last piece, so when this returns
+    /// `false` (no further intact frame; [`end`](Self::end) says why) `each`
+    /// may have seen part of a torn or damaged frame, and whatever it made
+    /// of it must be dropped.
+    ///
+    /// With a chunk of a few rows, a frame never has to be in memory whole.
+    pub fn read_frame_in_chunks(
+        &mut self,
+        chunk: &mut [u8],
+        mut each: impl FnMut(usize, &[u8]),
+    ) -> Result<bool, CacheError> {
+        let frame_len = self.layout().frame_len();
+        if chunk.is_empty() {
+            return Err(CacheError::WrongFrameLen {
+                got: 0,
+                expected: frame_len,
+            });
+        }
         if self.end.is_some() {
             return Ok(false);
         }
@@ -250,16 +274,27 @@ impl CacheReader {
                 detail,
             });
         }
-        let got = read_full(&mut self.file, pixels).map_err(CacheError::io(&self.path))?;
-        if got < frame_len {
-            return self.stop(ReadEnd::TornFrame {
-                index,
-                offset,
-                present: (FRAME_HEADER_LEN + got) as u64,
-                expected: record_len,
-            });
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&fh.index.to_le_bytes());
+        crc.update(&fh.len.to_le_bytes());
+        let mut done = 0;
+        let chunk_len = chunk.len();
+        while done < frame_len {
+            let piece = &mut chunk[..(frame_len - done).min(chunk_len)];
+            let got = read_full(&mut self.file, piece).map_err(CacheError::io(&self.path))?;
+            if got < piece.len() {
+                return self.stop(ReadEnd::TornFrame {
+                    index,
+                    offset,
+                    present: (FRAME_HEADER_LEN + done + got) as u64,
+                    expected: record_len,
+                });
+            }
+            crc.update(piece);
+            each(done, piece);
+            done += got;
         }
-        if !fh.checksum_matches(pixels) {
+        if crc.finalize() != fh.crc {
             return self.stop(ReadEnd::BadChecksum { index, offset });
         }
         self.offset += record_len;

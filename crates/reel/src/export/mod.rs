@@ -361,18 +361,19 @@ impl pipeline::FrameStage for ImageStage {
     }
 }
 
-/// The pipeline in front of x264: x264 encodes on `threads` frame threads of
-/// its own, so reel keeps only half as many frames in flight ahead of it (at
-/// least one), each converted by its own worker.
+/// The pipeline in front of x264: `threads` frames in flight, as x264 has
+/// `threads` frame threads of its own, but only half as many workers (at
+/// least one) to convert them: conversion takes about a sixth of the time
+/// x264 spends on a frame.
 ///
-/// On 2 cores that is one frame: x264 encodes frame N on one core while the
-/// other reads and converts frame N+1, then both cores encode. A second frame
-/// in flight measured about 5% faster but costs an RGB and an I420 buffer
-/// (4 MiB at 1280x720), which would take the export past 32 MiB.
+/// On 2 cores that is two frames in flight and one worker: x264 encodes on
+/// both cores while the next frame is read and converted. (One frame in
+/// flight saves an RGB and an I420 buffer, 4 MiB at 1280x720, but runs
+/// about 15% slower; three add 4 MiB for no speed.)
 fn x264_pipeline(config: PipelineConfig) -> PipelineConfig {
-    let window = (config.threads / 2).max(1);
+    let window = config.threads.max(1);
     PipelineConfig {
-        threads: window,
+        threads: (window / 2).max(1),
         window,
         ..config
     }
