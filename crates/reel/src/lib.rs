@@ -15,7 +15,9 @@
 //! 3. **Convert** ([`convert`]): drop alpha and flip upright in one pass.
 //! 4. **Encode and write** ([`export`]): in parallel, in order, with a
 //!    bounded number of frames in flight; PNG files are renamed into place
-//!    when complete and movies when finished.
+//!    when complete and movies when finished. H.264 goes through x264
+//!    ([`encode::x264`], loaded at run time when installed, never linked)
+//!    or the built-in OpenH264 ([`encode::h264`]).
 //!
 //! The `reel` binary wraps this: `reel record --synthetic`, `reel info`,
 //! `reel export INPUT --png DIR | --movie OUT.mov --codec png|mjpeg|h264`
