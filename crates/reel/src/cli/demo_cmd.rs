@@ -116,11 +116,13 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let line = |what: &str, r: &ExportReport, path: &std::path::Path| {
         let secs = r.elapsed.as_secs_f64().max(1e-9);
         println!(
-            "  {what:<12} {:>5} frames  {:>7.1} frames/s  {:>8.2} MiB  {}",
+            "  {what:<12} {:>5} frames  {:>7.1} frames/s  {:>8.2} MiB  {}{}",
             r.written,
             r.written as f64 / secs,
             mib(r.output_bytes),
-            path.display()
+            path.display(),
+            r.h264_encoder
+                .map_or(String::new(), |e| format!("  (encoder {e})"))
         );
     };
     println!("reel demo summary");
@@ -129,11 +131,11 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         mib(cache_bytes)
     );
     line("png sequence", &png, &png_dir);
-    let movie_label = match movie.h264_encoder {
-        Some(encoder) => format!("movie {encoder}"),
-        None => format!("movie {:?}", a.codec).to_lowercase(),
-    };
-    line(&movie_label, &movie, &movie_path);
+    line(
+        &format!("movie {:?}", a.codec).to_lowercase(),
+        &movie,
+        &movie_path,
+    );
     let driver_note = if scene.starts_with("OpenGL") {
         "  (includes the OpenGL driver loaded to record)"
     } else {
