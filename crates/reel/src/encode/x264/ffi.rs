@@ -80,6 +80,47 @@ pub(super) struct Picture {
     _opaque: [u64; (PICTURE_BYTES - PICTURE_LEADING_BYTES) / 8],
 }
 
+impl Param {
+    /// All zeros, before `x264_param_default_preset` fills it in.
+    fn zeroed() -> Self {
+        Param {
+            cpu: 0,
+            i_threads: 0,
+            i_lookahead_threads: 0,
+            b_sliced_threads: 0,
+            b_deterministic: 0,
+            b_cpu_independent: 0,
+            i_sync_lookahead: 0,
+            i_width: 0,
+            i_height: 0,
+            i_csp: 0,
+            _opaque: [0; (PARAM_BYTES - PARAM_LEADING_BYTES) / 8],
+        }
+    }
+}
+
+impl Picture {
+    /// All zeros and null pointers, before `x264_picture_init`.
+    fn zeroed() -> Self {
+        Picture {
+            i_type: 0,
+            i_qpplus1: 0,
+            i_pic_struct: 0,
+            b_keyframe: 0,
+            i_pts: 0,
+            i_dts: 0,
+            param: std::ptr::null_mut(),
+            img: Image {
+                i_csp: 0,
+                i_plane: 0,
+                i_stride: [0; 4],
+                plane: [std::ptr::null_mut(); 4],
+            },
+            _opaque: [0; (PICTURE_BYTES - PICTURE_LEADING_BYTES) / 8],
+        }
+    }
+}
+
 /// `x264_nal_t`, whole (x264 hands out arrays of it, so the size must match).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -268,22 +309,20 @@ impl<'lib> X264Encoder<'lib> {
         if !settings.huge_pages {
             no_transparent_huge_pages();
         }
-        // Boxed: 2 KiB, and its address must not matter to anyone.
-        let mut param: Box<std::mem::MaybeUninit<Param>> = Box::new_uninit();
+        // Boxed (2 KiB) and zeroed, so the bytes past x264's struct are
+        // initialised too.
+        let mut param = Box::new(Param::zeroed());
         let preset = cstring(&settings.preset)?;
         // SAFETY: `param` points to PARAM_BYTES writable bytes, at least
         // sizeof(x264_param_t) (checked by the layout test), 8-byte aligned;
-        // x264_param_default_preset initialises every field; `preset` is a
-        // NUL-terminated string and a null tune means none.
-        let status = unsafe {
-            (lib.param_default_preset)(param.as_mut_ptr(), preset.as_ptr(), std::ptr::null())
-        };
+        // x264_param_default_preset fills in every field (any bits are valid
+        // for `Param`: integers only); `preset` is a NUL-terminated string
+        // and a null tune means none.
+        let status =
+            unsafe { (lib.param_default_preset)(&mut *param, preset.as_ptr(), std::ptr::null()) };
         if status < 0 {
             return Err(fail(format!("x264 has no preset {:?}", settings.preset)));
         }
-        // SAFETY: initialised just above; every bit pattern of the opaque
-        // tail is fine for the Rust type (plain integers).
-        let mut param = unsafe { param.assume_init() };
         param.i_width = w;
         param.i_height = h;
         param.i_csp = CSP_I420;
@@ -318,21 +357,17 @@ impl<'lib> X264Encoder<'lib> {
                 settings.describe()
             )));
         };
-        let mut input: Box<std::mem::MaybeUninit<Picture>> = Box::new_uninit();
+        let mut input = Box::new(Picture::zeroed());
         // SAFETY: PICTURE_BYTES >= sizeof(x264_picture_t) (layout test);
-        // x264_picture_init sets every field of the C struct.
-        unsafe { (lib.picture_init)(input.as_mut_ptr()) };
-        // SAFETY: initialised just above (the Rust tail past the C struct,
-        // if any, is plain integers and never read).
-        let mut input = unsafe { input.assume_init() };
+        // x264_picture_init sets the C struct's fields to its defaults
+        // (integers and null pointers, valid for `Picture`).
+        unsafe { (lib.picture_init)(&mut *input) };
         input.img.i_csp = CSP_I420;
         input.img.i_plane = 3;
         input.img.i_stride = [w, w / 2, w / 2, 0];
-        let mut output: Box<std::mem::MaybeUninit<Picture>> = Box::new_uninit();
+        let mut output = Box::new(Picture::zeroed());
         // SAFETY: as for `input`.
-        unsafe { (lib.picture_init)(output.as_mut_ptr()) };
-        // SAFETY: as for `input`.
-        let output = unsafe { output.assume_init() };
+        unsafe { (lib.picture_init)(&mut *output) };
         let mut encoder = X264Encoder {
             lib,
             handle,
