@@ -224,12 +224,12 @@ mod tests {
             for y in 0..h {
                 let mut buffers = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
                 rows.fill_buffers(y as u16, &mut buffers);
-                for x in 0..w {
-                    let at = (y * w + x) * 3;
-                    let got = [buffers[0][x], buffers[1][x], buffers[2][x]];
-                    assert_eq!(got, whole[at..at + 3], "{w}x{h} at ({x}, {y})");
-                }
                 assert!(buffers.iter().take(3).all(|b| b.len() == w));
+                let expected = &whole[y * w * 3..(y + 1) * w * 3];
+                for (x, want) in expected.chunks_exact(3).enumerate() {
+                    let got = [buffers[0][x], buffers[1][x], buffers[2][x]];
+                    assert_eq!(got, want, "{w}x{h} at ({x}, {y})");
+                }
             }
         }
     }
