@@ -130,6 +130,9 @@ struct RecordArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Huge pages buy x264 no measurable speed here and cost 2.5 MiB of peak
+    // memory per export (see the function).
+    reel::encode::x264::disable_transparent_huge_pages();
     let result = match cli.command {
         Command::Export(a) => export(a),
         Command::Info { input, raw } => cli::info_cmd::run(&input, raw).map(|whole| {

@@ -306,9 +306,6 @@ impl<'lib> X264Encoder<'lib> {
         let (Ok(w), Ok(h)) = (c_int::try_from(width), c_int::try_from(height)) else {
             return Err(fail(format!("x264 cannot encode {width}x{height}")));
         };
-        if !settings.huge_pages {
-            no_transparent_huge_pages();
-        }
         // Boxed (2 KiB) and zeroed, so the bytes past x264's struct are
         // initialised too.
         let mut param = Box::new(Param::zeroed());
@@ -637,10 +634,18 @@ fn contiguous(slices: &[(c_int, &[u8])]) -> Result<(*const u8, usize), String> {
     Ok((first, total))
 }
 
-/// Turns transparent huge pages off for this process (Linux; elsewhere a
-/// no-op). See [`X264Settings::huge_pages`].
+/// Turns transparent huge pages off for the whole process (Linux; elsewhere
+/// a no-op): it stays off, and child processes inherit it.
+///
+/// x264 asks the kernel for 2 MiB pages (`madvise(MADV_HUGEPAGE)`) for
+/// every buffer of 1.75 MiB or more. A 1280x720 input frame with its
+/// look-ahead planes is 2.8 MB, so it occupies two huge pages: about
+/// 2.5 MiB of extra resident memory per export, for no speed the benchmark
+/// could measure. Because the setting is process-wide, the library never
+/// changes it by itself; the `reel` command calls this at start-up, and an
+/// application that wants the same lower peak calls it from its own `main`.
 #[cfg(target_os = "linux")]
-fn no_transparent_huge_pages() {
+pub fn disable_transparent_huge_pages() {
     use std::ffi::c_ulong;
     const PR_SET_THP_DISABLE: c_int = 41;
     extern "C" {
@@ -661,8 +666,10 @@ fn no_transparent_huge_pages() {
     };
 }
 
+/// Turns transparent huge pages off for the whole process: a no-op outside
+/// Linux.
 #[cfg(not(target_os = "linux"))]
-fn no_transparent_huge_pages() {}
+pub fn disable_transparent_huge_pages() {}
 
 fn cstring(s: &str) -> Result<CString, ExportError> {
     CString::new(s).map_err(|_| ExportError::Unsupported(format!("NUL in x264 option {s:?}")))

@@ -28,7 +28,7 @@ mod ffi;
 
 use std::sync::Arc;
 
-pub use ffi::{EncodedFrame, X264Encoder, X264Library};
+pub use ffi::{disable_transparent_huge_pages, EncodedFrame, X264Encoder, X264Library};
 
 use super::ycbcr::{i420_len, rgb_to_i420_bt601};
 use crate::error::ExportError;
@@ -75,17 +75,6 @@ pub struct X264Settings {
     pub preset: String,
     /// Constant rate factor (quality; lower is better).
     pub crf: f32,
-    /// Whether x264 may use transparent huge pages.
-    ///
-    /// x264 asks the kernel for 2 MiB pages (`madvise(MADV_HUGEPAGE)`) for
-    /// every buffer of 1.75 MiB or more. A 1280x720 input frame with its
-    /// look-ahead planes is 2.8 MB, so it occupies two huge pages: about
-    /// 2.5 MiB of extra resident memory per export here, for no speed that
-    /// the benchmark could measure. When `false`, opening the encoder turns
-    /// transparent huge pages off for the whole process on Linux
-    /// (`prctl(PR_SET_THP_DISABLE)`; it stays off, and child processes
-    /// inherit it).
-    pub huge_pages: bool,
 }
 
 impl X264Settings {
@@ -101,7 +90,6 @@ impl X264Settings {
             threads,
             preset: "ultrafast".into(),
             crf: 23.0,
-            huge_pages: false,
         }
     }
 
