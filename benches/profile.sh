@@ -46,12 +46,12 @@ instructions() {
 
 n=100000
 printf '%-16s %-24s %12s\n' impl op "Ir per op"
-for op in w1 w1_vec_box w2_placeholder w2_page w4; do
+for op in w1 w1_vec_box w2_placeholder w2_scope w2_page w4; do
     for impl in rust c_abi; do
         if [[ $impl == rust ]]; then
             cmd=("$ops_bin" --bench "$op")
         else
-            [[ -n $c_bin && $op != w1_vec_box ]] || continue
+            [[ -n $c_bin && $op != w1_vec_box && $op != w2_scope ]] || continue
             cmd=("$c_bin" op "$op")
         fi
         profile=/dev/null

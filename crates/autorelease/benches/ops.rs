@@ -8,7 +8,8 @@
 //! every OP runs a few times as a smoke test.
 //!
 //! OPs: `w1` (create + autorelease into one pool, then pop: per object), `w1_vec_box` (the floor,
-//! per object), `w2_placeholder` (push + pop with no page on the thread: per pair), `w2_page`
+//! per object), `w2_placeholder` (push + pop with no page on the thread: per pair), `w2_scope`
+//! (the same through `autoreleasepool`), `w2_page`
 //! (push + pop once the thread has its first page), `w4` (1,000 nested pools x 10 objects and one
 //! pop: per object).
 
@@ -19,7 +20,14 @@ use autorelease::{autoreleasepool, pop, push, Obj};
 /// The object payload, as in the `pools` bench.
 struct Payload(#[allow(dead_code)] u64);
 
-const OPS: [&str; 5] = ["w1", "w1_vec_box", "w2_placeholder", "w2_page", "w4"];
+const OPS: [&str; 6] = [
+    "w1",
+    "w1_vec_box",
+    "w2_placeholder",
+    "w2_scope",
+    "w2_page",
+    "w4",
+];
 
 fn run_once(op: &str, n: u64) {
     match op {
@@ -36,6 +44,11 @@ fn run_once(op: &str, n: u64) {
             for _ in 0..n {
                 // SAFETY: the pool is empty, nothing borrows from it.
                 unsafe { pop(black_box(push())) }
+            }
+        }
+        "w2_scope" => {
+            for _ in 0..n {
+                autoreleasepool(|pool| black_box(pool).depth());
             }
         }
         "w2_page" => {
