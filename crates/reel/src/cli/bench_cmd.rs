@@ -45,6 +45,8 @@ struct Measurement {
     peak_rss: u64,
     bytes_per_frame: f64,
     psnr: Option<f64>,
+    /// The H.264 encoder reel used (x264 or OpenH264), for the table's label.
+    encoder: Option<String>,
 }
 
 /// Runs the benchmark and prints the table.
@@ -143,7 +145,11 @@ pub fn run(a: &BenchArgs) -> Result<()> {
             }
         }
         let reel_m = median(reel_runs);
-        print_row(what, "reel", &reel_m);
+        let reel_label = reel_m
+            .encoder
+            .as_ref()
+            .map_or("reel".to_string(), |e| format!("reel ({e})"));
+        print_row(what, &reel_label, &reel_m);
         if !ff_runs.is_empty() {
             let ff_m = median(ff_runs);
             print_row(what, "ffmpeg", &ff_m);
@@ -213,6 +219,7 @@ fn median(runs: Vec<Measurement>) -> Measurement {
         peak_rss: mid(|m| m.peak_rss as f64) as u64,
         bytes_per_frame: mid(|m| m.bytes_per_frame),
         psnr: runs.first().and_then(|m| m.psnr),
+        encoder: runs.first().and_then(|m| m.encoder.clone()),
     }
 }
 
@@ -293,6 +300,10 @@ fn measure_reel(
         peak_rss: field("peak_rss_bytes")?,
         bytes_per_frame: field("output_bytes")? as f64 / frames.max(1) as f64,
         psnr,
+        encoder: text
+            .lines()
+            .find_map(|l| l.strip_prefix("h264_encoder="))
+            .map(str::to_string),
     })
 }
 
@@ -362,6 +373,7 @@ fn measure_ffmpeg(
         peak_rss: maxrss_kib * 1024,
         bytes_per_frame: output_bytes as f64 / a.frames as f64,
         psnr,
+        encoder: None,
     })
 }
 
