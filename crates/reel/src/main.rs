@@ -171,7 +171,7 @@ fn main() -> ExitCode {
             ExitCode::from(130)
         }
         Err(e) => {
-            eprintln!("reel: error: {e:#}");
+            eprintln!("reel: error: {}", cli::error_report::error_report(&e));
             ExitCode::FAILURE
         }
     }

@@ -376,3 +376,42 @@ fn input_without_intact_frames_is_an_error_and_leaves_no_movie() {
     assert!(stderr(&o).contains("nothing to export"));
     assert!(file_names(&out).is_empty());
 }
+
+#[test]
+fn a_failed_export_says_how_far_it_got_and_names_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("odd.reel");
+    record(&cache, 3, "63x48", "0.1");
+    let mov = dir.path().join("odd.mov");
+    let o = run_reel(&[
+        "export",
+        cache.to_str().unwrap(),
+        "--movie",
+        mov.to_str().unwrap(),
+        "--codec",
+        "h264",
+        "-q",
+    ]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    let cause = "H.264 (4:2:0) needs an even width and height, got 63x48";
+    assert_eq!(e.matches(cause).count(), 1, "{e}");
+    assert!(
+        e.contains(&format!(
+            "reel: error: {cause} (0 frames written; nothing written)"
+        )),
+        "{e}"
+    );
+    assert!(!mov.exists());
+}
+
+#[test]
+fn an_io_error_is_reported_once_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.reel");
+    let o = run_reel(&["info", missing.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
+    assert!(e.contains(missing.to_str().unwrap()), "{e}");
+}

@@ -2,6 +2,7 @@
 
 pub mod bench_cmd;
 pub mod demo_cmd;
+pub mod error_report;
 pub mod export_cmd;
 pub mod info_cmd;
 pub mod interrupt;
