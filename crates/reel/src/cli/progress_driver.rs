@@ -28,7 +28,7 @@ pub fn run_with_progress<T: Send>(
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
-                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} frames, {per_sec}, ETA {eta}",
+                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} frames, {per_sec:1}, ETA {eta}",
             )
             .expect("valid template"),
         );
