@@ -280,9 +280,9 @@ fn measure_reel(
         bail!("reel export {args:?} failed: {status}");
     }
     let text = std::fs::read_to_string(&stats)?;
+    let value = |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}=")));
     let field = |k: &str| -> Result<u64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+        value(k)
             .and_then(|v| v.parse().ok())
             .with_context(|| format!("no {k} in reel's stats"))
     };
@@ -300,10 +300,7 @@ fn measure_reel(
         peak_rss: field("peak_rss_bytes")?,
         bytes_per_frame: field("output_bytes")? as f64 / frames.max(1) as f64,
         psnr,
-        encoder: text
-            .lines()
-            .find_map(|l| l.strip_prefix("h264_encoder="))
-            .map(str::to_string),
+        encoder: value("h264_encoder").map(str::to_string),
     })
 }
 
