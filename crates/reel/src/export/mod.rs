@@ -82,14 +82,15 @@ pub struct ExportReport {
 
 /// A failed export: what went wrong and what was kept.
 ///
-/// Its message is the cause followed by how far the export got. The cause
-/// is in the message and in [`error`](Self::error), not repeated as the
-/// error's `source()`, so a report that walks the source chain (anyhow's
-/// `{:#}`) names it once.
+/// Its message is the cause followed by how far the export got; the cause
+/// is also its `source()`, as with the library's other errors that name
+/// their cause (the `reel` command leaves out a cause its message already
+/// holds).
 #[derive(Debug, thiserror::Error)]
 #[error("{error} ({written} frames written; {kept})")]
 pub struct ExportFailure {
     /// The cause.
+    #[source]
     pub error: ExportError,
     /// Frames completely written before the failure.
     pub written: u64,
