@@ -6,7 +6,7 @@
 
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, QuantizationTableType, SamplingFactor};
 
-use super::ycbcr::{cb_of, chroma, cr_of, luma_of};
+use super::ycbcr::jfif_row_block_chroma;
 use crate::error::ExportError;
 use crate::export::pipeline::FrameStage;
 use crate::source::Image;
@@ -137,49 +137,21 @@ impl ImageBuffer for BlockChromaYcbcr<'_> {
         // The other row of this row's 2x2 blocks; on an odd bottom edge the
         // row itself, which leaves its average unchanged.
         let partner = if (y ^ 1) < self.height { y ^ 1 } else { y };
-        let (this, other) = (self.row(y), self.row(partner));
-        let [luma, cb_out, cr_out, _] = buffers;
+        let [luma, cb, cr, _] = buffers;
         let w = self.width;
         let grow = |v: &mut Vec<u8>| {
             let start = v.len();
             v.resize(start + w, 0);
             start
         };
-        let (ly, lb, lr) = (grow(luma), grow(cb_out), grow(cr_out));
-        let (luma, cb_out, cr_out) = (&mut luma[ly..], &mut cb_out[lb..], &mut cr_out[lr..]);
-        // Chroma is linear in R, G and B, so a block's average is the chroma
-        // of its summed R, G and B: one conversion per block, not per pixel.
-        #[inline(always)]
-        fn block(a: &[u8], a2: usize, b: &[u8], b2: usize) -> (u8, u8) {
-            let sum = |c: usize| {
-                i32::from(a[c]) + i32::from(a[a2 + c]) + i32::from(b[c]) + i32::from(b[b2 + c])
-            };
-            let (r, g, b) = (sum(0), sum(1), sum(2));
-            (chroma(cb_of(r, g, b), 4), chroma(cr_of(r, g, b), 4))
-        }
-        let pairs = w / 2;
-        for ((((a, b), l), cb), cr) in this
-            .chunks_exact(6)
-            .zip(other.chunks_exact(6))
-            .zip(luma.chunks_exact_mut(2))
-            .zip(cb_out.chunks_exact_mut(2))
-            .zip(cr_out.chunks_exact_mut(2))
-        {
-            let (bcb, bcr) = block(a, 3, b, 3);
-            l[0] = luma_of(i32::from(a[0]), i32::from(a[1]), i32::from(a[2]));
-            l[1] = luma_of(i32::from(a[3]), i32::from(a[4]), i32::from(a[5]));
-            cb.fill(bcb);
-            cr.fill(bcr);
-        }
-        if w % 2 == 1 {
-            // A block cut by an odd right edge has one pixel per row: count
-            // it twice, which leaves its average unchanged too.
-            let (a, b) = (&this[pairs * 6..], &other[pairs * 6..]);
-            let (bcb, bcr) = block(a, 0, b, 0);
-            luma[w - 1] = luma_of(i32::from(a[0]), i32::from(a[1]), i32::from(a[2]));
-            cb_out[w - 1] = bcb;
-            cr_out[w - 1] = bcr;
-        }
+        let (ly, lb, lr) = (grow(luma), grow(cb), grow(cr));
+        jfif_row_block_chroma(
+            self.row(y),
+            self.row(partner),
+            &mut luma[ly..],
+            &mut cb[lb..],
+            &mut cr[lr..],
+        );
     }
 }
 
@@ -212,13 +184,12 @@ mod tests {
     }
 
     #[test]
-    fn rows_given_to_the_encoder_match_the_whole_frame_block_chroma_conversion() {
+    fn rows_given_to_the_encoder_match_the_block_by_block_definition() {
         for (w, h) in [(1, 1), (2, 2), (3, 3), (4, 2), (5, 4), (7, 5), (16, 9)] {
             let rgb: Vec<u8> = (0..w * h * 3)
                 .map(|i| (i * 97 % 251 + i / 7) as u8)
                 .collect();
-            let mut whole = Vec::new();
-            super::super::ycbcr::rgb_to_ycbcr_block_chroma(&rgb, w, h, &mut whole);
+            let whole = super::super::ycbcr::jfif_reference(&rgb, w, h);
             let image = Image::new(0, w as u32, h as u32, rgb);
             let rows = BlockChromaYcbcr::new(&image);
             for y in 0..h {

@@ -1,59 +1,89 @@
 //! RGB to YCbCr with chroma averaged over 2×2 blocks, in two flavours:
 //!
-//! - [`rgb_to_ycbcr_block_chroma`] gives full-range YCbCr (JFIF), interleaved,
-//!   for JPEG. `jpeg-encoder` subsamples 4:2:0 chroma by taking one pixel of each
-//!   2×2 block. Averaging the block first (and storing the average in all
-//!   four pixels) gives the box-filtered chroma other encoders use, which
-//!   keeps noisy frames about 2.5 dB closer to the source at the same file
-//!   size.
+//! - [`jfif_row_block_chroma`] gives full-range YCbCr (JFIF), one row at a
+//!   time, for JPEG. `jpeg-encoder` subsamples 4:2:0 chroma by taking one
+//!   pixel of each 2×2 block. Averaging the block first (and storing the
+//!   average in all four pixels) gives the box-filtered chroma other
+//!   encoders use, which keeps noisy frames about 2.5 dB closer to the
+//!   source at the same file size.
 //! - [`rgb_to_i420_bt601`] gives limited-range ("TV", Y 16–235, Cb/Cr
 //!   16–240) BT.601 YCbCr as planar 4:2:0 (I420), for H.264 through x264:
 //!   the matrix and range of ffmpeg's `rgb24` to `yuv420p` conversion, and
 //!   what decoders assume for untagged SD and tagged BT.601 video.
 
-/// Converts top-down RGB (`w * h * 3` bytes) into interleaved YCbCr in `out`.
+/// Converts one row of RGB into full-range YCbCr (JFIF) planes, each chroma
+/// sample the average of its 2×2 block and written to every pixel of it.
+///
+/// `partner` is the other row of this row's blocks; on an odd bottom edge,
+/// pass the row itself, which leaves the averages unchanged. A block cut by
+/// an odd right edge averages the pixels it has.
 ///
 /// # Panics
 ///
-/// If `rgb` has the wrong length.
-pub fn rgb_to_ycbcr_block_chroma(rgb: &[u8], w: usize, h: usize, out: &mut Vec<u8>) {
-    assert_eq!(rgb.len(), w * h * 3, "RGB size");
-    out.resize(rgb.len(), 0);
-    let row = w * 3;
-    // Whole 2x2 blocks: two rows at a time, two pixels at a time.
-    let (w2, h2) = (w & !1, h & !1);
-    for (src, dst) in rgb[..h2 * row]
-        .chunks_exact(2 * row)
-        .zip(out[..h2 * row].chunks_exact_mut(2 * row))
-    {
-        let (top, bottom) = src.split_at(row);
-        let (dtop, dbottom) = dst.split_at_mut(row);
-        for (((t, b), dt), db) in top[..w2 * 3]
-            .chunks_exact(6)
-            .zip(bottom[..w2 * 3].chunks_exact(6))
-            .zip(dtop[..w2 * 3].chunks_exact_mut(6))
-            .zip(dbottom[..w2 * 3].chunks_exact_mut(6))
-        {
-            let px = [&t[0..3], &t[3..6], &b[0..3], &b[3..6]];
-            let (mut cb, mut cr) = (0, 0);
-            let mut y = [0u8; 4];
-            for (luma, p) in y.iter_mut().zip(px) {
-                let (r, g, b) = (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
-                *luma = luma_of(r, g, b);
-                cb += cb_of(r, g, b);
-                cr += cr_of(r, g, b);
-            }
-            let (cb, cr) = (chroma(cb, 4), chroma(cr, 4));
-            dt.copy_from_slice(&[y[0], cb, cr, y[1], cb, cr]);
-            db.copy_from_slice(&[y[2], cb, cr, y[3], cb, cr]);
-        }
+/// If `partner` is not as long as `row`, or an output is not one byte per
+/// pixel.
+pub fn jfif_row_block_chroma(
+    row: &[u8],
+    partner: &[u8],
+    luma: &mut [u8],
+    cb_out: &mut [u8],
+    cr_out: &mut [u8],
+) {
+    let w = row.len() / 3;
+    assert_eq!(partner.len(), row.len(), "partner row size");
+    assert!(
+        [luma.len(), cb_out.len(), cr_out.len()] == [w; 3],
+        "output row sizes"
+    );
+    // Chroma is linear in R, G and B, so a block's average is the chroma of
+    // its summed R, G and B: one conversion per block, not per pixel.
+    #[inline(always)]
+    fn block(a: &[u8], a2: usize, b: &[u8], b2: usize) -> (u8, u8) {
+        let sum = |c: usize| {
+            i32::from(a[c]) + i32::from(a[a2 + c]) + i32::from(b[c]) + i32::from(b[b2 + c])
+        };
+        let (r, g, b) = (sum(0), sum(1), sum(2));
+        (chroma(cb_of(r, g, b), 4), chroma(cr_of(r, g, b), 4))
     }
-    // Odd right column and odd bottom row: blocks of one or two pixels.
-    let mut edge = |blocks: &mut dyn Iterator<Item = Vec<(usize, usize)>>| {
-        for block in blocks {
+    let pairs = w / 2;
+    for ((((a, b), l), cb), cr) in row
+        .chunks_exact(6)
+        .zip(partner.chunks_exact(6))
+        .zip(luma.chunks_exact_mut(2))
+        .zip(cb_out.chunks_exact_mut(2))
+        .zip(cr_out.chunks_exact_mut(2))
+    {
+        let (bcb, bcr) = block(a, 3, b, 3);
+        l[0] = luma_of(i32::from(a[0]), i32::from(a[1]), i32::from(a[2]));
+        l[1] = luma_of(i32::from(a[3]), i32::from(a[4]), i32::from(a[5]));
+        cb.fill(bcb);
+        cr.fill(bcr);
+    }
+    if w % 2 == 1 {
+        // A block cut by an odd right edge has one pixel per row: count it
+        // twice, which leaves its average unchanged too.
+        let (a, b) = (&row[pairs * 6..], &partner[pairs * 6..]);
+        let (bcb, bcr) = block(a, 0, b, 0);
+        luma[w - 1] = luma_of(i32::from(a[0]), i32::from(a[1]), i32::from(a[2]));
+        cb_out[w - 1] = bcb;
+        cr_out[w - 1] = bcr;
+    }
+}
+
+/// The JFIF block-chroma conversion of a whole top-down frame, pixel by
+/// pixel from its definition, as interleaved YCbCr: what
+/// [`jfif_row_block_chroma`] must agree with.
+#[cfg(test)]
+pub(super) fn jfif_reference(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
+    let mut out = vec![0; rgb.len()];
+    for y0 in (0..h).step_by(2) {
+        for x0 in (0..w).step_by(2) {
+            let block: Vec<(usize, usize)> = (y0..(y0 + 2).min(h))
+                .flat_map(|y| (x0..(x0 + 2).min(w)).map(move |x| (x, y)))
+                .collect();
             let (mut cb, mut cr) = (0, 0);
             for &(x, y) in &block {
-                let at = y * row + x * 3;
+                let at = (y * w + x) * 3;
                 let (r, g, b) = (
                     i32::from(rgb[at]),
                     i32::from(rgb[at + 1]),
@@ -63,45 +93,35 @@ pub fn rgb_to_ycbcr_block_chroma(rgb: &[u8], w: usize, h: usize, out: &mut Vec<u
                 cb += cb_of(r, g, b);
                 cr += cr_of(r, g, b);
             }
-            let n = block.len() as i32;
             for &(x, y) in &block {
-                let at = y * row + x * 3;
-                out[at + 1] = chroma(cb, n);
-                out[at + 2] = chroma(cr, n);
+                let at = (y * w + x) * 3;
+                out[at + 1] = chroma(cb, block.len() as i32);
+                out[at + 2] = chroma(cr, block.len() as i32);
             }
         }
-    };
-    if w2 < w {
-        edge(&mut (0..h2).step_by(2).map(|y| vec![(w2, y), (w2, y + 1)]));
     }
-    if h2 < h {
-        edge(
-            &mut (0..w)
-                .step_by(2)
-                .map(|x| (x..(x + 2).min(w)).map(|x| (x, h2)).collect()),
-        );
-    }
+    out
 }
 
 // JFIF coefficients in fixed point, scaled by 2^16.
 #[inline]
-pub(super) fn luma_of(r: i32, g: i32, b: i32) -> u8 {
+fn luma_of(r: i32, g: i32, b: i32) -> u8 {
     ((19595 * r + 38470 * g + 7471 * b + 32768) >> 16) as u8
 }
 
 #[inline]
-pub(super) fn cb_of(r: i32, g: i32, b: i32) -> i32 {
+fn cb_of(r: i32, g: i32, b: i32) -> i32 {
     -11059 * r - 21709 * g + 32768 * b
 }
 
 #[inline]
-pub(super) fn cr_of(r: i32, g: i32, b: i32) -> i32 {
+fn cr_of(r: i32, g: i32, b: i32) -> i32 {
     32768 * r - 27439 * g - 5329 * b
 }
 
 /// The average of `n` scaled chroma values, offset to 128 and rounded.
 #[inline]
-pub(super) fn chroma(sum: i32, n: i32) -> u8 {
+fn chroma(sum: i32, n: i32) -> u8 {
     ((sum / n + (128 << 16) + 32768) >> 16).clamp(0, 255) as u8
 }
 
@@ -202,53 +222,40 @@ fn tv_chroma(sum4: i32) -> u8 {
 mod tests {
     use super::*;
 
-    #[test]
-    fn gray_has_neutral_chroma_and_primaries_match_jfif() {
-        let mut out = Vec::new();
-        rgb_to_ycbcr_block_chroma(&[128, 128, 128], 1, 1, &mut out);
-        assert_eq!(out, [128, 128, 128]);
-        rgb_to_ycbcr_block_chroma(&[255, 0, 0], 1, 1, &mut out);
-        // JFIF: Y = 76.2, Cb = 85.0, Cr = 255.5 (clamped).
-        assert_eq!(out, [76, 85, 255]);
-    }
-
-    /// The plain definition, pixel by pixel, for comparison.
-    fn reference(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
-        let mut out = vec![0; rgb.len()];
-        for y0 in (0..h).step_by(2) {
-            for x0 in (0..w).step_by(2) {
-                let block: Vec<(usize, usize)> = (y0..(y0 + 2).min(h))
-                    .flat_map(|y| (x0..(x0 + 2).min(w)).map(move |x| (x, y)))
-                    .collect();
-                let (mut cb, mut cr) = (0, 0);
-                for &(x, y) in &block {
-                    let at = (y * w + x) * 3;
-                    let (r, g, b) = (
-                        i32::from(rgb[at]),
-                        i32::from(rgb[at + 1]),
-                        i32::from(rgb[at + 2]),
-                    );
-                    out[at] = luma_of(r, g, b);
-                    cb += cb_of(r, g, b);
-                    cr += cr_of(r, g, b);
-                }
-                for &(x, y) in &block {
-                    let at = (y * w + x) * 3;
-                    out[at + 1] = chroma(cb, block.len() as i32);
-                    out[at + 2] = chroma(cr, block.len() as i32);
-                }
+    /// A whole frame through [`jfif_row_block_chroma`], row by row, as
+    /// interleaved YCbCr.
+    fn jfif_frame(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(rgb.len());
+        let row = |y: usize| &rgb[y * w * 3..(y + 1) * w * 3];
+        for y in 0..h {
+            let partner = if (y ^ 1) < h { y ^ 1 } else { y };
+            let (mut luma, mut cb, mut cr) = (vec![0; w], vec![0; w], vec![0; w]);
+            jfif_row_block_chroma(row(y), row(partner), &mut luma, &mut cb, &mut cr);
+            for x in 0..w {
+                out.extend_from_slice(&[luma[x], cb[x], cr[x]]);
             }
         }
         out
     }
 
     #[test]
-    fn fast_path_matches_the_block_by_block_definition_for_odd_and_even_sizes() {
+    fn gray_has_neutral_chroma_and_primaries_match_jfif() {
+        let out = jfif_frame(&[128, 128, 128], 1, 1);
+        assert_eq!(out, [128, 128, 128]);
+        let out = jfif_frame(&[255, 0, 0], 1, 1);
+        // JFIF: Y = 76.2, Cb = 85.0, Cr = 255.5 (clamped).
+        assert_eq!(out, [76, 85, 255]);
+    }
+
+    #[test]
+    fn rows_match_the_block_by_block_definition_for_odd_and_even_sizes() {
         for (w, h) in [(1, 1), (2, 2), (3, 3), (4, 5), (7, 2), (16, 9)] {
             let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 53 % 256) as u8).collect();
-            let mut out = Vec::new();
-            rgb_to_ycbcr_block_chroma(&rgb, w, h, &mut out);
-            assert_eq!(out, reference(&rgb, w, h), "{w}x{h}");
+            assert_eq!(
+                jfif_frame(&rgb, w, h),
+                jfif_reference(&rgb, w, h),
+                "{w}x{h}"
+            );
         }
     }
 
@@ -256,8 +263,7 @@ mod tests {
     fn chroma_is_the_average_of_each_block_including_odd_edges() {
         // 3x1: block {red, blue} and the lone edge pixel green.
         let rgb = [255, 0, 0, 0, 0, 255, 0, 255, 0];
-        let mut out = Vec::new();
-        rgb_to_ycbcr_block_chroma(&rgb, 3, 1, &mut out);
+        let out = jfif_frame(&rgb, 3, 1);
         assert_eq!(out[1], out[4]);
         assert_eq!(out[2], out[5]);
         // Average of red (Cb 85) and blue (Cb 255.5): 170.
