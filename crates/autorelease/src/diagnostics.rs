@@ -2,7 +2,7 @@
 //! the growth warning.
 //!
 //! Everything here runs off the fast paths: the pool stack calls in only when a threshold in
-//! `alert_at` is crossed, a token is refused, or a switch from [`config`](crate::config) is on.
+//! `alert_at` is crossed, a token is refused, or a switch from [`crate::config`] is on.
 
 use std::cell::RefCell;
 use std::fmt::Write as _;

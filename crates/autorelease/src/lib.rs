@@ -25,6 +25,10 @@
 //! - [`Obj<T>`] (`object.rs`): a thin pointer to an atomic retain count, a class, and the value.
 //! - Pages (`page.rs`): 4096-byte, 4096-aligned blocks, a 56-byte header then 505 one-word slots on
 //!   64-bit, chained parent/child per thread. This is the crate's unsafe core.
+//! - The page source (`page_source.rs`): where pages come from, 256 KiB chunks mapped outside
+//!   malloc's heap and shared by all threads, so that page traffic leaves the heap that holds the
+//!   objects in the state their own frees left it (glibc would otherwise consolidate it on every
+//!   page request).
 //! - The pool stack (`pool_stack.rs`): the thread's hot page in thread-local storage, boundaries
 //!   marking each pushed pool, the empty-pool placeholder (an empty push/pop allocates nothing),
 //!   the full-page and no-page slow paths, LIFO pops, and draining at thread exit.
@@ -45,6 +49,7 @@ mod diagnostics;
 mod entry;
 mod object;
 mod page;
+mod page_source;
 mod pool;
 mod pool_stack;
 mod print;

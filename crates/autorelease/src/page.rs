@@ -16,11 +16,11 @@
 //! 4. No Rust reference into page memory outlives the accessor call that made it: user code
 //!    (object destructors) runs between accessor calls and may push, pop or autorelease.
 
-use std::alloc::{self, Layout};
 use std::mem::{self, MaybeUninit};
 use std::ptr::{self, NonNull};
 
 use crate::entry::Entry;
+use crate::page_source;
 
 /// Size and alignment of a page, as objc4 uses the VM page size.
 pub(crate) const PAGE_SIZE: usize = 4096;
@@ -68,12 +68,8 @@ pub(crate) struct PagePtr(NonNull<Page>);
 impl PagePtr {
     /// Allocates an empty page and links it after `parent`.
     pub(crate) fn allocate(parent: Option<PagePtr>, owner: usize) -> PagePtr {
-        let layout = Layout::new::<Page>();
-        // SAFETY: `Page` has a non-zero size.
-        let raw = unsafe { alloc::alloc(layout) }.cast::<Page>();
-        let Some(page) = NonNull::new(raw) else {
-            alloc::handle_alloc_error(layout)
-        };
+        let page = page_source::lock().allocate().cast::<Page>();
+        let raw = page.as_ptr();
         let page = PagePtr(page);
         let depth = parent.map_or(0, |p| {
             // SAFETY: invariant 1 and 2 for `parent`.
@@ -113,12 +109,13 @@ impl PagePtr {
             if !parent.is_null() {
                 (*parent).header.child = ptr::null_mut();
             }
+            let mut source = page_source::lock();
             let mut page = self.0.as_ptr();
             while !page.is_null() {
                 let child = (*page).header.child;
                 // Scribble the magic so a stale pointer to this page is recognisably dead in a debugger.
                 (*page).header.magic = [0; 4];
-                alloc::dealloc(page.cast(), Layout::new::<Page>());
+                source.free(NonNull::new_unchecked(page).cast());
                 page = child;
             }
         }

@@ -1,6 +1,6 @@
 //! Per-thread pool statistics: the numbers that show whether memory stays flat.
 
-/// A snapshot of the calling thread's pools, from [`stats`](crate::stats).
+/// A snapshot of the calling thread's pools, from [`stats`](crate::stats()).
 ///
 /// ```
 /// use autorelease::{autoreleasepool, stats, Obj};

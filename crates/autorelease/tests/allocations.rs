@@ -1,5 +1,7 @@
 //! What touches the allocator: a counting global allocator (per thread) proves that empty pools
-//! allocate nothing and that steady-state pool cycles allocate only the objects themselves.
+//! allocate nothing and that steady-state pool cycles allocate only the objects themselves. Pool
+//! pages come from the runtime's own page source, not the global allocator, so page reuse is
+//! checked through `stats().total_pages_allocated`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -67,8 +69,14 @@ fn steady_state_pool_cycles_allocate_only_their_objects() {
         // Warm up: the two pages a 1,000-object pool needs are allocated once, then reused
         // (one spare page is kept after a pop).
         cycle();
+        let pages_before = autorelease::stats().total_pages_allocated;
         let n = allocations_during(|| (0..1000).for_each(|_| cycle()));
         assert_eq!(n, 1000 * 1000, "only the objects themselves may allocate");
+        assert_eq!(
+            autorelease::stats().total_pages_allocated,
+            pages_before,
+            "the spare page is reused, not allocated again"
+        );
     })
     .join()
     .unwrap();
