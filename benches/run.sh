@@ -113,7 +113,8 @@ for ((round = 1; round <= rounds; round++)); do
     grep -E '^(w[0-9]/[a-z_]+ +time:|RESULT)' "$OUT/criterion$round.log" >&2 || true
     grep '^RESULT' "$OUT/criterion$round.log" >>"$RESULTS" || true
     for id in w1/ours w1/ours_raw w1/vec_box w1/vec_box_lifo w1/rc w4/ours w4/vec_marks \
-        w5/ours_per_thread w5/vec_box_per_thread w5/ours_per_thread_cpu w5/ours_single_cpu \
+        w5/ours_per_thread w5/vec_box_per_thread w5/ours_single w5/vec_box_single \
+        w5/ours_per_thread_cpu w5/ours_single_cpu \
         w2/ours w2/ours_raw w2/ours_page \
         w2/ours_raw_page w2/ours_raw_nested; do
         echo "CRIT $id $(crit_median "$home" "${id%/*}" "${id#*/}")" >>"$RESULTS"

@@ -13,9 +13,10 @@
 //! - W4: 1,000 nested pools of 10 objects each, then one pop of the outermost token. Floor: a
 //!   `Vec<Box<T>>` with a `Vec` of marks, emptied newest first.
 //! - W5: two threads doing W1 at once; the reported time is the mean of the two threads' own
-//!   times, i.e. the per-thread cost, to compare with W1 on one thread. Measured in wall time,
-//!   and in thread CPU time against one thread timed the same way (on a 2-core machine shared
-//!   with other work, wall time mostly measures how long the threads wait for a core).
+//!   times, i.e. the per-thread cost, to compare with one thread started and timed the same way
+//!   (and with W1, which runs while the process is still single-threaded). Measured in wall
+//!   time, and in thread CPU time (on a 2-core machine shared with other work, wall time also
+//!   measures how long the threads wait for a core).
 //!
 //! After timing, the W4 shape is run once with objects that record their drop order, and the
 //! bench prints `RESULT W4 ours lifo strict` (or `broken`) for the script.
@@ -281,6 +282,16 @@ fn bench_w5(c: &mut Criterion) {
     });
     g.bench_function("vec_box_per_thread", |b| {
         b.iter_custom(|iters| on_threads(2, iters, Clock::Wall, || w1_vec_box(W1_OBJECTS)))
+    });
+    // The single-thread baseline for the two above: one thread started the same way. W1 itself
+    // runs on the main thread before any other thread exists, when glibc's malloc skips its
+    // locks and atomics; once a process has had a second thread, every thread (the main one too)
+    // pays for them, so W1 is not the single-thread cost of a multi-threaded process.
+    g.bench_function("ours_single", |b| {
+        b.iter_custom(|iters| on_threads(1, iters, Clock::Wall, || w1_ours(W1_OBJECTS)))
+    });
+    g.bench_function("vec_box_single", |b| {
+        b.iter_custom(|iters| on_threads(1, iters, Clock::Wall, || w1_vec_box(W1_OBJECTS)))
     });
     // The same per-thread cost in thread CPU time, against one thread timed the same way.
     g.bench_function("ours_per_thread_cpu", |b| {

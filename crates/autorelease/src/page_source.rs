@@ -28,9 +28,13 @@ const PAGES_PER_CHUNK: usize = 64;
 /// Bytes per chunk (256 KiB).
 const CHUNK_SIZE: usize = PAGES_PER_CHUNK * PAGE_SIZE;
 
-/// Empty chunks kept mapped for reuse (1 MiB of pages, room for 129,280 entries) before further
-/// empty chunks are unmapped.
-pub(crate) const RETAINED_EMPTY_CHUNKS: usize = 16;
+/// Empty chunks kept mapped for reuse (16 MiB of pages, room for about two million pending
+/// entries) before further empty chunks are unmapped. Unmapping is not free: the pages fault in
+/// again on reuse, and with several threads every `munmap` also stalls the others' page faults
+/// and interrupts their cores to flush TLBs (two threads doing W1 with 1 MiB kept ran 1.8x
+/// slower per thread than one). glibc, for comparison, keeps up to its trim threshold of free
+/// memory at the top of its heap, a threshold it raises to as much as 64 MiB after large frees.
+pub(crate) const RETAINED_EMPTY_CHUNKS: usize = 64;
 
 /// A mapped chunk and which of its pages are free.
 struct Chunk {
