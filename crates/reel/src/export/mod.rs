@@ -130,6 +130,10 @@ fn export_inner(
     progress: &ExportProgress,
 ) -> Result<ExportReport, ExportFailure> {
     let started = Instant::now();
+    let config = match target {
+        ExportTarget::PngSequence { .. } => png_sequence_pipeline(config),
+        ExportTarget::Movie { .. } => config,
+    };
     let layout = input.layout();
     let mut source = FrameFileSource::new(input, config.window);
     let report = |outcome: PipelineOutcome, output_bytes: u64, kept: String| ExportReport {
@@ -366,6 +370,23 @@ impl pipeline::FrameStage for ImageStage {
     }
 }
 
+/// The pipeline for PNG sequences: two more frames in flight than asked for.
+///
+/// Frames are named in order, so a worker that finishes while its
+/// neighbour's frame is still being written waits once the window is full;
+/// and writing a file takes the kernel a time that varies from frame to
+/// frame far more than encoding does. Two more frames absorb that: on 2
+/// cores at 1280x720, in interleaved runs of the same export, the median
+/// rate rose from 305 to 331 frames/s on a busy machine and from 366 to 389
+/// on a quiet one, with the same CPU time, for 5.5 MiB more peak memory
+/// (18 to 23.5 MiB). One more frame gained about half of that.
+fn png_sequence_pipeline(config: PipelineConfig) -> PipelineConfig {
+    PipelineConfig {
+        window: config.window + 2,
+        ..config
+    }
+}
+
 /// The pipeline in front of x264: `threads` frames in flight, as x264 has
 /// `threads` frame threads of its own, but only half as many workers (at
 /// least one) to convert them: conversion takes about a sixth of the time
@@ -393,4 +414,16 @@ fn avcc_atom_from_record(record: &[u8]) -> Option<Vec<u8>> {
     let mut w = crate::movie::atoms::AtomWriter::new();
     w.atom(*b"avcC", |w| w.bytes(record));
     Some(w.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_sequences_keep_two_more_frames_in_flight_than_asked() {
+        let asked = PipelineConfig::with_threads(2);
+        let png = png_sequence_pipeline(asked);
+        assert_eq!((png.threads, png.window), (asked.threads, asked.window + 2));
+    }
 }

@@ -52,7 +52,8 @@ pub enum PoolMode {
 pub struct PipelineConfig {
     /// Worker threads running the [`FrameStage`].
     pub threads: usize,
-    /// Frames in flight at most (read but not yet written).
+    /// Frames in flight at most (read but not yet written). [`export`](super::export)
+    /// adds two for PNG sequences and sizes its own for x264.
     pub window: usize,
     /// Autorelease pool scoping.
     pub pool_mode: PoolMode,
@@ -62,8 +63,9 @@ pub struct PipelineConfig {
 
 impl PipelineConfig {
     /// `threads` workers (at least 1) and a window of one frame more: enough
-    /// to keep every worker busy while the sink writes (measured: PNG
-    /// sequences run as fast as with twice the window, in 3 MiB less).
+    /// to keep every worker busy while the sink writes a movie sample. (PNG
+    /// sequences get two frames more from [`export`](super::export): their
+    /// writes take uneven time.)
     pub fn with_threads(threads: usize) -> Self {
         let threads = threads.max(1);
         PipelineConfig {
