@@ -436,9 +436,16 @@ fn autorelease_slow(s: &PoolStack, obj: NonNull<ObjectHeader>, site: &'static Lo
 }
 
 /// A pushed pool: its token, and what its marker needs to check it is innermost.
+///
+/// The field order is deliberate (and pinned by `repr(C)`): `push` returns this through memory,
+/// written as three 8-byte stores, and `autoreleasepool` copies `depth` and `serial` into its
+/// marker. Adjacent, they were copied with one 16-byte load spanning two stores, which the CPU
+/// cannot forward from its store buffer: the load waited for both stores to reach the cache, and
+/// an empty `autoreleasepool` took 12.4 ns instead of 8.5 (criterion `w2/ours`).
+#[repr(C)]
 pub(crate) struct Pushed {
-    pub token: RawToken,
     pub depth: usize,
+    pub token: RawToken,
     pub serial: u64,
 }
 
