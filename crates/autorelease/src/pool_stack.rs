@@ -449,6 +449,14 @@ pub(crate) struct Pushed {
     pub serial: u64,
 }
 
+// The marker's two fields must not be adjacent (see `Pushed`).
+const _: () = assert!(
+    std::mem::offset_of!(Pushed, serial)
+        != std::mem::offset_of!(Pushed, depth) + size_of::<usize>()
+        && std::mem::offset_of!(Pushed, depth)
+            != std::mem::offset_of!(Pushed, serial) + size_of::<u64>()
+);
+
 /// Pushes a pool (objc4's `push`).
 #[inline]
 pub(crate) fn push(site: &'static Location<'static>) -> Pushed {
