@@ -28,7 +28,8 @@
 //! - The page source (`page_source.rs`): where pages come from, 256 KiB chunks mapped outside
 //!   malloc's heap and shared by all threads, so that page traffic leaves the heap that holds the
 //!   objects in the state their own frees left it (glibc would otherwise consolidate it on every
-//!   page request).
+//!   page request). Its lock is held across `fork`, as glibc holds its heap's, so a forked child
+//!   can use pools.
 //! - The pool stack (`pool_stack.rs`): the thread's hot page in thread-local storage, boundaries
 //!   marking each pushed pool, the empty-pool placeholder (an empty push/pop allocates nothing),
 //!   the full-page and no-page slow paths, LIFO pops, and draining at thread exit.

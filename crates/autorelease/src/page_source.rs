@@ -71,7 +71,56 @@ static SOURCE: Mutex<PageSource> = Mutex::new(PageSource::new());
 /// Locks the process's page source. A page operation never panics while holding it, so a
 /// poisoned lock (impossible in practice) still guards consistent data.
 pub(crate) fn lock() -> MutexGuard<'static, PageSource> {
+    #[cfg(unix)]
+    fork::install_once();
+    lock_source()
+}
+
+fn lock_source() -> MutexGuard<'static, PageSource> {
     SOURCE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Keeping the source usable in a child process made by `fork`.
+///
+/// A forked child has only the thread that called `fork`. Had another thread held the source's
+/// lock at that moment, the child would wait for it forever on its first page (and find the
+/// chunk list half-updated). So, as glibc does for its own heap, the forking thread takes the
+/// lock just before `fork` and both processes release it just after.
+#[cfg(unix)]
+mod fork {
+    use std::cell::RefCell;
+    use std::sync::{MutexGuard, Once};
+
+    use super::PageSource;
+
+    thread_local! {
+        /// The lock taken by this thread for a `fork` in progress.
+        static HELD: RefCell<Option<MutexGuard<'static, PageSource>>> = const { RefCell::new(None) };
+    }
+
+    extern "C" fn before_fork() {
+        // `try_with`: a fork from a thread whose thread-locals are gone cannot take the lock,
+        // and then neither side releases it.
+        let _ = HELD.try_with(|held| *held.borrow_mut() = Some(super::lock_source()));
+    }
+
+    extern "C" fn after_fork() {
+        let _ = HELD.try_with(|held| drop(held.borrow_mut().take()));
+    }
+
+    /// Registers the fork handlers, once per process.
+    pub(super) fn install_once() {
+        static INSTALLED: Once = Once::new();
+        INSTALLED.call_once(|| {
+            // SAFETY: the handlers are `extern "C"` functions that never unwind (`lock_source`
+            // does not panic, and no `RefCell` borrow can be outstanding in them).
+            let result = unsafe {
+                libc::pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork))
+            };
+            // Only ENOMEM is possible; without the handlers a fork is as it was before.
+            debug_assert_eq!(result, 0, "pthread_atfork failed");
+        });
+    }
 }
 
 impl PageSource {
@@ -306,6 +355,47 @@ mod tests {
         // SAFETY: the kept page is still writable.
         unsafe { kept.as_ptr().write_bytes(0xAB, PAGE_SIZE) };
         free_all(&mut source, &[*kept]);
+    }
+
+    /// A child forked while another thread holds the source's lock can still take pages.
+    #[cfg(unix)]
+    #[test]
+    fn a_child_forked_while_another_thread_holds_the_lock_can_allocate_pages() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        drop(lock()); // registers the fork handlers
+        let (locked_tx, locked_rx) = mpsc::channel();
+        let holder = std::thread::spawn(move || {
+            let guard = lock();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            drop(guard);
+        });
+        locked_rx.recv().unwrap();
+        // SAFETY: the child only takes the page source's lock, maps and writes memory, and
+        // leaves with `_exit`; `alarm` kills it if it blocks.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // SAFETY: async-signal-safe calls only, apart from the page source itself.
+            unsafe {
+                libc::alarm(5);
+                let page = lock().allocate();
+                page.as_ptr().write_bytes(0x5A, PAGE_SIZE);
+                libc::_exit(0);
+            }
+        }
+        holder.join().unwrap();
+        let mut status = 0;
+        // SAFETY: waits for the child forked above.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(waited, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "the child could not take a page (wait status {status:#x}; SIGALRM = {})",
+            libc::SIGALRM
+        );
     }
 
     #[test]
