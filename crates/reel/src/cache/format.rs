@@ -167,6 +167,26 @@ impl FrameLayout {
         self.frame_len_u64() as usize
     }
 
+    /// Checks that a buffer of `len` bytes holds exactly one frame.
+    ///
+    /// ```
+    /// use reel::cache::{FrameLayout, RowOrder};
+    /// let layout = FrameLayout::rgba(2, 2, RowOrder::BottomUp).unwrap();
+    /// assert!(layout.check_frame_len(16).is_ok());
+    /// assert_eq!(
+    ///     layout.check_frame_len(15).unwrap_err().to_string(),
+    ///     "frame has 15 bytes, expected 16"
+    /// );
+    /// ```
+    pub fn check_frame_len(&self, len: usize) -> Result<(), CacheError> {
+        let expected = self.frame_len();
+        if len == expected {
+            Ok(())
+        } else {
+            Err(CacheError::WrongFrameLen { got: len, expected })
+        }
+    }
+
     /// Bytes in one frame record (record header plus pixels).
     pub fn record_len(&self) -> u64 {
         FRAME_HEADER_LEN as u64 + self.frame_len_u64()

@@ -99,12 +99,7 @@ impl RawReader {
 
     /// Reads the next whole frame into `pixels`; `false` after the last one.
     pub fn read_frame(&mut self, pixels: &mut [u8]) -> Result<bool, CacheError> {
-        if pixels.len() != self.layout.frame_len() {
-            return Err(CacheError::WrongFrameLen {
-                got: pixels.len(),
-                expected: self.layout.frame_len(),
-            });
-        }
+        self.layout.check_frame_len(pixels.len())?;
         self.read_frame_in_chunks(pixels, |_, _| {})
     }
 

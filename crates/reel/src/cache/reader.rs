@@ -189,13 +189,7 @@ impl CacheReader {
     /// `layout().frame_len()` bytes). Returns `false` when there is no further
     /// intact frame; [`end`](Self::end) then says why.
     pub fn read_frame(&mut self, pixels: &mut [u8]) -> Result<bool, CacheError> {
-        let frame_len = self.layout().frame_len();
-        if pixels.len() != frame_len {
-            return Err(CacheError::WrongFrameLen {
-                got: pixels.len(),
-                expected: frame_len,
-            });
-        }
+        self.layout().check_frame_len(pixels.len())?;
         self.read_frame_in_chunks(pixels, |_, _| {})
     }
 

@@ -73,13 +73,7 @@ impl CacheWriter {
 
     /// Appends one frame given as a slice of exactly `layout().frame_len()` bytes.
     pub fn append(&mut self, pixels: &[u8]) -> Result<(), CacheError> {
-        let expected = self.layout.frame_len();
-        if pixels.len() != expected {
-            return Err(CacheError::WrongFrameLen {
-                got: pixels.len(),
-                expected,
-            });
-        }
+        self.layout.check_frame_len(pixels.len())?;
         self.append_with(|dst| dst.copy_from_slice(pixels))
     }
 
