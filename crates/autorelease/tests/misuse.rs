@@ -55,9 +55,10 @@ fn popping_a_token_twice_panics_the_second_time() {
     });
 }
 
-#[test]
-fn a_stale_token_whose_slot_was_reused_by_a_newer_pool_is_refused() {
-    on_fresh_thread(|| {
+/// Pops a stale token whose slot now holds the boundary of a newer pool (holding an object or
+/// not) and checks that it is refused and changes nothing.
+fn stale_token_over_a_newer_pool_is_refused(newer_pool_holds_an_object: bool) {
+    on_fresh_thread(move || {
         let outer = push();
         Obj::new(0).autorelease_to_innermost();
         let first = push();
@@ -65,18 +66,30 @@ fn a_stale_token_whose_slot_was_reused_by_a_newer_pool_is_refused() {
         // SAFETY: no borrows exist.
         unsafe { pop(first) };
         let second = push(); // same slot as `first`
-        Obj::new(2).autorelease_to_innermost();
+        if newer_pool_holds_an_object {
+            Obj::new(2).autorelease_to_innermost();
+        }
         let message = pop_raw_expecting_panic(stale);
         assert!(
             message.contains("invalid or prematurely-freed"),
             "{message}"
         );
-        assert_eq!(stats().pending, 2, "the newer pool was left alone");
+        let pending = 1 + usize::from(newer_pool_holds_an_object);
+        assert_eq!(
+            (stats().depth, stats().pending),
+            (2, pending),
+            "the newer pool was left alone"
+        );
         // SAFETY: no borrows exist.
         unsafe { pop(second) };
         // SAFETY: no borrows exist.
         unsafe { pop(outer) };
     });
+}
+
+#[test]
+fn a_stale_token_whose_slot_was_reused_by_a_newer_pool_is_refused() {
+    stale_token_over_a_newer_pool_is_refused(true);
 }
 
 #[test]
@@ -283,23 +296,5 @@ fn missing_pools_diagnostic_is_printed_when_the_environment_asks() {
 #[test]
 fn a_stale_token_is_refused_even_when_the_newer_pool_in_its_slot_is_empty() {
     // The empty-pool fast path of pop must check the serial too, not just the slot.
-    on_fresh_thread(|| {
-        let outer = push();
-        Obj::new(0).autorelease_to_innermost();
-        let first = push();
-        let stale = first.as_ptr();
-        // SAFETY: no borrows exist.
-        unsafe { pop(first) };
-        let second = push(); // same slot as `first`, and on top
-        let message = pop_raw_expecting_panic(stale);
-        assert!(
-            message.contains("invalid or prematurely-freed"),
-            "{message}"
-        );
-        assert_eq!(stats().depth, 2, "the newer pool was left alone");
-        // SAFETY: no borrows exist.
-        unsafe { pop(second) };
-        // SAFETY: no borrows exist.
-        unsafe { pop(outer) };
-    });
+    stale_token_over_a_newer_pool_is_refused(false);
 }
