@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{reel, run_reel, x264_or_skip};
 
@@ -56,19 +56,22 @@ fn export_stats(cache: &Path, out: &Path, extra: &[&str]) -> (HashMap<String, u6
     (map, stderr)
 }
 
-#[test]
-fn ten_times_the_frames_peaks_within_a_few_mib_and_single_pool_grows() {
-    let dir = tempfile::tempdir().unwrap();
-    let (small, large) = (dir.path().join("small.reel"), dir.path().join("large.reel"));
+/// Exports 30 and 300 recorded frames with `extra` arguments and checks that the larger export
+/// peaks within 4 MiB of the smaller one. Returns the 300-frame cache and its export's stats.
+fn check_peak_flat_from_30_to_300_frames(
+    dir: &Path,
+    what: &str,
+    extra: &[&str],
+) -> (PathBuf, HashMap<String, u64>) {
+    let (small, large) = (dir.join("small.reel"), dir.join("large.reel"));
     record(&small, 30);
     record(&large, 300);
-
-    let (s, _) = export_stats(&small, &dir.path().join("s.mov"), &[]);
-    let (l, _) = export_stats(&large, &dir.path().join("l.mov"), &[]);
+    let (s, _) = export_stats(&small, &dir.join("s.mov"), extra);
+    let (l, _) = export_stats(&large, &dir.join("l.mov"), extra);
     assert_eq!((s["frames"], l["frames"]), (30, 300));
     let (ps, pl) = (s["peak_rss_bytes"], l["peak_rss_bytes"]);
     eprintln!(
-        "peak RSS: 30 frames {:.1} MiB, 300 frames {:.1} MiB",
+        "{what} peak RSS: 30 frames {:.1} MiB, 300 frames {:.1} MiB",
         ps as f64 / MIB as f64,
         pl as f64 / MIB as f64
     );
@@ -76,6 +79,14 @@ fn ten_times_the_frames_peaks_within_a_few_mib_and_single_pool_grows() {
         pl <= ps + 4 * MIB,
         "peak grew from {ps} to {pl} bytes with 10x the frames"
     );
+    (large, l)
+}
+
+#[test]
+fn ten_times_the_frames_peaks_within_a_few_mib_and_single_pool_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (large, l) = check_peak_flat_from_30_to_300_frames(dir.path(), "png movie", &[]);
+    let pl = l["peak_rss_bytes"];
     assert_eq!(l["pool_high_water"], 1, "one image per per-frame pool");
 
     // The classic bug: every 230 KB image stays in the one pool until the end.
@@ -102,21 +113,6 @@ fn x264_movie_peak_memory_does_not_grow_with_ten_times_the_frames() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (small, large) = (dir.path().join("small.reel"), dir.path().join("large.reel"));
-    record(&small, 30);
-    record(&large, 300);
     let x264 = ["--codec", "h264", "--h264-encoder", "x264"];
-    let (s, _) = export_stats(&small, &dir.path().join("s.mov"), &x264);
-    let (l, _) = export_stats(&large, &dir.path().join("l.mov"), &x264);
-    assert_eq!((s["frames"], l["frames"]), (30, 300));
-    let (ps, pl) = (s["peak_rss_bytes"], l["peak_rss_bytes"]);
-    eprintln!(
-        "x264 peak RSS: 30 frames {:.1} MiB, 300 frames {:.1} MiB",
-        ps as f64 / MIB as f64,
-        pl as f64 / MIB as f64
-    );
-    assert!(
-        pl <= ps + 4 * MIB,
-        "peak grew from {ps} to {pl} bytes with 10x the frames"
-    );
+    check_peak_flat_from_30_to_300_frames(dir.path(), "x264 movie", &x264);
 }
