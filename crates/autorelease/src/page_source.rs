@@ -46,9 +46,16 @@ struct Chunk {
 impl Chunk {
     const ALL_FREE: u64 = u64::MAX;
 
+    fn start(&self) -> usize {
+        self.base.as_ptr() as usize
+    }
+
+    fn end(&self) -> usize {
+        self.start() + CHUNK_SIZE
+    }
+
     fn contains(&self, addr: usize) -> bool {
-        let base = self.base.as_ptr() as usize;
-        (base..base + CHUNK_SIZE).contains(&addr)
+        (self.start()..self.end()).contains(&addr)
     }
 }
 
@@ -161,15 +168,13 @@ impl PageSource {
     /// afterwards: its chunk may be unmapped.
     pub(crate) unsafe fn free(&mut self, page: NonNull<u8>) {
         let addr = page.as_ptr() as usize;
-        let index = self
-            .chunks
-            .partition_point(|c| c.base.as_ptr() as usize + CHUNK_SIZE <= addr);
+        let index = self.chunks.partition_point(|c| c.end() <= addr);
         let chunk = self
             .chunks
             .get_mut(index)
             .filter(|c| c.contains(addr))
             .expect("autorelease: freed a pool page that the page source never gave out");
-        let slot = (addr - chunk.base.as_ptr() as usize) / PAGE_SIZE;
+        let slot = (addr - chunk.start()) / PAGE_SIZE;
         debug_assert_eq!(chunk.free & (1 << slot), 0, "pool page freed twice");
         chunk.free |= 1 << slot;
         self.first_with_free = self.first_with_free.min(index);
