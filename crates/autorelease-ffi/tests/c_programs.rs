@@ -72,6 +72,16 @@ fn first_push_allocates_nothing_until_an_object_arrives() {
     );
 }
 
+/// The race is narrow (a fork while another thread takes the process's first page), so each run
+/// is a fresh process and the test runs many: before the handlers were registered at load time,
+/// about one run in six hung.
+#[test]
+fn a_child_forked_while_another_thread_takes_the_first_page_can_use_pools() {
+    for _ in 0..100 {
+        run_passing("fork_during_first_page", &[]);
+    }
+}
+
 #[test]
 fn retain_counts_stay_exact_across_threads() {
     run_passing("atomic_counts", &[]);

@@ -82,7 +82,7 @@ fn w1_rc(n: u64) {
 
 /// W4: 1,000 nested raw pools of 10 objects, one pop of the outermost token (which drains the
 /// inner pools too, objc4's semantics).
-fn w4_ours<T>(make: impl Fn(usize) -> T) {
+fn w4_ours<T: 'static>(make: impl Fn(usize) -> T) {
     let outer = push();
     let mut seq = 0;
     for _ in 0..W4_POOLS {

@@ -40,8 +40,43 @@
 //!   switches, per-thread statistics with high-water marks, [`print_pools`], and a warning for the
 //!   classic bug of a pool that grows for the whole life of a loop.
 //!
-//! The borrow of an autoreleased object cannot leave its pool, and markers cannot cross threads
-//! (the `compile_fail` doctests in `compile_fail.rs` check each case).
+//! # What the safe API guarantees
+//!
+//! No safe code can reach freed memory through this crate, whatever lifetimes or interior
+//! mutability it uses. Each rule below closes one way it could, and `compile_fail.rs` holds a
+//! `compile_fail` doctest for each shape the type system rejects:
+//!
+//! - **A borrow of an autoreleased object cannot outlive its pool**: [`Obj::autorelease`] returns
+//!   `&'p T` for the pool's scope `'p`, and neither the marker nor that borrow can leave the
+//!   closure of [`autoreleasepool`].
+//! - **Objects go to the innermost pool only**: an outer pool's marker used while an inner pool is
+//!   live panics (one thread-local read, always on), because the inner pop would otherwise free
+//!   the object while `'p` still lasts. This is the hole objc2 had to close by making its
+//!   `autorelease` `unsafe` (objc2 issue #540): owning the runtime, we can check instead.
+//! - **Nothing a destructor reads at the pop can be gone**: only `T: 'static` values can be
+//!   autoreleased ([`Obj::autorelease`], [`Obj::autorelease_to_innermost`]). A pool releases its
+//!   objects after the code that autoreleased them has returned (so the closure's locals are
+//!   gone) and newest first (so an older object must not borrow a newer one). A value that
+//!   borrows nothing can run its destructor in any order; a value may still *own* other objects
+//!   (an `Obj<RefCell<Vec<Obj<String>>>>` collecting newer objects is fine, and keeps them alive).
+//!   No finer rule is offered: a borrow of something that outlives the pool (`T: 'outer`) would be
+//!   sound, but Rust cannot name the pool's drain as a lifetime a value must outlive, and an
+//!   `'outer` borrow of another object in the same pool is exactly the newest-first hazard.
+//! - **Pools belong to one thread**: markers and [`PoolToken`]s are `!Send`; `Obj<T>` is `Send`
+//!   only when `T: Send + Sync`, like `Arc<T>`.
+//! - **No `&mut` to an object's value** is ever handed out (other handles may alias it).
+//!
+//! What it cannot guarantee, and leaves to `unsafe` callers:
+//!
+//! - [`pop`] drains every pool pushed after its token, including [`autoreleasepool`] scopes
+//!   still running (their own pops then panic): the caller promises no borrow of a popped object
+//!   is used. That is why `pop` is `unsafe` while [`push`] is safe.
+//! - [`raw::autorelease`] and [`Obj::from_raw`] take raw objects whose destructors the type
+//!   system no longer sees: the caller promises the `'static` rule above for them.
+//! - Leaks: an object that owns itself through a cycle of `Obj`s is never released, as with
+//!   `Arc`. Leaking is safe.
+//! - A destructor that runs at thread exit (objects autoreleased with no pool) and touches another
+//!   thread-local already destroyed gets Rust's usual panic for that, which at thread exit aborts.
 
 #[cfg(doctest)]
 mod compile_fail;
@@ -84,7 +119,10 @@ pub mod raw {
     /// Hands one reference of `obj` to the innermost pool of this thread.
     ///
     /// # Safety
-    /// The caller must own a reference to the live object `obj`, and gives it up.
+    /// The caller must own a reference to the live object `obj`, and gives it up. Everything the
+    /// object's destructor reads must outlive the pool's pop, which comes after the caller has
+    /// returned and after newer objects of the same pool are released (what `T: 'static`
+    /// guarantees for [`Obj::autorelease`](crate::Obj::autorelease)).
     #[track_caller]
     pub unsafe fn autorelease(obj: NonNull<ObjectHeader>) {
         crate::pool_stack::autorelease(obj, Location::caller());

@@ -237,9 +237,46 @@ impl<T> Obj<T> {
         a.ptr == b.ptr
     }
 
+    /// Gives up this handle without releasing; the reference is now the caller's to manage.
+    pub fn into_raw(self) -> NonNull<ObjectHeader> {
+        self.into_header()
+    }
+
+    /// Takes back a reference given up with [`into_raw`](Obj::into_raw).
+    ///
+    /// # Safety
+    /// `obj` must come from `Obj::<T>::into_raw` (same `T`), and the caller gives up that reference.
+    pub unsafe fn from_raw(obj: NonNull<ObjectHeader>) -> Obj<T> {
+        Obj {
+            ptr: obj.cast(),
+            _owns: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &ObjectHeader {
+        // SAFETY: we hold a reference, so the object is live.
+        unsafe { &self.ptr.as_ref().header }
+    }
+
+    fn into_header(self) -> NonNull<ObjectHeader> {
+        let ptr = self.ptr.cast();
+        std::mem::forget(self);
+        ptr
+    }
+}
+
+/// Handing a reference to a pool: only for values that borrow nothing (`T: 'static`).
+///
+/// A pool releases its objects when it pops, after the code that autoreleased them has returned
+/// and its locals are gone, newest object first. A value that borrowed anything could have its
+/// destructor run after what it borrows: a local of the pool's closure, or a newer object of the
+/// same pool that was released first. `'static` is the rule that rules out every such order; a
+/// value can still own other objects (`Obj<RefCell<Vec<Obj<String>>>>`), which keeps them alive.
+impl<T: 'static> Obj<T> {
     /// Hands this reference to `pool` and borrows the value for as long as the pool lives.
     ///
     /// The retain count is unchanged; the pool releases the object once when it is popped.
+    /// `T` must be `'static`: see [the crate docs](crate#what-the-safe-api-guarantees).
     ///
     /// # Panics
     /// If `pool` is not the innermost pool of this thread (an outer pool's marker used inside an
@@ -266,33 +303,6 @@ impl<T> Obj<T> {
     #[track_caller]
     pub fn autorelease_to_innermost(self) {
         pool_stack::autorelease(self.into_header(), Location::caller());
-    }
-
-    /// Gives up this handle without releasing; the reference is now the caller's to manage.
-    pub fn into_raw(self) -> NonNull<ObjectHeader> {
-        self.into_header()
-    }
-
-    /// Takes back a reference given up with [`into_raw`](Obj::into_raw).
-    ///
-    /// # Safety
-    /// `obj` must come from `Obj::<T>::into_raw` (same `T`), and the caller gives up that reference.
-    pub unsafe fn from_raw(obj: NonNull<ObjectHeader>) -> Obj<T> {
-        Obj {
-            ptr: obj.cast(),
-            _owns: PhantomData,
-        }
-    }
-
-    fn header(&self) -> &ObjectHeader {
-        // SAFETY: we hold a reference, so the object is live.
-        unsafe { &self.ptr.as_ref().header }
-    }
-
-    fn into_header(self) -> NonNull<ObjectHeader> {
-        let ptr = self.ptr.cast();
-        std::mem::forget(self);
-        ptr
     }
 }
 

@@ -79,7 +79,7 @@ static SOURCE: Mutex<PageSource> = Mutex::new(PageSource::new());
 /// poisoned lock (impossible in practice) still guards consistent data.
 pub(crate) fn lock() -> MutexGuard<'static, PageSource> {
     #[cfg(unix)]
-    fork::install_once();
+    fork::ensure_installed();
     lock_source()
 }
 
@@ -115,9 +115,16 @@ mod fork {
         let _ = HELD.try_with(|held| drop(held.borrow_mut().take()));
     }
 
+    static INSTALLED: Once = Once::new();
+
     /// Registers the fork handlers, once per process.
-    pub(super) fn install_once() {
-        static INSTALLED: Once = Once::new();
+    ///
+    /// This must not run lazily, on the first page request: a thread inside `call_once` when
+    /// another thread forks leaves the child a `Once` that stays "running" for ever, and the
+    /// child's first page request would wait on it. So it runs when the runtime is loaded (see
+    /// [`AT_LOAD`]), before `main` and before the program can have started a thread, or inside
+    /// `dlopen` before anyone can call into the runtime.
+    fn install() {
         INSTALLED.call_once(|| {
             // SAFETY: the handlers are `extern "C"` functions that never unwind (`lock_source`
             // does not panic, and no `RefCell` borrow can be outstanding in them).
@@ -127,6 +134,35 @@ mod fork {
             // Only ENOMEM is possible; without the handlers a fork is as it was before.
             debug_assert_eq!(result, 0, "pthread_atfork failed");
         });
+    }
+
+    extern "C" fn install_at_load() {
+        install();
+    }
+
+    /// The loader's constructor list entry that runs [`install`] at load time.
+    #[used]
+    #[cfg_attr(
+        any(target_os = "linux", target_os = "android", target_os = "freebsd"),
+        link_section = ".init_array"
+    )]
+    #[cfg_attr(target_vendor = "apple", link_section = "__DATA,__mod_init_func")]
+    static AT_LOAD: extern "C" fn() = install_at_load;
+
+    /// Makes sure the handlers are registered before the page source's lock is first taken.
+    #[inline]
+    pub(super) fn ensure_installed() {
+        // A static library's object files are linked only when referenced: naming `AT_LOAD`
+        // here keeps its constructor entry in every program that can take the lock.
+        std::hint::black_box(&AT_LOAD);
+        // Done at load time on the platforms above; elsewhere this registers lazily.
+        install();
+    }
+
+    /// Whether the handlers were registered (at load time, on the platforms above).
+    #[cfg(test)]
+    pub(super) fn installed() -> bool {
+        INSTALLED.is_completed()
     }
 }
 
@@ -364,6 +400,29 @@ mod tests {
 
     /// A child forked while another thread holds the source's lock can still take pages.
     #[cfg(unix)]
+    #[test]
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
+    fn fork_handlers_are_registered_when_the_runtime_is_loaded() {
+        const NAME: &str =
+            "page_source::tests::fork_handlers_are_registered_when_the_runtime_is_loaded";
+        if std::env::var_os("AUTORELEASE_TEST_CHILD").is_some() {
+            // A fresh process in which no page has been requested yet.
+            assert!(fork::installed(), "registered before any page request");
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([NAME, "--exact", "--test-threads=1"])
+            .env("AUTORELEASE_TEST_CHILD", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+            "child: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     #[test]
     fn a_child_forked_while_another_thread_holds_the_lock_can_allocate_pages() {
         use std::sync::mpsc;

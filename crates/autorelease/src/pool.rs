@@ -104,7 +104,15 @@ where
     struct PopOnExit(crate::token::RawToken);
     impl Drop for PopOnExit {
         fn drop(&mut self) {
-            if let Some(payload) = pool_stack::pop(self.0) {
+            if pool_stack::pop_if_empty_innermost(self.0) {
+                return;
+            }
+            let popped = match pool_stack::pop_any(self.0) {
+                Ok(popped) => popped,
+                // Only an `unsafe` pop of an outer token can have drained this pool already.
+                Err(bad) => diagnostics::bad_pop(bad.0),
+            };
+            if let Some(payload) = popped {
                 if std::thread::panicking() {
                     diagnostics::report_discarded_panic(payload);
                 } else {
@@ -155,10 +163,16 @@ pub fn push() -> PoolToken {
 /// If `token` is not a live pool of this thread (already popped, never pushed, or pushed on
 /// another thread): nothing is released, and the message names the token. If a destructor
 /// panicked during the pop, that panic is resumed once the pop has completed.
+#[inline]
 #[track_caller]
 pub unsafe fn pop(token: PoolToken) {
-    if let Some(payload) = pool_stack::pop(token.raw) {
-        panic::resume_unwind(payload);
+    if pool_stack::pop_if_empty_innermost(token.raw) {
+        return;
+    }
+    match pool_stack::pop_any(token.raw) {
+        Ok(None) => {}
+        Ok(Some(payload)) => panic::resume_unwind(payload),
+        Err(bad) => diagnostics::bad_pop(bad.0),
     }
 }
 

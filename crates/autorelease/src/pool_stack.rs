@@ -546,20 +546,26 @@ fn find_pool(s: &PoolStack, token: RawToken) -> Option<usize> {
     None
 }
 
-/// Pops the pool `token` names and every pool pushed after it (objc4's `pop`). Returns the first
-/// panic a destructor raised, after the pop has completed.
-///
-/// # Panics
-/// If `token` is not a live pool of this thread; nothing is released then.
+/// A token that names no live pool of this thread; nothing was released.
+#[derive(Debug)]
+pub(crate) struct BadToken(pub(crate) RawToken);
+
+/// Pops the pool `token` names and every pool pushed after it (objc4's `pop`), in two steps: this
+/// fast path pops `token`'s pool if it is the innermost one, holds nothing and no diagnostics are
+/// on, and returns `false`, having changed nothing, otherwise; then [`pop_any`] does the rest.
 #[inline]
-pub(crate) fn pop(token: RawToken) -> Option<PanicPayload> {
-    STACK.with(|s| {
-        if s.pop_empty_innermost(token) {
-            None
-        } else {
-            pop_slow(s, token)
-        }
-    })
+pub(crate) fn pop_if_empty_innermost(token: RawToken) -> bool {
+    STACK.with(|s| s.pop_empty_innermost(token))
+}
+
+/// The general path of a pop (see [`pop_if_empty_innermost`]). Returns the first panic a
+/// destructor raised, after the pop has completed, or `BadToken` (nothing released) if `token`
+/// is not a live pool of this thread; the caller reports that, so the report can name the
+/// caller's own location.
+#[cold]
+#[inline(never)]
+pub(crate) fn pop_any(token: RawToken) -> Result<Option<PanicPayload>, BadToken> {
+    STACK.with(|s| pop_slow(s, token))
 }
 
 impl PoolStack {
@@ -600,11 +606,9 @@ impl PoolStack {
     }
 }
 
-#[cold]
-#[inline(never)]
-fn pop_slow(s: &PoolStack, token: RawToken) -> Option<PanicPayload> {
+fn pop_slow(s: &PoolStack, token: RawToken) -> Result<Option<PanicPayload>, BadToken> {
     let Some(level) = find_pool(s, token) else {
-        diagnostics::bad_pop(token)
+        return Err(BadToken(token));
     };
     s.note_high_water();
     let panic = if s.has_placeholder() {
@@ -620,7 +624,7 @@ fn pop_slow(s: &PoolStack, token: RawToken) -> Option<PanicPayload> {
         diagnostics::forget_pools_from(level);
         s.refresh_alert();
     }
-    panic
+    Ok(panic)
 }
 
 /// Releases everything on this thread, objects autoreleased with no pool included, and frees

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use autorelease::{
     autoreleasepool, pop, push, stats, AutoreleasePool, MissingPoolPolicy, Obj, PoolToken,
 };
-use common::{on_fresh_thread, DropLog};
+use common::{is_child, on_fresh_thread, run_child, stderr_of, DropLog};
 
 fn panic_message(result: std::thread::Result<()>) -> String {
     let payload = result.expect_err("expected a panic");
@@ -183,17 +183,14 @@ fn an_outer_marker_is_refused_while_a_raw_pool_is_pushed_inside_it() {
 }
 
 /// Holds its own pool's marker and, when dropped during that pool's pop, tries to autorelease
-/// through it and hand the borrow to a neighbour that is released later: the use-after-free a
-/// depth check alone would allow.
+/// through it: the borrow it got back would dangle as soon as the pop finished.
 struct SneaksIntoDyingPool<'p> {
     pool: AutoreleasePool<'p>,
-    neighbour: &'p std::cell::RefCell<Option<&'p String>>,
 }
 
 impl Drop for SneaksIntoDyingPool<'_> {
     fn drop(&mut self) {
-        let s = Obj::new(String::from("dangling?")).autorelease(self.pool);
-        *self.neighbour.borrow_mut() = Some(s);
+        let _dangling = Obj::new(String::from("dangling?")).autorelease(self.pool);
     }
 }
 
@@ -202,12 +199,12 @@ fn a_marker_used_by_a_destructor_during_its_own_pools_pop_panics() {
     on_fresh_thread(|| {
         let message = panic_message(catch_unwind(|| {
             autoreleasepool(|pool| {
-                let cell = Obj::new(std::cell::RefCell::new(None)).autorelease(pool);
-                Obj::new(SneaksIntoDyingPool {
-                    pool,
-                    neighbour: cell,
-                })
-                .autorelease(pool);
+                let sneak = Obj::new(SneaksIntoDyingPool { pool });
+                // Safe code cannot autorelease a value holding a marker (`T: 'static`; see the
+                // crate's compile_fail tests), so this reaches the run-time check, which stays as
+                // a second line of defence, through the raw API.
+                // SAFETY: the destructor reads only the marker, which is plain data.
+                unsafe { autorelease::raw::autorelease(sneak.into_raw()) };
             });
         }));
         assert!(message.contains("being popped"), "{message}");
@@ -297,4 +294,36 @@ fn missing_pools_diagnostic_is_printed_when_the_environment_asks() {
 fn a_stale_token_is_refused_even_when_the_newer_pool_in_its_slot_is_empty() {
     // The empty-pool fast path of pop must check the serial too, not just the slot.
     stale_token_over_a_newer_pool_is_refused(false);
+}
+
+#[test]
+fn a_bad_pop_reports_the_callers_line_not_the_librarys() {
+    const NAME: &str = "a_bad_pop_reports_the_callers_line_not_the_librarys";
+    if !is_child() {
+        let out = run_child(NAME, &[]);
+        let err = stderr_of(&out);
+        assert!(!out.status.success(), "the bad pop panicked: {err}");
+        assert!(
+            err.contains("invalid or prematurely-freed autorelease pool"),
+            "{err}"
+        );
+        let bad_pop_line = err
+            .lines()
+            .find(|l| l.contains("panicked at"))
+            .unwrap_or_else(|| panic!("no panic location: {err}"));
+        assert!(
+            bad_pop_line.contains("tests/misuse.rs:"),
+            "the panic points at the test's pop, not inside the library: {bad_pop_line}"
+        );
+        return;
+    }
+    let outer = push();
+    let inner = push();
+    let stale = inner.as_ptr();
+    // SAFETY: no borrows exist.
+    unsafe { pop(inner) };
+    // SAFETY: the token is stale on purpose: `pop` refuses it and releases nothing.
+    unsafe { pop(PoolToken::from_ptr(stale)) };
+    // SAFETY: not reached.
+    unsafe { pop(outer) };
 }
