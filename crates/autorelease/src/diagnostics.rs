@@ -123,10 +123,7 @@ pub(crate) fn growth_alert_at(depth: usize) -> usize {
 pub(crate) fn alert(s: &PoolStack, site: &'static Location<'static>) {
     let flags = config::flags();
     let pending = s.pending();
-    if flags & config::PRINT_HIGH_WATER != 0
-        && pending >= s.reported_high_water.get() + HIGH_WATER_STEP
-    {
-        s.reported_high_water.set(pending);
+    if flags & config::PRINT_HIGH_WATER != 0 && s.claim_high_water_report(pending) {
         eprintln!(
             "{} POOL HIGHWATER: new high water mark of {pending} pending releases for thread {} at {site}",
             prefix(),

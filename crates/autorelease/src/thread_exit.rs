@@ -5,10 +5,11 @@
 //! works for threads started by C code that never ran Rust before. The key is set on a thread only
 //! when its first page is allocated, so threads that never autorelease pay nothing.
 
-use crate::pool_stack::{self, PoolStack};
+use crate::pool_stack;
 
+/// Registers the thread-exit drain for the calling thread; returns whether it is registered.
 #[cfg(unix)]
-pub(crate) fn arm(stack: &PoolStack) {
+pub(crate) fn arm() -> bool {
     use std::sync::OnceLock;
 
     static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
@@ -40,11 +41,12 @@ pub(crate) fn arm(stack: &PoolStack) {
         libc::pthread_setspecific(key, std::ptr::NonNull::<u8>::dangling().as_ptr().cast())
     };
     assert_eq!(rc, 0, "autorelease: pthread_setspecific failed ({rc})");
-    stack.exit_hook_armed.set(true);
+    true
 }
 
+/// Registers the thread-exit drain for the calling thread; returns whether it is registered.
 #[cfg(not(unix))]
-pub(crate) fn arm(stack: &PoolStack) {
+pub(crate) fn arm() -> bool {
     struct DrainOnExit;
     impl Drop for DrainOnExit {
         fn drop(&mut self) {
@@ -54,7 +56,5 @@ pub(crate) fn arm(stack: &PoolStack) {
     thread_local! {
         static GUARD: DrainOnExit = const { DrainOnExit };
     }
-    if GUARD.try_with(|_| ()).is_ok() {
-        stack.exit_hook_armed.set(true);
-    }
+    GUARD.try_with(|_| ()).is_ok()
 }
