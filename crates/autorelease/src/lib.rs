@@ -24,7 +24,7 @@
 //!
 //! - [`Obj<T>`] (`object.rs`): a thin pointer to an atomic retain count, a class, and the value.
 //! - Pages (`page.rs`): 4096-byte, 4096-aligned blocks, a 56-byte header then 505 one-word slots on
-//!   64-bit, chained parent/child per thread. This is the crate's unsafe core.
+//!   64-bit, chained parent/child per thread.
 //! - The page source (`page_source.rs`): where pages come from, 256 KiB chunks mapped outside
 //!   malloc's heap and shared by all threads, so that page traffic leaves the heap that holds the
 //!   objects in the state their own frees left it (glibc would otherwise consolidate it on every
@@ -39,6 +39,11 @@
 //! - Diagnostics (`config.rs`, `diagnostics.rs`, `print.rs`, `stats.rs`): objc4's debugging
 //!   switches, per-thread statistics with high-water marks, [`print_pools`], and a warning for the
 //!   classic bug of a pool that grows for the whole life of a loop.
+//!
+//! The `unsafe` code lives in three files, each with numbered invariants that its `SAFETY` notes
+//! cite: `page.rs` (raw pool memory), `page_source.rs` (the mappings pages come from) and
+//! `object.rs` (retain counts and how long a value lives). The `unsafe` blocks elsewhere are calls
+//! into those files (and into libc), each naming the contract it meets.
 //!
 //! # What the safe API guarantees
 //!

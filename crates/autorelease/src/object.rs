@@ -3,6 +3,24 @@
 //! [`Obj<T>`] is the safe handle. [`ObjectHeader`] and [`ObjectClass`] are public so that other
 //! layouts (the C ABI's variable-sized objects) can be the runtime's own objects too: anything that
 //! starts with an `ObjectHeader` can be retained, released and autoreleased.
+//!
+//! # Invariants
+//!
+//! The `unsafe` code here relies on these, and every `SAFETY` note names the ones it uses:
+//!
+//! 1. An object is live while its count is above zero. Each unit of the count is owned by exactly
+//!    one holder: an [`Obj`] handle, a pool entry (one unit per coalesced autorelease), or a
+//!    caller of the raw API; whoever owns a unit may read the object.
+//! 2. The class's `dealloc` runs exactly once, when the count reaches zero, on the thread that
+//!    gave up the last unit; nothing uses a pointer to the object after that.
+//! 3. An `Obj<T>` points at an `ObjBox<T>` that [`Obj::new`] allocated as a `Box`, whose class is
+//!    `Obj::<T>::CLASS`; the header is its first field (`repr(C)`), so the object pointer and the
+//!    box pointer are the same address.
+//! 4. No `&mut` to a value is ever handed out: handles and pools only share it (`&T`), so any
+//!    number of them may alias it, on any thread where `T: Sync` allows.
+//! 5. A borrow `&'p T` from [`Obj::autorelease`] is backed by the pool's unit until that pool
+//!    pops, which only the end of `'p` (or an `unsafe` raw pop, whose caller vouches for borrows)
+//!    does; `T: 'static`, so nothing the value's destructor reads is gone by then.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -114,7 +132,7 @@ const MAX_COUNT: usize = isize::MAX as usize;
 #[inline]
 pub unsafe fn retain(obj: NonNull<ObjectHeader>) {
     // Relaxed is enough: a new reference can only be made from an existing one (as `Arc` argues).
-    // SAFETY: the caller guarantees `obj` is live.
+    // SAFETY: the caller holds a unit, so the object is live (invariant 1).
     let old = unsafe { obj.as_ref() }
         .count
         .fetch_add(1, Ordering::Relaxed);
@@ -133,7 +151,7 @@ pub unsafe fn retain(obj: NonNull<ObjectHeader>) {
 /// The caller must own one reference to the live object `obj`, and must not use it afterwards.
 #[inline]
 pub unsafe fn release(obj: NonNull<ObjectHeader>) {
-    // SAFETY: the caller owns a reference, so the object is live.
+    // SAFETY: the caller owns a unit, so the object is live (invariant 1).
     let header = unsafe { obj.as_ref() };
     // A count of 1 that we own cannot change under us (nobody else can reach the object), so the
     // common "last reference" case needs no read-modify-write.
@@ -145,7 +163,8 @@ pub unsafe fn release(obj: NonNull<ObjectHeader>) {
         atomic::fence(Ordering::Acquire);
     }
     let dealloc = header.class.dealloc;
-    // SAFETY: the count reached zero: this was the last reference, and the class says how to free it.
+    // SAFETY: the count reached zero: this was the last unit, so this is the one call of
+    // `dealloc`, and nobody uses the object afterwards (invariant 2).
     unsafe { dealloc(obj) }
 }
 
@@ -157,7 +176,7 @@ pub unsafe fn release(obj: NonNull<ObjectHeader>) {
 #[inline]
 pub(crate) unsafe fn release_many_not_last(obj: NonNull<ObjectHeader>, n: usize) {
     if n > 0 {
-        // SAFETY: the caller owns references, so the object is live.
+        // SAFETY: the caller owns units, so the object is live (invariant 1).
         unsafe { obj.as_ref() }
             .count
             .fetch_sub(n, Ordering::Release);
@@ -205,7 +224,7 @@ pub struct Obj<T> {
 }
 
 // SAFETY: as for `Arc<T>`: the count is atomic, and the value may be dropped on (Send) or shared
-// with (Sync) whichever thread holds a handle.
+// with (Sync) whichever thread holds a handle (invariants 2 and 4).
 unsafe impl<T: Send + Sync> Send for Obj<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Sync for Obj<T> {}
@@ -254,7 +273,7 @@ impl<T> Obj<T> {
     }
 
     fn header(&self) -> &ObjectHeader {
-        // SAFETY: we hold a reference, so the object is live.
+        // SAFETY: this handle owns a unit, so the object is live (invariant 1).
         unsafe { &self.ptr.as_ref().header }
     }
 
@@ -285,14 +304,14 @@ impl<T: 'static> Obj<T> {
     pub fn autorelease<'p>(self, pool: AutoreleasePool<'p>) -> &'p T {
         let ptr = self.into_header();
         if !pool.autorelease_raw(ptr, Location::caller()) {
-            // SAFETY: the pool refused it, so the reference is still ours: dropping this handle
+            // SAFETY: the pool refused it, so the unit is still ours (invariant 1): dropping this handle
             // releases it while the panic unwinds.
             let _ours = unsafe { Obj::<T>::from_raw(ptr) };
             pool.assert_innermost();
             unreachable!("a pool refused an object while being innermost");
         }
-        // SAFETY: the pool now owns a reference, and it is the innermost live pool: only the end
-        // of its scope `'p` (or an `unsafe` raw pop, whose caller vouches for borrows) releases it.
+        // SAFETY: the pool now owns a unit, and it is the innermost live pool, so the borrow is
+        // backed until `'p` ends (invariant 5); the box layout is invariant 3's.
         unsafe { &(*ptr.cast::<ObjBox<T>>().as_ptr()).value }
     }
 
@@ -311,14 +330,15 @@ impl<T: 'static> Obj<T> {
 /// # Safety
 /// `obj` must be an `ObjBox<T>` whose count has reached zero.
 unsafe fn dealloc_box<T>(obj: NonNull<ObjectHeader>) {
-    // SAFETY: `Obj::new` allocated it as a `Box<ObjBox<T>>`, and nobody else references it now.
+    // SAFETY: `Obj::new` allocated it as a `Box<ObjBox<T>>` (invariant 3), and nobody else
+    // references it now (invariant 2).
     drop(unsafe { Box::from_raw(obj.cast::<ObjBox<T>>().as_ptr()) });
 }
 
 impl<T> Clone for Obj<T> {
     /// Retains the object.
     fn clone(&self) -> Obj<T> {
-        // SAFETY: we hold a reference, so the object is live.
+        // SAFETY: this handle owns a unit, so the object is live (invariant 1).
         unsafe { retain(self.ptr.cast()) };
         Obj {
             ptr: self.ptr,
@@ -330,7 +350,7 @@ impl<T> Clone for Obj<T> {
 impl<T> Drop for Obj<T> {
     /// Releases the object.
     fn drop(&mut self) {
-        // SAFETY: this handle owns one reference and is going away.
+        // SAFETY: this handle owns one unit and is going away (invariant 1).
         unsafe { release(self.ptr.cast()) }
     }
 }
@@ -338,7 +358,8 @@ impl<T> Drop for Obj<T> {
 impl<T> Deref for Obj<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        // SAFETY: we hold a reference, so the value is live; no `&mut` to it is ever handed out.
+        // SAFETY: this handle owns a unit, so the value is live (invariant 1); no `&mut` to it
+        // is ever handed out (invariant 4).
         unsafe { &self.ptr.as_ref().value }
     }
 }

@@ -7,7 +7,7 @@
 //! small chunks back together (`malloc_consolidate`). A pool pops its objects and then, one page
 //! later, asks for a page: with pages from `malloc`, every 505 autoreleased objects undid the
 //! fast free lists the previous pop had just built, which cost a third of the time of creating,
-//! autoreleasing and releasing a small object (41 vs 27 ns per object in `benches/ops.rs w1`).
+//! autoreleasing and releasing a small object (BENCHMARKS.md has the measurements).
 //! Pages from a source of their own keep the objects' heap in the state a `Vec<Box<T>>` leaves it.
 //!
 //! Freed pages stay mapped for reuse by any thread. A chunk whose pages are all free is returned
@@ -16,6 +16,20 @@
 //!
 //! Allocation is address-ordered first fit (the lowest free page of the lowest chunk that has
 //! one), so pages in use pack into few chunks and the others can empty out and be unmapped.
+//!
+//! # Invariants
+//!
+//! The `unsafe` code here relies on these, and every `SAFETY` note names the ones it uses:
+//!
+//! 1. Every [`Chunk`] in a source is one whole live mapping of [`CHUNK_SIZE`] bytes from
+//!    `os::map`, page-aligned, readable and writable, and the source is its only owner.
+//! 2. A chunk's bit `i` is clear exactly while page `i` is handed out: [`PageSource::allocate`]
+//!    clears it, [`PageSource::free`] (whose caller gives the page up) sets it. So a page has at
+//!    most one user, and a chunk whose bits are all set is used by nobody.
+//! 3. A chunk is unmapped only when all its bits are set (invariant 2: nobody uses it), or when
+//!    its source is dropped.
+//! 4. The process's source is only reached through its mutex ([`lock`]), also across `fork`
+//!    (the handlers in `fork` hold it), so its chunk list is never seen half-updated.
 
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -31,8 +45,8 @@ const CHUNK_SIZE: usize = PAGES_PER_CHUNK * PAGE_SIZE;
 /// Empty chunks kept mapped for reuse (16 MiB of pages, room for about two million pending
 /// entries) before further empty chunks are unmapped. Unmapping is not free: the pages fault in
 /// again on reuse, and with several threads every `munmap` also stalls the others' page faults
-/// and interrupts their cores to flush TLBs (two threads doing W1 with 1 MiB kept ran 1.8x
-/// slower per thread than one). glibc, for comparison, keeps up to its trim threshold of free
+/// and interrupts their cores to flush TLBs (BENCHMARKS.md: two threads doing W1 with 1 MiB kept
+/// ran far slower per thread than one). glibc, for comparison, keeps up to its trim threshold of free
 /// memory at the top of its heap, a threshold it raises to as much as 64 MiB after large frees.
 pub(crate) const RETAINED_EMPTY_CHUNKS: usize = 64;
 
@@ -68,9 +82,9 @@ pub(crate) struct PageSource {
     empty_chunks: usize,
 }
 
-// SAFETY: a `PageSource` owns its mappings outright; the pointers in it are only addresses of
-// memory no thread touches through the source, so moving it between threads (inside the mutex)
-// is sound.
+// SAFETY: a `PageSource` owns its mappings outright (invariant 1); the pointers in it are only
+// addresses of memory no thread touches through the source, so moving it between threads (inside
+// the mutex, invariant 4) is sound.
 unsafe impl Send for PageSource {}
 
 static SOURCE: Mutex<PageSource> = Mutex::new(PageSource::new());
@@ -193,7 +207,8 @@ impl PageSource {
         }
         let slot = chunk.free.trailing_zeros() as usize;
         chunk.free &= !(1 << slot);
-        // SAFETY: `slot < 64`, so the page lies inside the chunk's mapping.
+        // SAFETY: `slot < 64`, so the page lies inside the chunk's mapping (invariant 1), and its
+        // bit was set, so nobody else has it (invariant 2).
         unsafe { chunk.base.add(slot * PAGE_SIZE) }
     }
 
@@ -219,7 +234,8 @@ impl PageSource {
                 self.empty_chunks += 1;
             } else {
                 let chunk = self.chunks.remove(index);
-                // SAFETY: every page of the chunk is free, so nothing uses its memory.
+                // SAFETY: every page of the chunk is free, so nothing uses its memory (invariants
+                // 2 and 3), and it is one whole mapping (invariant 1).
                 unsafe { os::unmap(chunk.base, CHUNK_SIZE) };
             }
         }
@@ -250,8 +266,9 @@ impl PageSource {
 impl Drop for PageSource {
     fn drop(&mut self) {
         for chunk in self.chunks.drain(..) {
-            // SAFETY: a source is dropped only when nothing uses its pages: the process's source
-            // is a static, never dropped; the tests' own sources outlive their pages' use.
+            // SAFETY: a source is dropped only when nothing uses its pages (invariant 3): the
+            // process's source is a static, never dropped; the tests' own sources outlive their
+            // pages' use. Each chunk is one whole mapping (invariant 1).
             unsafe { os::unmap(chunk.base, CHUNK_SIZE) };
         }
     }

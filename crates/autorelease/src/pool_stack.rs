@@ -628,8 +628,9 @@ impl PoolStack {
                 core.pending.set(core.pending.get() - count);
                 let released = &self.counters.total_released;
                 released.set(released.get() + count as u64);
-                // SAFETY: the entry owned `count` references to `obj`, and it is gone from the page,
-                // so nothing else will release them. All but the last cannot destroy the object.
+                // SAFETY: the entry owned `count` units of `obj` (object.rs invariant 1), and it is
+                // gone from the page, so nothing else will release them. All but the last cannot
+                // destroy the object.
                 unsafe {
                     object::release_many_not_last(obj, count - 1);
                     object::release(obj);
