@@ -38,6 +38,7 @@ pub mod error;
 pub mod export;
 pub mod memory;
 pub mod movie;
+pub mod output;
 pub mod progress;
 pub mod recycle;
 pub mod source;
