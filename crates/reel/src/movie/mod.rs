@@ -6,8 +6,10 @@
 //! sample tables back (for verification).
 
 pub mod atoms;
+pub mod frame_rate;
 pub mod reader;
 pub mod writer;
 
+pub use frame_rate::{FrameRate, FrameRateError};
 pub use reader::{MovieIndex, MovieParseError};
 pub use writer::{MovieWriter, VideoFormat};

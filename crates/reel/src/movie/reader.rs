@@ -98,7 +98,9 @@ impl MovieIndex {
             .ok_or_else(|| malformed("no trak/mdia/minf/stbl"))?;
         let mdhd =
             find_path(moov, &[b"trak", b"mdia", b"mdhd"]).ok_or_else(|| malformed("no mdhd"))?;
-        let timescale = be32(mdhd, 12)?;
+        // Version 1 has 64-bit times before the timescale.
+        let timescale_at = if mdhd.first() == Some(&1) { 20 } else { 12 };
+        let timescale = be32(mdhd, timescale_at)?;
 
         let stsd = child(stbl, b"stsd").ok_or_else(|| malformed("no stsd"))?;
         let entry = stsd.get(8..).ok_or_else(|| malformed("short stsd"))?;

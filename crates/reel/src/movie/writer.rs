@@ -3,6 +3,7 @@
 use std::io::{Seek, SeekFrom, Write};
 
 use super::atoms::AtomWriter;
+use super::frame_rate::FrameRate;
 
 /// The sample description of the video track (one `stsd` entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,8 @@ pub struct MovieWriter<W: Write + Seek> {
     position: u64,
     sizes: Vec<u32>,
     offsets: Vec<u64>,
+    /// Run-length sample durations in `sample_delta` units: (samples, frames each).
+    durations: Vec<(u32, u32)>,
     /// 1-based numbers of sync samples, or `None` while every sample is sync.
     sync: Vec<u32>,
     all_sync: bool,
@@ -45,8 +48,19 @@ const MOVIE_TIMESCALE: u32 = 1000;
 
 impl<W: Write + Seek> MovieWriter<W> {
     /// Starts a movie at `fps` frames per second (1 to 1000).
-    pub fn new(mut out: W, fps: u32) -> std::io::Result<Self> {
-        assert!((1..=1000).contains(&fps), "fps out of range");
+    pub fn new(out: W, fps: u32) -> std::io::Result<Self> {
+        let rate = FrameRate::integer(fps).map_err(std::io::Error::other)?;
+        MovieWriter::with_rate(out, rate)
+    }
+
+    /// Starts a movie at `rate` frames per second, written as an exact time base: a whole rate
+    /// `n` as timescale `100 n` with samples of 100 units, a fraction `n/d` as timescale `n` with
+    /// samples of `d` units (NTSC's 30000/1001 stays exact).
+    pub fn with_rate(mut out: W, rate: FrameRate) -> std::io::Result<Self> {
+        let (timescale, sample_delta) = match rate.as_integer() {
+            Some(fps) => (fps * 100, 100),
+            None => (rate.num(), rate.den()),
+        };
         let mut head = AtomWriter::new();
         head.atom(*b"ftyp", |w| {
             w.bytes(b"qt  ");
@@ -68,8 +82,9 @@ impl<W: Write + Seek> MovieWriter<W> {
             offsets: Vec::new(),
             sync: Vec::new(),
             all_sync: true,
-            timescale: fps * 100,
-            sample_delta: 100,
+            durations: Vec::new(),
+            timescale,
+            sample_delta,
         })
     }
 
@@ -85,6 +100,23 @@ impl<W: Write + Seek> MovieWriter<W> {
 
     /// Appends one frame's encoded bytes; `sync` marks a keyframe.
     pub fn add_sample(&mut self, data: &[u8], sync: bool) -> std::io::Result<()> {
+        self.add_sample_lasting(data, sync, 1)
+    }
+
+    /// Appends one encoded frame shown for `frames` frame durations (at least 1): a frame held
+    /// in place of frames that are missing keeps the movie's timing.
+    pub fn add_sample_lasting(
+        &mut self,
+        data: &[u8],
+        sync: bool,
+        frames: u32,
+    ) -> std::io::Result<()> {
+        if frames == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a sample lasts at least one frame",
+            ));
+        }
         let size = u32::try_from(data.len()).map_err(|_| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "sample over 4 GiB")
         })?;
@@ -97,6 +129,10 @@ impl<W: Write + Seek> MovieWriter<W> {
         }
         self.sizes.push(size);
         self.offsets.push(self.position);
+        match self.durations.last_mut() {
+            Some((samples, each)) if *each == frames => *samples += 1,
+            _ => self.durations.push((1, frames)),
+        }
         self.position += data.len() as u64;
         Ok(())
     }
@@ -114,8 +150,12 @@ impl<W: Write + Seek> MovieWriter<W> {
     }
 
     fn moov(&self, f: &VideoFormat) -> Vec<u8> {
-        let count = self.sizes.len() as u32;
-        let media_duration = u64::from(count) * u64::from(self.sample_delta);
+        let frames: u64 = self
+            .durations
+            .iter()
+            .map(|&(samples, each)| u64::from(samples) * u64::from(each))
+            .sum();
+        let media_duration = frames * u64::from(self.sample_delta);
         let movie_duration =
             (media_duration * u64::from(MOVIE_TIMESCALE) / u64::from(self.timescale)) as u32;
         let mut w = AtomWriter::new();
@@ -149,14 +189,7 @@ impl<W: Write + Seek> MovieWriter<W> {
                     w.u32(u32::from(f.height) << 16);
                 });
                 w.atom(*b"mdia", |w| {
-                    w.full_atom(*b"mdhd", 0, 0, |w| {
-                        w.u32(0);
-                        w.u32(0);
-                        w.u32(self.timescale);
-                        w.u32(media_duration as u32);
-                        w.u16(0); // language
-                        w.u16(0); // quality
-                    });
+                    media_header(w, self.timescale, media_duration);
                     handler(w, b"mhlr", b"vide", "VideoHandler");
                     w.atom(*b"minf", |w| {
                         w.full_atom(*b"vmhd", 0, 1, |w| {
@@ -209,12 +242,10 @@ impl<W: Write + Seek> MovieWriter<W> {
                 });
             });
             w.full_atom(*b"stts", 0, 0, |w| {
-                if count == 0 {
-                    w.u32(0);
-                } else {
-                    w.u32(1);
-                    w.u32(count);
-                    w.u32(self.sample_delta);
+                w.u32(self.durations.len() as u32);
+                for &(samples, each) in &self.durations {
+                    w.u32(samples);
+                    w.u32(each * self.sample_delta);
                 }
             });
             if !self.all_sync {
@@ -255,6 +286,26 @@ impl<W: Write + Seek> MovieWriter<W> {
             }
         });
     }
+}
+
+/// `mdhd`, in its 64-bit form only when the duration needs it (long movies at fine timescales).
+fn media_header(w: &mut AtomWriter, timescale: u32, duration: u64) {
+    let long = duration > u64::from(u32::MAX);
+    w.full_atom(*b"mdhd", u8::from(long), 0, |w| {
+        if long {
+            w.u64(0);
+            w.u64(0);
+            w.u32(timescale);
+            w.u64(duration);
+        } else {
+            w.u32(0);
+            w.u32(0);
+            w.u32(timescale);
+            w.u32(duration as u32);
+        }
+        w.u16(0); // language
+        w.u16(0); // quality
+    });
 }
 
 fn handler(w: &mut AtomWriter, component: &[u8; 4], subtype: &[u8; 4], name: &str) {
@@ -413,5 +464,30 @@ mod tests {
             .err()
             .expect("finish fails on a full disk");
         assert_eq!(e.kind(), ErrorKind::StorageFull);
+    }
+
+    #[test]
+    fn an_ntsc_rate_is_written_as_an_exact_time_base() {
+        let rate: FrameRate = "29.97".parse().unwrap();
+        let mut movie = MovieWriter::with_rate(Cursor::new(Vec::new()), rate).unwrap();
+        for _ in 0..3 {
+            movie.add_sample(b"frame", true).unwrap();
+        }
+        let mut out = movie.finish(&format()).unwrap();
+        let index = MovieIndex::read(&mut out).unwrap();
+        assert_eq!(index.timescale, 30000);
+        assert_eq!(index.sample_durations, [1001, 1001, 1001]);
+    }
+
+    #[test]
+    fn a_held_sample_lasts_the_frames_it_stands_for() {
+        let mut movie = MovieWriter::new(Cursor::new(Vec::new()), 25).unwrap();
+        movie.add_sample(b"a", true).unwrap();
+        movie.add_sample_lasting(b"b", true, 3).unwrap();
+        movie.add_sample(b"c", true).unwrap();
+        assert!(movie.add_sample_lasting(b"d", true, 0).is_err());
+        let mut out = movie.finish(&format()).unwrap();
+        let index = MovieIndex::read(&mut out).unwrap();
+        assert_eq!(index.sample_durations, [100, 300, 100]);
     }
 }
