@@ -27,7 +27,12 @@ struct Cli {
 enum Command {
     /// Export a cache (or raw file) as a PNG sequence or a QuickTime movie.
     Export(ExportArgs),
-    /// Describe a cache: size, frames, format, recovered and torn frames.
+    /// Describe a cache: size, format, intact frames, damaged or missing frames.
+    ///
+    /// Exit status: 0 when every frame is intact and the file ends where it should; 2 when any
+    /// frame is damaged or missing, the header is damaged, or unexpected bytes follow the last
+    /// frame (every intact frame can still be exported); 1 when the file cannot be read as a
+    /// cache at all.
     Info {
         /// The cache file.
         input: PathBuf,

@@ -6,7 +6,9 @@ use std::fs::OpenOptions;
 
 use common::{known_frame, write_cache};
 use reel::cache::format::{FRAME_HEADER_LEN, HEADER_LEN};
-use reel::cache::{scan_cache, CacheReader, CacheWriter, FrameLayout, ReadEnd, RowOrder};
+use reel::cache::{
+    scan_cache, CacheReader, CacheWriter, Damage, DamageKind, FrameLayout, ReadEnd, RowOrder,
+};
 use reel::CacheError;
 
 const W: u32 = 12;
@@ -126,43 +128,148 @@ fn truncated_finished_cache_reports_how_many_frames_are_missing() {
         .contains("header counts 5 frames but the file holds only 3"));
 }
 
+fn record_offset(index: u64) -> usize {
+    HEADER_LEN + (index * record_len()) as usize
+}
+
+/// Writes an `n`-frame cache, lets `damage` change its bytes, and reads it back.
+fn damaged_cache(
+    n: u32,
+    damage: impl FnOnce(&mut Vec<u8>),
+) -> (Vec<Vec<u8>>, ReadEnd, Vec<Damage>) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.reel");
+    write_cache(&path, W, H, n);
+    let mut bytes = std::fs::read(&path).unwrap();
+    damage(&mut bytes);
+    std::fs::write(&path, bytes).unwrap();
+    let mut r = CacheReader::open(&path).unwrap();
+    let mut frames = Vec::new();
+    let mut buf = vec![0; r.layout().frame_len()];
+    while r.read_frame(&mut buf).unwrap() {
+        assert_eq!(
+            buf,
+            known_frame(W, H, r.last_index().unwrap() as u32),
+            "intact and in place"
+        );
+        frames.push(buf.clone());
+    }
+    (frames, r.end().cloned().unwrap(), r.damage().to_vec())
+}
+
+fn run(first: u64, last: u64, kind: DamageKind) -> Damage {
+    Damage {
+        first,
+        last,
+        offset: record_offset(first) as u64,
+        kind,
+    }
+}
+
 #[test]
-fn damaged_pixels_fail_the_checksum_and_stop_before_that_frame() {
+fn a_bit_flip_in_a_middle_frame_costs_that_frame_alone() {
+    let (frames, end, damage) =
+        damaged_cache(10, |b| b[record_offset(5) + FRAME_HEADER_LEN + 17] ^= 0x40);
+    assert_eq!(frames.len(), 9);
+    assert_eq!(end, ReadEnd::Complete);
+    assert_eq!(damage, [run(5, 5, DamageKind::BadChecksum)]);
+    assert_eq!(frames[5], known_frame(W, H, 6), "frame 6 follows frame 4");
+}
+
+#[test]
+fn a_bit_flip_in_the_first_frame_costs_that_frame_alone() {
+    let (frames, end, damage) = damaged_cache(10, |b| b[record_offset(0) + FRAME_HEADER_LEN] ^= 1);
+    assert_eq!(frames.len(), 9);
+    assert_eq!(end, ReadEnd::Complete);
+    assert_eq!(damage, [run(0, 0, DamageKind::BadChecksum)]);
+}
+
+#[test]
+fn a_bit_flip_in_the_last_frame_costs_that_frame_alone() {
+    let (frames, end, damage) = damaged_cache(10, |b| {
+        let last = b.len() - 1;
+        b[last] ^= 0x80;
+    });
+    assert_eq!(frames.len(), 9);
+    assert_eq!(end, ReadEnd::Complete);
+    assert_eq!(damage, [run(9, 9, DamageKind::BadChecksum)]);
+}
+
+#[test]
+fn a_run_of_zeroed_frames_costs_exactly_those_frames() {
+    let (frames, end, damage) = damaged_cache(10, |b| {
+        b[record_offset(3)..record_offset(7)].fill(0);
+    });
+    assert_eq!(frames.len(), 6);
+    assert_eq!(end, ReadEnd::Complete);
+    assert_eq!(damage, [run(3, 6, DamageKind::BadMarker)]);
+    assert_eq!(damage[0].frames(), 4);
+}
+
+#[test]
+fn overwritten_record_headers_are_reported_by_what_is_wrong() {
+    let (frames, end, damage) = damaged_cache(6, |b| {
+        b[record_offset(1)..record_offset(1) + 4].copy_from_slice(b"XXXX");
+        b[record_offset(3) + 4] ^= 1; // the index field
+        b[record_offset(4) + 8] ^= 1; // the length field
+    });
+    assert_eq!(frames.len(), 3);
+    assert_eq!(end, ReadEnd::Complete);
+    assert_eq!(
+        damage,
+        [
+            run(1, 1, DamageKind::BadMarker),
+            run(3, 3, DamageKind::BadIndex { found: 2 }),
+            run(
+                4,
+                4,
+                DamageKind::BadLength {
+                    found: W * H * 4 ^ 1
+                }
+            ),
+        ]
+    );
+    assert_eq!(reel::cache::describe_ranges(&damage), "1, 3-4");
+}
+
+#[test]
+fn a_damaged_header_is_recovered_from_the_records_when_they_confirm_its_frame_size() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.reel");
     write_cache(&path, W, H, 4);
     let mut bytes = std::fs::read(&path).unwrap();
-    let frame2 = HEADER_LEN + 2 * record_len() as usize;
-    bytes[frame2 + FRAME_HEADER_LEN + 17] ^= 0x40;
-    std::fs::write(&path, bytes).unwrap();
-    let (frames, end) = read_all(&path);
-    assert_eq!(frames.len(), 2);
-    assert_eq!(
-        end,
-        ReadEnd::BadChecksum {
-            index: 2,
-            offset: frame2 as u64
-        }
-    );
+    bytes[40] ^= 0xFF; // a reserved byte: the fields are intact, the checksum fails
+    std::fs::write(&path, &bytes).unwrap();
+    let scan = scan_cache(&path).unwrap();
+    assert!(scan.header_damaged);
+    assert_eq!(scan.frames, 4);
+    assert!(!scan.is_whole());
+
+    // A damaged width that the records contradict: refused, as before.
+    bytes[12] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        CacheReader::open(&path),
+        Err(CacheError::HeaderChecksum)
+    ));
 }
 
 #[test]
-fn overwritten_record_header_is_reported_as_a_bad_marker() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.reel");
-    write_cache(&path, W, H, 3);
-    let mut bytes = std::fs::read(&path).unwrap();
-    let frame1 = HEADER_LEN + record_len() as usize;
-    bytes[frame1..frame1 + 4].copy_from_slice(b"XXXX");
-    std::fs::write(&path, bytes).unwrap();
-    let (frames, end) = read_all(&path);
-    assert_eq!(frames.len(), 1);
+fn a_truncated_finished_cache_reports_its_missing_tail_as_frames() {
+    let (frames, end, damage) = damaged_cache(8, |b| b.truncate(record_offset(5) + 100));
+    assert_eq!(frames.len(), 5);
     assert_eq!(
         end,
-        ReadEnd::BadMarker {
-            index: 1,
-            offset: frame1 as u64
+        ReadEnd::TornFrame {
+            index: 5,
+            offset: record_offset(5) as u64,
+            present: 100,
+            expected: record_len()
         }
+    );
+    assert_eq!(
+        damage,
+        [run(5, 5, DamageKind::Torn), run(6, 7, DamageKind::Missing)]
     );
 }
 

@@ -133,10 +133,39 @@ fn torn_cache_exports_the_intact_frames_and_warns_where_it_tore() {
         "info exits 2 for a damaged cache"
     );
     let text = String::from_utf8_lossy(&info.stdout);
+    // A finished cache is not "recovered" (issue 14: it said so before); it has a damaged frame.
     assert!(
-        text.contains("4 intact (recovered)") && text.contains("torn frame 4"),
+        text.contains("frames:      4 intact\n") && text.contains("torn frame 4"),
         "{text}"
     );
+    assert!(text.contains("damaged:     1 frame(s): 4"), "{text}");
+    assert!(!text.contains("recovered"), "{text}");
+}
+
+#[test]
+fn info_says_recovered_only_for_an_unfinished_cache_and_exits_0_when_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("c.reel");
+    let layout = reel::cache::FrameLayout::rgba(16, 8, reel::cache::RowOrder::BottomUp).unwrap();
+    let mut w = reel::cache::CacheWriter::create(&cache, layout).unwrap();
+    for i in 0..3 {
+        w.append(&common::known_frame(16, 8, i)).unwrap();
+    }
+    drop(w); // never finished, every record whole
+    let info = run_reel(&["info", cache.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert_eq!(info.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("3 intact (recovered from an unfinished recording)"),
+        "{text}"
+    );
+    assert!(text.contains("damaged:     none"), "{text}");
+
+    write_cache(&cache, 16, 8, 3);
+    let info = run_reel(&["info", cache.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert_eq!(info.status.code(), Some(0), "{text}");
+    assert!(!text.contains("recovered"), "{text}");
 }
 
 #[test]

@@ -231,12 +231,22 @@ impl Header {
         if bytes.len() < HEADER_LEN {
             return Err(CacheError::ShortHeader { len: bytes.len() });
         }
-        let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
         let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
         let stored_crc = u32_at(60);
         if crc32fast::hash(&bytes[0..60]) != stored_crc {
             return Err(CacheError::HeaderChecksum);
         }
+        Header::decode_unchecked(bytes)
+    }
+
+    /// Decodes a header without checking its checksum (to recover a damaged one: the caller
+    /// must confirm the fields some other way). The fields are still validated.
+    pub fn decode_unchecked(bytes: &[u8]) -> Result<Self, CacheError> {
+        if bytes.len() < HEADER_LEN || bytes[0..8] != MAGIC {
+            return Err(CacheError::NotACache);
+        }
+        let u16_at = |o: usize| u16::from_le_bytes([bytes[o], bytes[o + 1]]);
+        let u32_at = |o: usize| u32::from_le_bytes(bytes[o..o + 4].try_into().expect("4 bytes"));
         let version = u16_at(8);
         if version != VERSION {
             return Err(CacheError::UnsupportedVersion(version));

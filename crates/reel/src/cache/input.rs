@@ -66,10 +66,42 @@ impl FrameInput {
     /// used (torn, damaged, partial), or `None` if the input was whole.
     pub fn damage_report(&self) -> Option<String> {
         match self {
-            FrameInput::Cache(r) => r
-                .end()
-                .filter(|end| !end.is_complete())
-                .map(|end| format!("cache {end}; {} intact frames recovered", r.frames_read())),
+            FrameInput::Cache(r) => {
+                let end = r.end().filter(|end| !end.is_complete());
+                if r.damage().is_empty() && end.is_none() {
+                    return None;
+                }
+                let mut report = String::new();
+                if !r.damage().is_empty() {
+                    let lost: u64 = r.damage().iter().map(super::Damage::frames).sum();
+                    const DETAILED: usize = 3;
+                    let details: Vec<String> = r
+                        .damage()
+                        .iter()
+                        .take(DETAILED)
+                        .map(|d| d.to_string())
+                        .collect();
+                    let more = r.damage().len().saturating_sub(DETAILED);
+                    report = format!(
+                        "{lost} frame(s) damaged or missing, skipped: {} ({}{})",
+                        super::describe_ranges(r.damage()),
+                        details.join("; "),
+                        if more > 0 {
+                            format!("; and {more} more runs")
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                if let Some(end) = end {
+                    if !report.is_empty() {
+                        report.push_str("; ");
+                    }
+                    report.push_str(&format!("cache {end}"));
+                }
+                report.push_str(&format!("; {} intact frames recovered", r.frames_read()));
+                Some(report)
+            }
             FrameInput::Raw(r) => r.partial_tail().map(|tail| tail.to_string()),
         }
     }

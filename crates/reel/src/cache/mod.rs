@@ -9,5 +9,7 @@ pub mod writer;
 pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
 pub use input::FrameInput;
 pub use raw::{PartialTail, RawReader};
-pub use reader::{scan_cache, CacheReader, CacheScan, ReadEnd};
+pub use reader::{
+    describe_ranges, scan_cache, CacheReader, CacheScan, Damage, DamageKind, ReadEnd,
+};
 pub use writer::CacheWriter;

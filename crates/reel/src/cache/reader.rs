@@ -1,23 +1,26 @@
 //! Reading frames back from a cache file, recovering what a crash left.
 
 use std::fs::File;
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::format::{FrameHeader, FrameLayout, Header, FRAME_HEADER_LEN, HEADER_LEN};
 use crate::error::CacheError;
 
-/// Why a [`CacheReader`] stopped returning frames.
+/// How a cache's records ended, once a [`CacheReader`] has read them all.
+///
+/// Damaged records in the middle do not end reading (see [`Damage`]); this says only whether the
+/// file ended where it should.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadEnd {
-    /// Every frame the header promised was read (or, for an open cache, the
-    /// file ended exactly at a record boundary).
+    /// Every frame the header promised has a record (or, for an open cache, the file ended
+    /// exactly at a record boundary).
     Complete,
-    /// A finished cache whose header counts more frames than the file holds.
+    /// A finished cache whose header counts more frames than the file has records for.
     Truncated {
         /// Frames the header promised.
         expected: u64,
-        /// Frames present.
+        /// Records present.
         found: u64,
     },
     /// The file ends inside a record (the recorder was killed mid-write).
@@ -31,29 +34,6 @@ pub enum ReadEnd {
         /// Bytes a whole record has.
         expected: u64,
     },
-    /// A record does not start with the frame marker.
-    BadMarker {
-        /// Index the record should have had.
-        index: u64,
-        /// Byte offset of the record.
-        offset: u64,
-    },
-    /// A record carries an unexpected index or length.
-    BadRecordHeader {
-        /// Index the record should have had.
-        index: u64,
-        /// Byte offset of the record.
-        offset: u64,
-        /// What was wrong.
-        detail: String,
-    },
-    /// A record's pixels do not match its checksum.
-    BadChecksum {
-        /// Index of the frame.
-        index: u64,
-        /// Byte offset of its record.
-        offset: u64,
-    },
     /// A finished cache has bytes after its last counted frame.
     TrailingData {
         /// Byte offset where the extra bytes start.
@@ -64,7 +44,7 @@ pub enum ReadEnd {
 }
 
 impl ReadEnd {
-    /// Whether the cache was read to its proper end without losing anything.
+    /// Whether the file ended where it should.
     pub fn is_complete(&self) -> bool {
         matches!(self, ReadEnd::Complete)
     }
@@ -87,21 +67,6 @@ impl std::fmt::Display for ReadEnd {
                 f,
                 "torn frame {index} at byte offset {offset}: {present} of {expected} bytes present"
             ),
-            ReadEnd::BadMarker { index, offset } => {
-                write!(
-                    f,
-                    "frame {index} at byte offset {offset} has no frame marker"
-                )
-            }
-            ReadEnd::BadRecordHeader {
-                index,
-                offset,
-                detail,
-            } => write!(f, "frame {index} at byte offset {offset}: {detail}"),
-            ReadEnd::BadChecksum { index, offset } => write!(
-                f,
-                "frame {index} at byte offset {offset} fails its checksum (damaged pixels)"
-            ),
             ReadEnd::TrailingData { offset, bytes } => write!(
                 f,
                 "{bytes} unexpected bytes after the last frame, at byte offset {offset}"
@@ -110,24 +75,125 @@ impl std::fmt::Display for ReadEnd {
     }
 }
 
+/// What was wrong with a frame that could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DamageKind {
+    /// The record does not start with the frame marker.
+    BadMarker,
+    /// The record carries another frame's index.
+    BadIndex {
+        /// The index it carries.
+        found: u32,
+    },
+    /// The record carries a wrong payload length.
+    BadLength {
+        /// The length it carries.
+        found: u32,
+    },
+    /// The pixels do not match the record's checksum.
+    BadChecksum,
+    /// The file ends inside the record.
+    Torn,
+    /// A finished cache counts the frame, but the file ends before its record.
+    Missing,
+}
+
+impl std::fmt::Display for DamageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DamageKind::BadMarker => f.write_str("no frame marker"),
+            DamageKind::BadIndex { found } => write!(f, "record carries index {found}"),
+            DamageKind::BadLength { found } => write!(f, "record carries length {found}"),
+            DamageKind::BadChecksum => f.write_str("checksum mismatch (damaged pixels)"),
+            DamageKind::Torn => f.write_str("torn (the file ends inside it)"),
+            DamageKind::Missing => f.write_str("missing (the file ends before it)"),
+        }
+    }
+}
+
+/// A run of consecutive frames lost to the same kind of damage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damage {
+    /// The first frame of the run (recorded index).
+    pub first: u64,
+    /// The last frame of the run (inclusive).
+    pub last: u64,
+    /// Byte offset of the first frame's record.
+    pub offset: u64,
+    /// What was wrong.
+    pub kind: DamageKind,
+}
+
+impl Damage {
+    /// Frames in the run.
+    pub fn frames(&self) -> u64 {
+        self.last - self.first + 1
+    }
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.first == self.last {
+            write!(f, "frame {}", self.first)?;
+        } else {
+            write!(f, "frames {}-{}", self.first, self.last)?;
+        }
+        write!(f, " at byte offset {}: {}", self.offset, self.kind)
+    }
+}
+
+/// Frame ranges as people read them: `5, 7-9, 12`.
+pub fn describe_ranges(damage: &[Damage]) -> String {
+    let mut merged: Vec<(u64, u64)> = Vec::new();
+    for d in damage {
+        match merged.last_mut() {
+            Some((_, last)) if *last + 1 == d.first => *last = d.last,
+            _ => merged.push((d.first, d.last)),
+        }
+    }
+    merged
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Reads the frames of a cache one at a time into a caller's reused buffer.
 ///
-/// The reader never memory-maps the file (touched pages of a mapping would
-/// count toward the process's resident memory). It stops at the first
-/// frame that is not whole and intact; [`end`](CacheReader::end) then says
-/// why, and every frame before it has been returned.
+/// Records have a fixed length, so every record is found at its own offset whatever happened to
+/// the ones before it: a damaged, torn or unreadable record costs that frame alone, and reading
+/// goes on with the next. [`damage`](CacheReader::damage) lists the frames lost, and
+/// [`end`](CacheReader::end) how the file ended. The reader never memory-maps the file (touched
+/// pages of a mapping would count toward the process's resident memory).
 pub struct CacheReader {
     file: File,
     path: PathBuf,
     header: Header,
+    header_damaged: bool,
     file_len: u64,
-    offset: u64,
+    /// Where the file is positioned (to skip a seek when reading on in order).
+    position: u64,
+    /// The index of the next record to read.
+    next: u64,
+    /// The index of the frame returned last.
+    last_index: Option<u64>,
     frames_read: u64,
+    damage: Vec<Damage>,
     end: Option<ReadEnd>,
 }
 
 impl CacheReader {
     /// Opens `path` and validates its header.
+    ///
+    /// A header that fails its checksum is still used when its fields are sane and the first
+    /// record confirms its frame size (the frames carry their own checksums); the frame count
+    /// is then not trusted, and [`header_damaged`](Self::header_damaged) says so.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CacheError> {
         let path = path.as_ref().to_path_buf();
         let mut file = File::open(&path).map_err(CacheError::io(&path))?;
@@ -137,14 +203,27 @@ impl CacheReader {
             .take(HEADER_LEN as u64)
             .read_to_end(&mut head)
             .map_err(CacheError::io(&path))?;
-        let header = Header::decode(&head)?;
+        let (header, header_damaged) = match Header::decode(&head) {
+            Ok(header) => (header, false),
+            Err(CacheError::HeaderChecksum) => {
+                let header = recover_header(&mut file, &head).map_err(CacheError::io(&path))?;
+                (header.ok_or(CacheError::HeaderChecksum)?, true)
+            }
+            Err(e) => return Err(e),
+        };
+        file.seek(SeekFrom::Start(HEADER_LEN as u64))
+            .map_err(CacheError::io(&path))?;
         Ok(CacheReader {
             file,
             path,
             header,
+            header_damaged,
             file_len,
-            offset: HEADER_LEN as u64,
+            position: HEADER_LEN as u64,
+            next: 0,
+            last_index: None,
             frames_read: 0,
+            damage: Vec::new(),
             end: None,
         })
     }
@@ -154,9 +233,14 @@ impl CacheReader {
         self.header.layout
     }
 
-    /// The header as stored.
+    /// The header as used (for a damaged header, with its count taken as open).
     pub fn header(&self) -> Header {
         self.header
+    }
+
+    /// Whether the header failed its checksum and was recovered from the records.
+    pub fn header_damaged(&self) -> bool {
+        self.header_damaged
     }
 
     /// The file's length in bytes when it was opened.
@@ -164,42 +248,54 @@ impl CacheReader {
         self.file_len
     }
 
-    /// How many frames a full read should give: the header's count, or for
-    /// an open cache the number of whole records the file's length allows.
+    /// How many records a full read visits: the header's count, or for an open cache every
+    /// record the file's length holds, a torn last one included.
     pub fn expected_frames(&self) -> u64 {
-        let by_size =
-            (self.file_len.saturating_sub(HEADER_LEN as u64)) / self.layout().record_len();
         match self.header.frame_count {
-            Some(count) => count.min(by_size),
-            None => by_size,
+            Some(count) => count,
+            None => self.records_in_file(),
         }
     }
 
-    /// Frames returned so far.
+    fn records_in_file(&self) -> u64 {
+        self.file_len
+            .saturating_sub(HEADER_LEN as u64)
+            .div_ceil(self.layout().record_len())
+    }
+
+    /// Intact frames returned so far.
     pub fn frames_read(&self) -> u64 {
         self.frames_read
     }
 
-    /// Why reading stopped, once [`read_frame`](Self::read_frame) has returned `false`.
+    /// The recorded index of the frame returned last.
+    pub fn last_index(&self) -> Option<u64> {
+        self.last_index
+    }
+
+    /// The frames lost so far, in runs, in order.
+    pub fn damage(&self) -> &[Damage] {
+        &self.damage
+    }
+
+    /// How the file ended, once [`read_frame`](Self::read_frame) has returned `false`.
     pub fn end(&self) -> Option<&ReadEnd> {
         self.end.as_ref()
     }
 
-    /// Reads the next frame's pixels into `pixels` (exactly
-    /// `layout().frame_len()` bytes). Returns `false` when there is no further
-    /// intact frame; [`end`](Self::end) then says why.
+    /// Reads the next intact frame's pixels into `pixels` (exactly `layout().frame_len()`
+    /// bytes), skipping damaged ones. Returns `false` when no frame is left.
     pub fn read_frame(&mut self, pixels: &mut [u8]) -> Result<bool, CacheError> {
         self.layout().check_frame_len(pixels.len())?;
         self.read_frame_in_chunks(pixels, |_, _| {})
     }
 
-    /// Reads the next frame through `chunk`: `each(offset, bytes)` gets the
-    /// frame's pixels in order, `chunk.len()` bytes at a time (the last piece
-    /// may be shorter), `offset` counting from the frame's first byte. The
-    /// checksum is verified after the last piece, so when this returns
-    /// `false` (no further intact frame; [`end`](Self::end) says why) `each`
-    /// may have seen part of a torn or damaged frame, and whatever it made
-    /// of it must be dropped.
+    /// Reads the next intact frame through `chunk`: `each(offset, bytes)` gets the frame's
+    /// pixels in order, `chunk.len()` bytes at a time (the last piece may be shorter), `offset`
+    /// counting from the frame's first byte. Damaged frames are skipped, but the checksum is
+    /// verified only after the last piece: `each` may see pieces of a damaged frame before
+    /// the intact one, and must let a later frame's pieces replace them (every intact frame
+    /// covers every offset). Returns `false` when no frame is left.
     ///
     /// With a chunk of a few rows, a frame never has to be in memory whole.
     pub fn read_frame_in_chunks(
@@ -207,99 +303,163 @@ impl CacheReader {
         chunk: &mut [u8],
         mut each: impl FnMut(usize, &[u8]),
     ) -> Result<bool, CacheError> {
-        let frame_len = self.layout().frame_len();
         if chunk.is_empty() {
             return Err(CacheError::WrongFrameLen {
                 got: 0,
-                expected: frame_len,
+                expected: self.layout().frame_len(),
             });
         }
-        if self.end.is_some() {
-            return Ok(false);
-        }
-        let index = self.frames_read;
-        let offset = self.offset;
-        let remaining = self.file_len.saturating_sub(offset);
-        if self.header.frame_count == Some(index) {
-            self.end = Some(if remaining > 0 {
-                ReadEnd::TrailingData {
-                    offset,
-                    bytes: remaining,
+        while self.end.is_none() {
+            if self.next >= self.expected_frames() {
+                self.finish();
+                break;
+            }
+            let index = self.next;
+            self.next += 1;
+            match self.read_record(index, chunk, &mut each)? {
+                Ok(()) => {
+                    self.frames_read += 1;
+                    self.last_index = Some(index);
+                    return Ok(true);
                 }
-            } else {
-                ReadEnd::Complete
-            });
-            return Ok(false);
+                Err(kind) => self.note_damage(index, kind),
+            }
         }
+        Ok(false)
+    }
+
+    fn record_offset(&self, index: u64) -> u64 {
+        HEADER_LEN as u64 + index * self.layout().record_len()
+    }
+
+    /// Reads record `index`; `Ok(Err(kind))` when it is damaged.
+    fn read_record(
+        &mut self,
+        index: u64,
+        chunk: &mut [u8],
+        each: &mut impl FnMut(usize, &[u8]),
+    ) -> Result<Result<(), DamageKind>, CacheError> {
+        let offset = self.record_offset(index);
         let record_len = self.layout().record_len();
+        if offset >= self.file_len {
+            return Ok(Err(DamageKind::Missing));
+        }
+        if offset + record_len > self.file_len {
+            return Ok(Err(DamageKind::Torn));
+        }
+        if self.position != offset {
+            self.file
+                .seek(SeekFrom::Start(offset))
+                .map_err(CacheError::io(&self.path))?;
+            self.position = offset;
+        }
         let mut head = [0u8; FRAME_HEADER_LEN];
-        let got = read_full(&mut self.file, &mut head).map_err(CacheError::io(&self.path))?;
-        if got == 0 {
-            self.end = Some(match self.header.frame_count {
-                Some(expected) => ReadEnd::Truncated {
-                    expected,
-                    found: index,
-                },
-                None => ReadEnd::Complete,
-            });
-            return Ok(false);
-        }
-        if got < FRAME_HEADER_LEN {
-            return self.stop(ReadEnd::TornFrame {
-                index,
-                offset,
-                present: got as u64,
-                expected: record_len,
-            });
-        }
+        self.read_exact_counted(&mut head)?;
         let fh = FrameHeader::decode(&head);
+        let frame_len = self.layout().frame_len();
         if !fh.marker_ok {
-            return self.stop(ReadEnd::BadMarker { index, offset });
+            return Ok(Err(DamageKind::BadMarker));
         }
-        if u64::from(fh.index) != index || fh.len as usize != frame_len {
-            let detail = if u64::from(fh.index) != index {
-                format!("record carries index {}, expected {index}", fh.index)
-            } else {
-                format!("record length {}, expected {frame_len}", fh.len)
-            };
-            return self.stop(ReadEnd::BadRecordHeader {
-                index,
-                offset,
-                detail,
-            });
+        if u64::from(fh.index) != index {
+            return Ok(Err(DamageKind::BadIndex { found: fh.index }));
+        }
+        if fh.len as usize != frame_len {
+            return Ok(Err(DamageKind::BadLength { found: fh.len }));
         }
         let mut crc = crc32fast::Hasher::new();
         crc.update(&fh.index.to_le_bytes());
         crc.update(&fh.len.to_le_bytes());
         let mut done = 0;
-        let chunk_len = chunk.len();
         while done < frame_len {
-            let piece = &mut chunk[..(frame_len - done).min(chunk_len)];
-            let got = read_full(&mut self.file, piece).map_err(CacheError::io(&self.path))?;
-            if got < piece.len() {
-                return self.stop(ReadEnd::TornFrame {
-                    index,
-                    offset,
-                    present: (FRAME_HEADER_LEN + done + got) as u64,
-                    expected: record_len,
-                });
-            }
+            let len = (frame_len - done).min(chunk.len());
+            let piece = &mut chunk[..len];
+            self.read_exact_counted(piece)?;
             crc.update(piece);
             each(done, piece);
-            done += got;
+            done += len;
         }
-        if crc.finalize() != fh.crc {
-            return self.stop(ReadEnd::BadChecksum { index, offset });
-        }
-        self.offset += record_len;
-        self.frames_read += 1;
-        Ok(true)
+        Ok(if crc.finalize() == fh.crc {
+            Ok(())
+        } else {
+            Err(DamageKind::BadChecksum)
+        })
     }
 
-    fn stop(&mut self, end: ReadEnd) -> Result<bool, CacheError> {
-        self.end = Some(end);
-        Ok(false)
+    /// Reads exactly `buf.len()` bytes (the file's length was checked to hold them; a file
+    /// that shrank since is an I/O error).
+    fn read_exact_counted(&mut self, buf: &mut [u8]) -> Result<(), CacheError> {
+        let got = read_full(&mut self.file, buf).map_err(CacheError::io(&self.path))?;
+        self.position += got as u64;
+        if got < buf.len() {
+            return Err(CacheError::io(&self.path)(std::io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the cache file shrank while it was read",
+            )));
+        }
+        Ok(())
     }
+
+    fn note_damage(&mut self, index: u64, kind: DamageKind) {
+        if let Some(run) = self.damage.last_mut() {
+            if run.kind == kind && run.last + 1 == index {
+                run.last = index;
+                return;
+            }
+        }
+        let offset = self.record_offset(index);
+        self.damage.push(Damage {
+            first: index,
+            last: index,
+            offset,
+            kind,
+        });
+    }
+
+    /// Decides how the file ended, after the last record.
+    fn finish(&mut self) {
+        let records = self.records_in_file();
+        let record_len = self.layout().record_len();
+        let whole = self.file_len.saturating_sub(HEADER_LEN as u64) / record_len;
+        let end_of_records = self.record_offset(self.next);
+        let counted = self.header.frame_count;
+        self.end = Some(if records > whole && counted.is_none_or(|n| whole < n) {
+            ReadEnd::TornFrame {
+                index: whole,
+                offset: self.record_offset(whole),
+                present: self.file_len - self.record_offset(whole),
+                expected: record_len,
+            }
+        } else {
+            match counted {
+                Some(expected) if whole < expected => ReadEnd::Truncated {
+                    expected,
+                    found: whole,
+                },
+                Some(_) if self.file_len > end_of_records => ReadEnd::TrailingData {
+                    offset: end_of_records,
+                    bytes: self.file_len - end_of_records,
+                },
+                _ => ReadEnd::Complete,
+            }
+        });
+    }
+}
+
+/// A header that failed its checksum, used anyway when its fields are sane and the first record
+/// (marker and length) agrees with its frame size; its frame count is not trusted.
+fn recover_header(file: &mut File, head: &[u8]) -> std::io::Result<Option<Header>> {
+    let Ok(mut header) = Header::decode_unchecked(head) else {
+        return Ok(None);
+    };
+    header.frame_count = None;
+    let mut first = [0u8; FRAME_HEADER_LEN];
+    file.seek(SeekFrom::Start(HEADER_LEN as u64))?;
+    if read_full(file, &mut first)? < FRAME_HEADER_LEN {
+        return Ok(None);
+    }
+    let fh = FrameHeader::decode(&first);
+    let confirmed = fh.marker_ok && fh.len as usize == header.layout.frame_len();
+    Ok(confirmed.then_some(header))
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
@@ -319,14 +479,30 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 /// What a full scan of a cache found (for `reel info`).
 #[derive(Debug, Clone)]
 pub struct CacheScan {
-    /// The header.
+    /// The header (for a damaged header, as recovered).
     pub header: Header,
+    /// Whether the header failed its checksum and was recovered from the records.
+    pub header_damaged: bool,
     /// File length in bytes.
     pub file_len: u64,
-    /// Intact frames recovered.
+    /// Intact frames.
     pub frames: u64,
-    /// Why the scan stopped.
+    /// Frames lost, in runs.
+    pub damage: Vec<Damage>,
+    /// How the file ended.
     pub end: ReadEnd,
+}
+
+impl CacheScan {
+    /// Frames lost to damage or missing from the file.
+    pub fn lost_frames(&self) -> u64 {
+        self.damage.iter().map(Damage::frames).sum()
+    }
+
+    /// Whether every frame is intact and the file ends where it should.
+    pub fn is_whole(&self) -> bool {
+        self.damage.is_empty() && self.end.is_complete() && !self.header_damaged
+    }
 }
 
 /// Reads every frame of a cache, verifying checksums, with one frame of memory.
@@ -336,8 +512,10 @@ pub fn scan_cache(path: impl AsRef<Path>) -> Result<CacheScan, CacheError> {
     while reader.read_frame(&mut buf)? {}
     Ok(CacheScan {
         header: reader.header(),
+        header_damaged: reader.header_damaged(),
         file_len: reader.file_len(),
         frames: reader.frames_read(),
+        damage: reader.damage().to_vec(),
         end: reader.end().cloned().unwrap_or(ReadEnd::Complete),
     })
 }

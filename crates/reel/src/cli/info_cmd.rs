@@ -39,11 +39,32 @@ pub fn run(path: &Path, raw: Option<(u32, u32)>) -> Result<bool> {
         "format:      {}x{}, {}, {}",
         layout.width, layout.height, layout.pixel_format, layout.row_order
     );
+    if scan.header_damaged {
+        println!("header:      damaged (checksum mismatch); recovered from the frame records, frame count unknown");
+    }
     match scan.header.frame_count {
         Some(n) => println!("recording:   finished, header counts {n} frames"),
+        None if scan.header_damaged => println!("recording:   unknown (header damaged)"),
         None => println!("recording:   not finished (recorder stopped before finish)"),
     }
-    println!("frames:      {} intact (recovered)", scan.frames);
-    println!("stopped:     {}", scan.end);
-    Ok(scan.end.is_complete() && scan.header.frame_count.is_some())
+    let recovered = if scan.header.frame_count.is_none() && !scan.header_damaged {
+        " (recovered from an unfinished recording)"
+    } else {
+        ""
+    };
+    println!("frames:      {} intact{recovered}", scan.frames);
+    if scan.damage.is_empty() {
+        println!("damaged:     none");
+    } else {
+        println!(
+            "damaged:     {} frame(s): {}",
+            scan.lost_frames(),
+            reel::cache::describe_ranges(&scan.damage)
+        );
+        for run in &scan.damage {
+            println!("             {run}");
+        }
+    }
+    println!("end:         {}", scan.end);
+    Ok(scan.is_whole())
 }
