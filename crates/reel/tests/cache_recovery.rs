@@ -224,7 +224,7 @@ fn overwritten_record_headers_are_reported_by_what_is_wrong() {
                 4,
                 4,
                 DamageKind::BadLength {
-                    found: W * H * 4 ^ 1
+                    found: (W * H * 4) ^ 1
                 }
             ),
         ]
