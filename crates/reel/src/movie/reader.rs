@@ -52,7 +52,9 @@ impl MovieIndex {
         let mut at = 0u64;
         let mut brand = None;
         let mut moov = None;
-        while at < len {
+        // Bytes too few for an atom header, or junk after the index, end the scan (players
+        // ignore trailing bytes too); junk before the index is damage.
+        while at + 8 <= len {
             file.seek(SeekFrom::Start(at))?;
             let mut head = [0u8; 8];
             file.read_exact(&mut head)?;
@@ -66,6 +68,9 @@ impl MovieIndex {
                 header_len = 16;
             } else if size == 0 {
                 size = len - at;
+            }
+            if (size < header_len || at + size > len) && moov.is_some() && brand.is_some() {
+                break;
             }
             if size < header_len || at + size > len {
                 return Err(malformed(format!(
@@ -90,10 +95,10 @@ impl MovieIndex {
         }
         let brand = brand.ok_or_else(|| malformed("no ftyp atom"))?;
         let moov = moov.ok_or_else(|| malformed("no moov atom (the movie was not finished)"))?;
-        Self::parse_moov(brand, &moov)
+        Self::parse_moov(brand, &moov, len)
     }
 
-    fn parse_moov(brand: [u8; 4], moov: &[u8]) -> Result<Self, MovieParseError> {
+    fn parse_moov(brand: [u8; 4], moov: &[u8], file_len: u64) -> Result<Self, MovieParseError> {
         let stbl = find_path(moov, &[b"trak", b"mdia", b"minf", b"stbl"])
             .ok_or_else(|| malformed("no trak/mdia/minf/stbl"))?;
         let mdhd =
@@ -107,6 +112,7 @@ impl MovieIndex {
         let entry_size = be32(entry, 0)? as usize;
         let entry = entry
             .get(..entry_size)
+            .filter(|e| e.len() >= 8)
             .ok_or_else(|| malformed("short stsd entry"))?;
         let codec_tag: [u8; 4] = entry[4..8].try_into().unwrap();
         // Fixed fields of a video sample entry end at byte 86 (8 header + 78).
@@ -118,21 +124,28 @@ impl MovieIndex {
         let uniform = be32(stsz, 4)?;
         let count = be32(stsz, 8)? as usize;
         let sample_sizes = if uniform != 0 {
+            // Every sample has bytes in the file: more samples than bytes is damage.
+            if count as u64 > file_len {
+                return Err(malformed(format!(
+                    "stsz lists {count} samples in a {file_len}-byte file"
+                )));
+            }
             vec![uniform; count]
         } else {
+            table(stsz, 8, 4, "stsz")?;
             (0..count)
                 .map(|i| be32(stsz, 12 + 4 * i))
                 .collect::<Result<_, _>>()?
         };
 
         let (chunk_offsets, co64) = if let Some(stco) = child(stbl, b"stco") {
-            let n = be32(stco, 4)? as usize;
+            let n = table(stco, 4, 4, "stco")?;
             let v = (0..n)
                 .map(|i| be32(stco, 8 + 4 * i).map(u64::from))
                 .collect::<Result<Vec<_>, _>>()?;
             (v, false)
         } else if let Some(co64) = child(stbl, b"co64") {
-            let n = be32(co64, 4)? as usize;
+            let n = table(co64, 4, 8, "co64")?;
             let v = (0..n)
                 .map(|i| be64(co64, 8 + 8 * i))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -142,7 +155,7 @@ impl MovieIndex {
         };
 
         let stsc = child(stbl, b"stsc").ok_or_else(|| malformed("no stsc"))?;
-        let runs = (0..be32(stsc, 4)? as usize)
+        let runs = (0..table(stsc, 4, 12, "stsc")?)
             .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
             .collect::<Result<Vec<(u32, u32)>, MovieParseError>>()?;
         let mut sample_offsets = Vec::with_capacity(count);
@@ -173,13 +186,18 @@ impl MovieIndex {
 
         let stts = child(stbl, b"stts").ok_or_else(|| malformed("no stts"))?;
         let mut sample_durations = Vec::with_capacity(count);
-        for i in 0..be32(stts, 4)? as usize {
+        for i in 0..table(stts, 4, 8, "stts")? {
             let (n, delta) = (be32(stts, 8 + 8 * i)?, be32(stts, 12 + 8 * i)?);
+            if sample_durations.len() + n as usize > count {
+                return Err(malformed(format!(
+                    "stts covers more than the {count} samples"
+                )));
+            }
             sample_durations.resize(sample_durations.len() + n as usize, delta);
         }
         let sync_samples = match child(stbl, b"stss") {
             Some(stss) => Some(
-                (0..be32(stss, 4)? as usize)
+                (0..table(stss, 4, 4, "stss")?)
                     .map(|i| be32(stss, 8 + 4 * i))
                     .collect::<Result<_, _>>()?,
             ),
@@ -207,10 +225,39 @@ impl MovieIndex {
         i: usize,
         buf: &mut Vec<u8>,
     ) -> std::io::Result<()> {
-        buf.resize(self.sample_sizes[i] as usize, 0);
-        file.seek(SeekFrom::Start(self.sample_offsets[i]))?;
+        let (size, offset) = (self.sample_sizes[i], self.sample_offsets[i]);
+        let len = file.seek(SeekFrom::End(0))?;
+        if offset
+            .checked_add(u64::from(size))
+            .is_none_or(|end| end > len)
+        {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("sample {i} ({size} bytes at offset {offset}) runs past the end of the file ({len} bytes)"),
+            ));
+        }
+        buf.resize(size as usize, 0);
+        file.seek(SeekFrom::Start(offset))?;
         file.read_exact(buf)
     }
+}
+
+/// The entry count of a sample table whose `entry_len`-byte entries follow the count at
+/// `count_at`, checked against the atom's size (so damage cannot ask for billions of entries).
+fn table(
+    atom: &[u8],
+    count_at: usize,
+    entry_len: usize,
+    name: &str,
+) -> Result<usize, MovieParseError> {
+    let count = be32(atom, count_at)? as usize;
+    let room = atom.len().saturating_sub(count_at + 4) / entry_len;
+    if count > room {
+        return Err(malformed(format!(
+            "{name} lists {count} entries but has room for {room}"
+        )));
+    }
+    Ok(count)
 }
 
 fn be16(b: &[u8], at: usize) -> Result<u16, MovieParseError> {
@@ -251,4 +298,63 @@ fn find_path<'a>(mut body: &'a [u8], path: &[&[u8; 4]]) -> Option<&'a [u8]> {
         body = child(body, kind)?;
     }
     Some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+    use crate::movie::{MovieWriter, VideoFormat};
+
+    fn movie() -> Vec<u8> {
+        let mut w = MovieWriter::new(Cursor::new(Vec::new()), 30).unwrap();
+        for i in 0..3u8 {
+            w.add_sample(&[i; 20], true).unwrap();
+        }
+        let format = VideoFormat {
+            codec_tag: *b"png ",
+            width: 4,
+            height: 2,
+            compressor_name: "PNG".into(),
+            extensions: Vec::new(),
+        };
+        w.finish(&format).unwrap().into_inner()
+    }
+
+    /// Sets the 32-bit field `offset` bytes after the first `atom` tag to `value`.
+    fn set_after(bytes: &mut [u8], atom: &[u8; 4], offset: usize, value: u32) {
+        let at = bytes.windows(4).position(|w| w == atom).unwrap() + 4 + offset;
+        bytes[at..at + 4].copy_from_slice(&value.to_be_bytes());
+    }
+
+    #[test]
+    fn sample_tables_that_claim_billions_of_entries_are_refused_without_allocating_them() {
+        // Offsets after each tag: version/flags (4), then the count (stsz: size, then count).
+        for (atom, offset) in [(b"stsz", 8), (b"stco", 4), (b"stsc", 4), (b"stts", 4)] {
+            let mut bytes = movie();
+            set_after(&mut bytes, atom, offset, u32::MAX);
+            let err = MovieIndex::read(&mut Cursor::new(bytes)).unwrap_err();
+            let text = err.to_string();
+            assert!(text.contains(std::str::from_utf8(atom).unwrap()), "{text}");
+        }
+        // A uniform sample size with a huge count.
+        let mut bytes = movie();
+        set_after(&mut bytes, b"stsz", 4, 7);
+        set_after(&mut bytes, b"stsz", 8, u32::MAX);
+        assert!(MovieIndex::read(&mut Cursor::new(bytes)).is_err());
+    }
+
+    #[test]
+    fn a_sample_past_the_end_of_the_file_is_an_error_not_a_huge_read() {
+        let bytes = movie();
+        let mut index = MovieIndex::read(&mut Cursor::new(&bytes)).unwrap();
+        index.sample_sizes[1] = u32::MAX;
+        let mut buf = Vec::new();
+        let err = index
+            .read_sample(&mut Cursor::new(&bytes), 1, &mut buf)
+            .unwrap_err();
+        assert!(err.to_string().contains("past the end"), "{err}");
+        assert!(buf.capacity() < 1 << 20);
+    }
 }
