@@ -151,11 +151,11 @@ proptest! {
         match MovieIndex::read(&mut file) {
             Ok(index) => {
                 let mut buf = Vec::new();
-                for i in 0..index.sample_sizes.len() {
+                for (i, written) in data.iter().enumerate().take(index.sample_sizes.len()) {
                     let read = index.read_sample(&mut file, i, &mut buf);
                     if index_intact && untouched(sample_range(i), &touched) {
                         prop_assert!(read.is_ok());
-                        prop_assert_eq!(&buf, &data[i], "untouched sample {} reads back", i);
+                        prop_assert_eq!(&buf, written, "untouched sample {} reads back", i);
                     }
                 }
             }
