@@ -336,3 +336,20 @@ fn writer_rejects_frames_of_the_wrong_size() {
     ));
     assert_eq!(w.frames(), 0);
 }
+
+#[test]
+fn a_count_of_a_trillion_frames_over_a_short_file_is_one_missing_run_read_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.reel");
+    write_cache(&path, W, H, 2);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let header = reel::cache::Header {
+        layout: FrameLayout::rgba(W, H, RowOrder::BottomUp).unwrap(),
+        frame_count: Some(1 << 40),
+    };
+    bytes[..HEADER_LEN].copy_from_slice(&header.encode());
+    std::fs::write(&path, &bytes).unwrap();
+    let scan = scan_cache(&path).unwrap();
+    assert_eq!(scan.frames, 2);
+    assert_eq!(scan.damage, [run(2, (1 << 40) - 1, DamageKind::Missing)]);
+}

@@ -315,6 +315,17 @@ impl CacheReader {
                 break;
             }
             let index = self.next;
+            if self.record_offset(index) >= self.file_len {
+                // Every frame from here on is missing: one run, not one step per frame (a
+                // damaged count could promise billions).
+                let last = self.expected_frames() - 1;
+                self.note_damage(index, DamageKind::Missing);
+                if let Some(run) = self.damage.last_mut() {
+                    run.last = last;
+                }
+                self.next = last + 1;
+                continue;
+            }
             self.next += 1;
             match self.read_record(index, chunk, &mut each)? {
                 Ok(()) => {
@@ -329,7 +340,8 @@ impl CacheReader {
     }
 
     fn record_offset(&self, index: u64) -> u64 {
-        HEADER_LEN as u64 + index * self.layout().record_len()
+        // Saturating: a damaged count can name indices whose offsets overflow.
+        (HEADER_LEN as u64).saturating_add(index.saturating_mul(self.layout().record_len()))
     }
 
     /// Reads record `index`; `Ok(Err(kind))` when it is damaged.
@@ -341,9 +353,6 @@ impl CacheReader {
     ) -> Result<Result<(), DamageKind>, CacheError> {
         let offset = self.record_offset(index);
         let record_len = self.layout().record_len();
-        if offset >= self.file_len {
-            return Ok(Err(DamageKind::Missing));
-        }
         if offset + record_len > self.file_len {
             return Ok(Err(DamageKind::Torn));
         }
