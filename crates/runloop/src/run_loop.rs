@@ -5,8 +5,9 @@ use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::autorelease_observers::{self, AutoreleaseObservers, PoolStack};
+use crate::autorelease_observers::{self, AutoreleaseObservers};
 use crate::handle::RunLoopHandle;
+use crate::loop_pools::LoopPools;
 use crate::main_thread;
 use crate::mode::{Mode, ModeItem, ModeTable};
 use crate::observer::Observer;
@@ -46,7 +47,7 @@ pub(crate) struct LoopInner {
     pub(crate) current_mode: RefCell<Option<Mode>>,
     /// How many runs are active (nested runs count each).
     pub(crate) depth: Cell<usize>,
-    pub(crate) pools: PoolStack,
+    pub(crate) pools: Rc<LoopPools>,
     pub(crate) autorelease_observers: RefCell<Option<AutoreleaseObservers>>,
     is_main: bool,
 }
@@ -95,7 +96,7 @@ impl RunLoop {
                 blocks: RefCell::new(BlockQueue::default()),
                 current_mode: RefCell::new(None),
                 depth: Cell::new(0),
-                pools: PoolStack::default(),
+                pools: Rc::default(),
                 autorelease_observers: RefCell::new(None),
                 is_main,
             }),
@@ -247,7 +248,7 @@ impl RunLoop {
     pub fn install_autorelease_observers(&self) -> AutoreleaseObservers {
         let observers = match self.autorelease_observers() {
             Some(existing) => existing,
-            None => autorelease_observers::create(Rc::downgrade(&self.inner)),
+            None => autorelease_observers::create(Rc::clone(&self.inner.pools)),
         };
         self.add_observer(&observers.push, &Mode::COMMON);
         self.add_observer(&observers.drain, &Mode::COMMON);
