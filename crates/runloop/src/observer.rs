@@ -2,12 +2,11 @@
 
 use std::fmt;
 use std::panic::resume_unwind;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use crate::activity::Activity;
 use crate::mode::{ModeItem, ModeItems};
 use crate::registration::Registration;
-use crate::run_loop::LoopInner;
 
 /// A callback notified when the loop reaches one of the given [`Activity`]s
 /// (CFRunLoopObserver).
@@ -79,7 +78,7 @@ impl Observer {
     /// Removes the observer from its run loop's modes for good and drops its callback (after it
     /// returns, if called from inside it).
     pub fn invalidate(&self) {
-        self.0.registration.invalidate(self);
+        self.0.registration.invalidate();
     }
 
     /// Whether the observer can still be notified.
@@ -94,10 +93,6 @@ impl Observer {
 
     pub(crate) fn is_firing(&self) -> bool {
         self.0.registration.is_firing()
-    }
-
-    pub(crate) fn attach(&self, run_loop: Weak<LoopInner>) {
-        self.0.registration.attach(run_loop);
     }
 
     /// Notifies the observer of `activity`, invalidating a one-shot observer afterwards; a panic
@@ -125,6 +120,9 @@ impl ModeItem for Observer {
     }
     fn same(&self, other: &Self) -> bool {
         Observer::ptr_eq(self, other)
+    }
+    fn is_valid(&self) -> bool {
+        Observer::is_valid(self)
     }
 }
 

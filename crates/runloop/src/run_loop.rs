@@ -123,7 +123,6 @@ impl RunLoop {
     /// there or has been invalidated.
     pub fn add_timer(&self, timer: &Timer, mode: &Mode) {
         if timer.is_valid() {
-            timer.attach(Rc::downgrade(&self.inner));
             self.inner.modes.borrow_mut().add(timer, mode);
         }
     }
@@ -142,7 +141,7 @@ impl RunLoop {
     /// already there or has been invalidated.
     pub fn add_source(&self, source: &Source, mode: &Mode) {
         if source.is_valid() {
-            source.attach(Rc::downgrade(&self.inner), &self.inner.shared);
+            source.wake_on_signal(&self.inner.shared);
             self.inner.modes.borrow_mut().add(source, mode);
             if source.is_signalled() {
                 // Signalled before it was added: handle it without waiting for another signal.
@@ -165,7 +164,6 @@ impl RunLoop {
     /// already there or has been invalidated.
     pub fn add_observer(&self, observer: &Observer, mode: &Mode) {
         if observer.is_valid() {
-            observer.attach(Rc::downgrade(&self.inner));
             self.inner.modes.borrow_mut().add(observer, mode);
         }
     }
@@ -269,12 +267,6 @@ impl RunLoop {
 impl LoopInner {
     fn remove<T: ModeItem>(&self, item: &T, mode: &Mode) {
         let removed = self.modes.borrow_mut().remove(item, mode);
-        drop(removed);
-    }
-
-    /// Drops an invalidated item from every mode.
-    pub(crate) fn forget<T: ModeItem>(&self, item: &T) {
-        let removed = self.modes.borrow_mut().remove_everywhere(item);
         drop(removed);
     }
 

@@ -3,12 +3,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::panic::resume_unwind;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crate::mode::{ModeItem, ModeItems};
 use crate::registration::Registration;
-use crate::run_loop::LoopInner;
 
 /// A closure the run loop fires at a date: once, or repeatedly at a fixed interval
 /// (CFRunLoopTimer).
@@ -135,7 +134,7 @@ impl Timer {
     /// Stops the timer for good: removes it from its run loop's modes and drops its callback
     /// (after the callback returns, if called from inside it).
     pub fn invalidate(&self) {
-        self.0.registration.invalidate(self);
+        self.0.registration.invalidate();
     }
 
     /// Whether the timer can still fire.
@@ -150,10 +149,6 @@ impl Timer {
 
     pub(crate) fn is_firing(&self) -> bool {
         self.0.registration.is_firing()
-    }
-
-    pub(crate) fn attach(&self, run_loop: Weak<LoopInner>) {
-        self.0.registration.attach(run_loop);
     }
 
     /// Latest date the timer may fire at: its fire date plus tolerance (`None`: unbounded).
@@ -192,6 +187,9 @@ impl ModeItem for Timer {
     }
     fn same(&self, other: &Self) -> bool {
         Timer::ptr_eq(self, other)
+    }
+    fn is_valid(&self) -> bool {
+        Timer::is_valid(self)
     }
 }
 
