@@ -83,6 +83,38 @@ pub(crate) trait ModeItem: Clone {
     fn is_valid(&self) -> bool;
 }
 
+/// Implements [`ModeItem`] and `Debug` for an item handle: `$item(Rc<..>)` whose inner struct
+/// has a `registration` field, kept in `ModeItems::$list`. `Debug` shows the listed getters,
+/// then `valid`.
+macro_rules! mode_item {
+    ($item:ident in $list:ident, debug { $($field:ident: $getter:ident),* $(,)? }) => {
+        impl $crate::mode::ModeItem for $item {
+            fn list(items: &$crate::mode::ModeItems) -> &Vec<Self> {
+                &items.$list
+            }
+            fn list_mut(items: &mut $crate::mode::ModeItems) -> &mut Vec<Self> {
+                &mut items.$list
+            }
+            fn same(&self, other: &Self) -> bool {
+                ::std::rc::Rc::ptr_eq(&self.0, &other.0)
+            }
+            fn is_valid(&self) -> bool {
+                self.0.registration.is_valid()
+            }
+        }
+
+        impl ::std::fmt::Debug for $item {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($item))
+                    $(.field(stringify!($field), &self.$getter()))*
+                    .field("valid", &self.0.registration.is_valid())
+                    .finish()
+            }
+        }
+    };
+}
+pub(crate) use mode_item;
+
 /// Every mode of one run loop, the common-modes set and the items added to it.
 ///
 /// Items do not know the table: an invalidated item stays in its lists until the table next

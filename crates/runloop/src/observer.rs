@@ -1,11 +1,10 @@
 //! Observers: callbacks notified at the activities of each run-loop pass.
 
-use std::fmt;
 use std::panic::resume_unwind;
 use std::rc::Rc;
 
 use crate::activity::Activity;
-use crate::mode::{ModeItem, ModeItems};
+use crate::mode::mode_item;
 use crate::registration::Registration;
 
 /// A callback notified when the loop reaches one of the given [`Activity`]s
@@ -111,28 +110,8 @@ impl Observer {
     }
 }
 
-impl ModeItem for Observer {
-    fn list(items: &ModeItems) -> &Vec<Self> {
-        &items.observers
-    }
-    fn list_mut(items: &mut ModeItems) -> &mut Vec<Self> {
-        &mut items.observers
-    }
-    fn same(&self, other: &Self) -> bool {
-        Observer::ptr_eq(self, other)
-    }
-    fn is_valid(&self) -> bool {
-        Observer::is_valid(self)
-    }
-}
-
-impl fmt::Debug for Observer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Observer")
-            .field("activities", &self.activities())
-            .field("repeats", &self.repeats())
-            .field("order", &self.order())
-            .field("valid", &self.is_valid())
-            .finish()
-    }
-}
+mode_item!(Observer in observers, debug {
+    activities: activities,
+    repeats: repeats,
+    order: order,
+});

@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::mode::{ModeItem, ModeItems};
+use crate::mode::mode_item;
 use crate::registration::{Registration, Validity};
 use crate::wake::LoopShared;
 
@@ -169,30 +169,7 @@ impl Validity for SourceShared {
     }
 }
 
-impl ModeItem for Source {
-    fn list(items: &ModeItems) -> &Vec<Self> {
-        &items.sources
-    }
-    fn list_mut(items: &mut ModeItems) -> &mut Vec<Self> {
-        &mut items.sources
-    }
-    fn same(&self, other: &Self) -> bool {
-        Source::ptr_eq(self, other)
-    }
-    fn is_valid(&self) -> bool {
-        Source::is_valid(self)
-    }
-}
-
-impl fmt::Debug for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Source")
-            .field("order", &self.order())
-            .field("signalled", &self.is_signalled())
-            .field("valid", &self.is_valid())
-            .finish()
-    }
-}
+mode_item!(Source in sources, debug { order: order, signalled: is_signalled });
 
 /// Signals a [`Source`] from any thread: marks it ready and wakes the run loop it was added to.
 #[derive(Clone)]

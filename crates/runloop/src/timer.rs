@@ -1,12 +1,11 @@
 //! Timers: closures fired by the run loop at a date, once or repeatedly.
 
 use std::cell::Cell;
-use std::fmt;
 use std::panic::resume_unwind;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::mode::{ModeItem, ModeItems};
+use crate::mode::mode_item;
 use crate::registration::Registration;
 
 /// A closure the run loop fires at a date: once, or repeatedly at a fixed interval
@@ -178,31 +177,11 @@ impl Timer {
     }
 }
 
-impl ModeItem for Timer {
-    fn list(items: &ModeItems) -> &Vec<Self> {
-        &items.timers
-    }
-    fn list_mut(items: &mut ModeItems) -> &mut Vec<Self> {
-        &mut items.timers
-    }
-    fn same(&self, other: &Self) -> bool {
-        Timer::ptr_eq(self, other)
-    }
-    fn is_valid(&self) -> bool {
-        Timer::is_valid(self)
-    }
-}
-
-impl fmt::Debug for Timer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer")
-            .field("next_fire", &self.next_fire())
-            .field("interval", &self.interval())
-            .field("tolerance", &self.tolerance())
-            .field("valid", &self.is_valid())
-            .finish()
-    }
-}
+mode_item!(Timer in timers, debug {
+    next_fire: next_fire,
+    interval: interval,
+    tolerance: tolerance,
+});
 
 /// `from + delay`, or a date a century away if that overflows `Instant`.
 pub(crate) fn after(from: Instant, delay: Duration) -> Instant {
