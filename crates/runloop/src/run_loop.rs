@@ -1,6 +1,7 @@
 //! [`RunLoop`]: the calling thread's run loop, its modes and what they hold.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use crate::loop_pools::LoopPools;
 use crate::main_thread;
 use crate::mode::{Mode, ModeItem, ModeTable};
 use crate::observer::Observer;
-use crate::perform::{Block, BlockQueue};
+use crate::perform::{block_matches, Block, BlockQueue};
 use crate::source::Source;
 use crate::timer::Timer;
 use crate::wake::LoopShared;
@@ -34,22 +35,33 @@ use crate::wake::LoopShared;
 /// ```
 #[derive(Clone)]
 pub struct RunLoop {
-    pub(crate) inner: Rc<LoopInner>,
+    inner: Rc<LoopInner>,
 }
 
-/// The loop's state. Borrows of its `RefCell`s are never held across user code: callbacks are
-/// fired from snapshots, and removed items are dropped after the borrow ends.
-pub(crate) struct LoopInner {
-    pub(crate) shared: Arc<LoopShared>,
-    pub(crate) modes: RefCell<ModeTable>,
-    pub(crate) blocks: RefCell<BlockQueue>,
+/// The loop's state, reached only through `RunLoop`'s methods. Borrows of its `RefCell`s are
+/// never held across user code: callbacks are fired from snapshots, and removed items are dropped
+/// after the borrow ends.
+struct LoopInner {
+    shared: Arc<LoopShared>,
+    modes: RefCell<ModeTable>,
+    blocks: RefCell<BlockQueue>,
     /// The mode of the innermost run, `None` when not running.
-    pub(crate) current_mode: RefCell<Option<Mode>>,
+    current_mode: RefCell<Option<Mode>>,
     /// How many runs are active (nested runs count each).
-    pub(crate) depth: Cell<usize>,
-    pub(crate) pools: Rc<LoopPools>,
-    pub(crate) autorelease_observers: RefCell<Option<AutoreleaseObservers>>,
+    depth: Cell<usize>,
+    /// Shared with the autorelease observers, which push and pop it.
+    pools: Rc<LoopPools>,
+    autorelease_observers: RefCell<Option<AutoreleaseObservers>>,
     is_main: bool,
+}
+
+/// What a run changed on the loop when it started, for [`RunLoop::leave_run`] to restore
+/// (CoreFoundation's per-run data): the outer run's mode, its stop request (a stop reaches only
+/// the run it was meant for) and where its autorelease pools end.
+pub(crate) struct OuterRun {
+    mode: Option<Mode>,
+    stop: bool,
+    pool_base: usize,
 }
 
 /// Owns the thread's loop; its drop (at thread exit) tears the loop down.
@@ -261,6 +273,75 @@ impl RunLoop {
     /// Whether both handles are the same loop.
     pub fn ptr_eq(a: &RunLoop, b: &RunLoop) -> bool {
         Rc::ptr_eq(&a.inner, &b.inner)
+    }
+}
+
+/// What a run (run.rs) needs from the loop.
+impl RunLoop {
+    /// The part of the loop other threads share: wake-ups, stop requests, remote closures.
+    pub(crate) fn shared(&self) -> &LoopShared {
+        &self.inner.shared
+    }
+
+    /// A snapshot of the valid items of one kind in `mode`, in the order added; the caller fires
+    /// them with no borrow of the loop held.
+    pub(crate) fn items<T: ModeItem>(&self, mode: &Mode) -> Vec<T> {
+        self.inner.modes.borrow().items(mode)
+    }
+
+    /// Takes the closures, local or sent from other threads, that run in `mode`, in the order
+    /// scheduled; the others stay queued.
+    pub(crate) fn take_blocks(&self, mode: &Mode) -> VecDeque<Block> {
+        let remote = self.inner.shared.take_blocks();
+        let is_common = self.is_common_mode(mode);
+        let mut queue = self.inner.blocks.borrow_mut();
+        queue.extend(remote.into_iter().map(Into::into));
+        queue.take_matching(mode, is_common)
+    }
+
+    /// Puts closures taken by [`take_blocks`](RunLoop::take_blocks) that did not run back at
+    /// the front of the queue.
+    pub(crate) fn requeue_blocks(&self, blocks: VecDeque<Block>) {
+        self.inner.blocks.borrow_mut().requeue_front(blocks);
+    }
+
+    /// Whether a closure, local or from another thread, waits to run in `mode`.
+    pub(crate) fn has_blocks_for(&self, mode: &Mode) -> bool {
+        let is_common = self.is_common_mode(mode);
+        self.inner.blocks.borrow().has_matching(mode, is_common)
+            || self
+                .inner
+                .shared
+                .has_block_for(|scheduled| block_matches(scheduled, mode, is_common))
+    }
+
+    /// No timers, no sources, no closures waiting: a run in `mode` has nothing to wait for.
+    pub(crate) fn mode_is_empty(&self, mode: &Mode) -> bool {
+        !self.inner.modes.borrow().has_timers_or_sources(mode) && !self.has_blocks_for(mode)
+    }
+
+    /// A run in `mode` starts: it becomes the current mode, starts with no stop request and
+    /// pushes its pools above the outer run's.
+    pub(crate) fn enter_run(&self, mode: &Mode) -> OuterRun {
+        let inner = &self.inner;
+        let outer = OuterRun {
+            mode: inner.current_mode.replace(Some(mode.clone())),
+            stop: inner.shared.replace_stop(false),
+            pool_base: inner.pools.enter_run(),
+        };
+        inner.depth.set(inner.depth.get() + 1);
+        outer
+    }
+
+    /// A run ends: restores the outer run's state, then pops the pools this run left open (all
+    /// of them after a panic; normally the exit observer already has).
+    pub(crate) fn leave_run(&self, outer: OuterRun) {
+        let inner = &self.inner;
+        inner.depth.set(inner.depth.get() - 1);
+        let mode = inner.current_mode.replace(outer.mode);
+        drop(mode);
+        inner.shared.replace_stop(outer.stop);
+        inner.pools.leave_run(outer.pool_base);
     }
 }
 
