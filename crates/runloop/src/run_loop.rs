@@ -162,7 +162,25 @@ impl RunLoop {
         }
     }
 
-    /// Removes `source` from `mode` (it stays valid and can be added again).
+    /// Removes `source` from `mode` (CFRunLoopRemoveSource; [`Mode::COMMON`]: from every common
+    /// mode). It stays valid and can be added again; a signal it has not been handled for stays
+    /// pending and is handled once it is back in the mode a run is in.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloop::{Mode, RunLoop, RunResult, Source};
+    ///
+    /// let run_loop = RunLoop::current();
+    /// let source = Source::new(|_| println!("handled"));
+    /// run_loop.add_source(&source, &Mode::DEFAULT);
+    /// source.signal();
+    /// run_loop.remove_source(&source, &Mode::DEFAULT);
+    /// assert_eq!(run_loop.run(), RunResult::Finished); // the mode is empty: nothing handled
+    /// assert!(source.is_signalled());
+    /// run_loop.add_source(&source, &Mode::DEFAULT);
+    /// let result = run_loop.run_in_mode(&Mode::DEFAULT, Duration::from_secs(10), true);
+    /// assert_eq!(result, RunResult::HandledSource);
+    /// ```
     pub fn remove_source(&self, source: &Source, mode: &Mode) {
         self.inner.remove(source, mode);
     }

@@ -114,7 +114,9 @@ impl Timer {
         self.0.interval
     }
 
-    /// Whether the timer repeats.
+    /// Whether the timer repeats (CFRunLoopTimerDoesRepeat): whether it has an
+    /// [`interval`](Timer::interval). A one-shot timer re-armed with
+    /// [`set_next_fire`](Timer::set_next_fire) still does not repeat.
     pub fn is_repeating(&self) -> bool {
         self.0.interval.is_some()
     }
