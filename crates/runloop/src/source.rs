@@ -69,10 +69,6 @@ impl Source {
         }))
     }
 
-    fn shared(&self) -> &SourceShared {
-        self.0.registration.validity()
-    }
-
     /// A `Send + Sync` signaller for this source, for other threads.
     pub fn signaller(&self) -> SourceSignaller {
         SourceSignaller(Arc::clone(self.0.registration.validity()))
@@ -132,6 +128,10 @@ impl Source {
         if let Err(panic) = self.0.registration.fire(|callback| callback(self)) {
             resume_unwind(panic);
         }
+    }
+
+    fn shared(&self) -> &SourceShared {
+        self.0.registration.validity()
     }
 }
 
