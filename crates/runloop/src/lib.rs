@@ -78,6 +78,7 @@ mod activity;
 mod autorelease_observers;
 mod callback;
 mod handle;
+mod loop_pools;
 mod main_thread;
 mod mode;
 mod observer;

@@ -79,12 +79,51 @@ pub(crate) trait ModeItem: Clone {
     fn list_mut(items: &mut ModeItems) -> &mut Vec<Self>;
     /// Identity, not equality of contents.
     fn same(&self, other: &Self) -> bool;
+    /// False once invalidated: the table then treats the item as absent.
+    fn is_valid(&self) -> bool;
 }
+
+/// Implements [`ModeItem`] and `Debug` for an item handle: `$item(Rc<..>)` whose inner struct
+/// has a `registration` field, kept in `ModeItems::$list`. `Debug` shows the listed getters,
+/// then `valid`.
+macro_rules! mode_item {
+    ($item:ident in $list:ident, debug { $($field:ident: $getter:ident),* $(,)? }) => {
+        impl $crate::mode::ModeItem for $item {
+            fn list(items: &$crate::mode::ModeItems) -> &Vec<Self> {
+                &items.$list
+            }
+            fn list_mut(items: &mut $crate::mode::ModeItems) -> &mut Vec<Self> {
+                &mut items.$list
+            }
+            fn same(&self, other: &Self) -> bool {
+                ::std::rc::Rc::ptr_eq(&self.0, &other.0)
+            }
+            fn is_valid(&self) -> bool {
+                self.0.registration.is_valid()
+            }
+        }
+
+        impl ::std::fmt::Debug for $item {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($item))
+                    $(.field(stringify!($field), &self.$getter()))*
+                    .field("valid", &self.0.registration.is_valid())
+                    .finish()
+            }
+        }
+    };
+}
+pub(crate) use mode_item;
 
 /// Every mode of one run loop, the common-modes set and the items added to it.
 ///
+/// Items do not know the table: an invalidated item stays in its lists until the table next
+/// changes ([`add`](ModeTable::add), [`add_common_mode`](ModeTable::add_common_mode)), which drops
+/// it; until then every query skips it. Dropping it under the table's borrow is fine: an
+/// invalidated item has already dropped its callback, so its drop runs no user code.
+///
 /// Removal returns the removed handles so the caller can drop them after releasing its borrow of
-/// the table: dropping the last handle of an item drops its callback, which is user code.
+/// the table: dropping the last handle of a valid item drops its callback, which is user code.
 pub(crate) struct ModeTable {
     modes: HashMap<Mode, ModeItems>,
     common_modes: Vec<Mode>,
@@ -120,6 +159,7 @@ impl ModeTable {
         if self.is_common(mode) {
             return;
         }
+        self.drop_invalidated();
         self.common_modes.push(mode.clone());
         let items = self.modes.entry(mode.clone()).or_default();
         merge::<Timer>(items, &self.common_items);
@@ -129,6 +169,7 @@ impl ModeTable {
 
     /// Adds `item` to `mode` (or to the common set and every common mode); a no-op where present.
     pub(crate) fn add<T: ModeItem>(&mut self, item: &T, mode: &Mode) {
+        self.drop_invalidated();
         if mode.is_common_set() {
             push_unique(T::list_mut(&mut self.common_items), item);
             for common in &self.common_modes {
@@ -161,15 +202,6 @@ impl ModeTable {
         removed
     }
 
-    /// Removes `item` from every mode and from the common set.
-    pub(crate) fn remove_everywhere<T: ModeItem>(&mut self, item: &T) -> Vec<T> {
-        let mut removed = take(T::list_mut(&mut self.common_items), item);
-        for items in self.modes.values_mut() {
-            removed.extend(take(T::list_mut(items), item));
-        }
-        removed
-    }
-
     /// Whether `item` is in `mode` (for [`Mode::COMMON`]: in the common set).
     pub(crate) fn contains<T: ModeItem>(&self, item: &T, mode: &Mode) -> bool {
         let items = if mode.is_common_set() {
@@ -177,22 +209,38 @@ impl ModeTable {
         } else {
             self.modes.get(mode)
         };
-        items.is_some_and(|items| T::list(items).iter().any(|i| i.same(item)))
+        item.is_valid() && items.is_some_and(|items| T::list(items).iter().any(|i| i.same(item)))
     }
 
-    /// The items of one kind in `mode`, in the order they were added.
+    /// The valid items of one kind in `mode`, in the order they were added.
     pub(crate) fn items<T: ModeItem>(&self, mode: &Mode) -> Vec<T> {
         self.modes
             .get(mode)
-            .map(|items| T::list(items).clone())
+            .map(|items| {
+                T::list(items)
+                    .iter()
+                    .filter(|i| i.is_valid())
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
-    /// Whether `mode` holds a timer or a source (observers do not keep a run going).
+    /// Whether `mode` holds a valid timer or source (observers do not keep a run going).
     pub(crate) fn has_timers_or_sources(&self, mode: &Mode) -> bool {
-        self.modes
-            .get(mode)
-            .is_some_and(|items| !items.timers.is_empty() || !items.sources.is_empty())
+        self.modes.get(mode).is_some_and(|items| {
+            items.timers.iter().any(Timer::is_valid) || items.sources.iter().any(Source::is_valid)
+        })
+    }
+
+    /// Drops the invalidated items from every list (see the type's docs for why no user code
+    /// runs).
+    fn drop_invalidated(&mut self) {
+        for items in self.modes.values_mut().chain([&mut self.common_items]) {
+            items.timers.retain(Timer::is_valid);
+            items.sources.retain(Source::is_valid);
+            items.observers.retain(Observer::is_valid);
+        }
     }
 }
 

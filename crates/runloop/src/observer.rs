@@ -1,13 +1,11 @@
 //! Observers: callbacks notified at the activities of each run-loop pass.
 
-use std::fmt;
 use std::panic::resume_unwind;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use crate::activity::Activity;
-use crate::mode::{ModeItem, ModeItems};
+use crate::mode::mode_item;
 use crate::registration::Registration;
-use crate::run_loop::LoopInner;
 
 /// A callback notified when the loop reaches one of the given [`Activity`]s
 /// (CFRunLoopObserver).
@@ -79,7 +77,7 @@ impl Observer {
     /// Removes the observer from its run loop's modes for good and drops its callback (after it
     /// returns, if called from inside it).
     pub fn invalidate(&self) {
-        self.0.registration.invalidate(self);
+        self.0.registration.invalidate();
     }
 
     /// Whether the observer can still be notified.
@@ -94,10 +92,6 @@ impl Observer {
 
     pub(crate) fn is_firing(&self) -> bool {
         self.0.registration.is_firing()
-    }
-
-    pub(crate) fn attach(&self, run_loop: Weak<LoopInner>) {
-        self.0.registration.attach(run_loop);
     }
 
     /// Notifies the observer of `activity`, invalidating a one-shot observer afterwards; a panic
@@ -116,25 +110,8 @@ impl Observer {
     }
 }
 
-impl ModeItem for Observer {
-    fn list(items: &ModeItems) -> &Vec<Self> {
-        &items.observers
-    }
-    fn list_mut(items: &mut ModeItems) -> &mut Vec<Self> {
-        &mut items.observers
-    }
-    fn same(&self, other: &Self) -> bool {
-        Observer::ptr_eq(self, other)
-    }
-}
-
-impl fmt::Debug for Observer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Observer")
-            .field("activities", &self.activities())
-            .field("repeats", &self.repeats())
-            .field("order", &self.order())
-            .field("valid", &self.is_valid())
-            .finish()
-    }
-}
+mode_item!(Observer in observers, debug {
+    activities: activities,
+    repeats: repeats,
+    order: order,
+});

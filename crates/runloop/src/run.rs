@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 use crate::activity::Activity;
 use crate::mode::Mode;
 use crate::observer::Observer;
-use crate::perform::block_matches;
-use crate::run_loop::{LoopInner, RunLoop};
+use crate::run_loop::RunLoop;
 use crate::run_result::RunResult;
 use crate::source::Source;
 use crate::timer::Timer;
@@ -69,14 +68,14 @@ impl RunLoop {
             return RunResult::Finished;
         }
         let deadline = Instant::now().checked_add(timeout);
-        let frame = RunFrame::enter(&self.inner, mode);
+        let outer = self.enter_run(mode);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             self.notify(mode, Activity::ENTRY);
             let result = self.run_passes(mode, deadline, return_after_source_handled);
             self.notify(mode, Activity::EXIT);
             result
         }));
-        frame.leave();
+        self.leave_run(outer);
         outcome.unwrap_or_else(|panic| resume_unwind(panic))
     }
 
@@ -89,7 +88,7 @@ impl RunLoop {
         let timed_out = || deadline.is_some_and(|d| Instant::now() >= d);
         loop {
             // Wake-ups from here on make this pass's wait return at once.
-            self.inner.shared.clear_wake();
+            self.shared().clear_wake();
             self.notify(mode, Activity::BEFORE_TIMERS);
             self.notify(mode, Activity::BEFORE_SOURCES);
             self.perform_blocks(mode);
@@ -101,7 +100,7 @@ impl RunLoop {
             if !handled && !timed_out() && !self.work_pending(mode) && !self.mode_is_empty(mode) {
                 self.notify(mode, Activity::BEFORE_WAITING);
                 let wake_at = earliest(deadline, self.next_timer_wake(mode));
-                self.inner.shared.wait(wake_at);
+                self.shared().wait(wake_at);
                 self.notify(mode, Activity::AFTER_WAITING);
             }
             self.fire_timers(mode);
@@ -113,7 +112,7 @@ impl RunLoop {
             if timed_out() {
                 return RunResult::TimedOut;
             }
-            if self.inner.shared.take_stop() {
+            if self.shared().take_stop() {
                 return RunResult::Stopped;
             }
             if self.mode_is_empty(mode) {
@@ -124,7 +123,7 @@ impl RunLoop {
 
     /// Notifies the observers of `activity` in `mode`, by ascending order (ties: order added).
     fn notify(&self, mode: &Mode, activity: Activity) {
-        let mut observers: Vec<Observer> = self.inner.modes.borrow().items(mode);
+        let mut observers: Vec<Observer> = self.items(mode);
         observers.retain(|o| o.activities().contains(activity));
         observers.sort_by_key(Observer::order);
         for observer in observers {
@@ -141,16 +140,10 @@ impl RunLoop {
     /// Runs the closures scheduled for `mode` so far; ones scheduled meanwhile wait for the next
     /// call. If one panics, the rest stay queued.
     fn perform_blocks(&self, mode: &Mode) {
-        let remote = self.inner.shared.take_blocks();
-        let is_common = self.is_common_mode(mode);
-        let mut batch = {
-            let mut queue = self.inner.blocks.borrow_mut();
-            queue.extend(remote.into_iter().map(Into::into));
-            queue.take_matching(mode, is_common)
-        };
+        let mut batch = self.take_blocks(mode);
         while let Some(block) = batch.pop_front() {
             if let Err(panic) = catch_unwind(AssertUnwindSafe(block.work)) {
-                self.inner.blocks.borrow_mut().requeue_front(batch);
+                self.requeue_blocks(batch);
                 resume_unwind(panic);
             }
         }
@@ -159,7 +152,7 @@ impl RunLoop {
     /// Handles the ready sources of `mode` by ascending order; only the first if
     /// `stop_after_handle`. Returns whether one was handled.
     fn handle_sources(&self, mode: &Mode, stop_after_handle: bool) -> bool {
-        let mut ready: Vec<Source> = self.inner.modes.borrow().items(mode);
+        let mut ready: Vec<Source> = self.items(mode);
         ready.retain(|s| s.is_signalled());
         ready.sort_by_key(Source::order);
         let mut handled = false;
@@ -181,7 +174,7 @@ impl RunLoop {
     /// Fires the timers of `mode` due now, earliest fire date first (ties: order added).
     fn fire_timers(&self, mode: &Mode) {
         let now = Instant::now();
-        let mut due: Vec<Timer> = self.inner.modes.borrow().items(mode);
+        let mut due: Vec<Timer> = self.items(mode);
         due.retain(|t| t.next_fire() <= now && !t.is_firing());
         due.sort_by_key(Timer::next_fire);
         for timer in due {
@@ -198,14 +191,12 @@ impl RunLoop {
 
     /// Whether the pass has work already, so it must not sleep.
     fn work_pending(&self, mode: &Mode) -> bool {
-        if self.inner.shared.wake_pending() {
+        if self.shared().wake_pending() {
             return true;
         }
         let now = Instant::now();
-        let modes = self.inner.modes.borrow();
-        let sources: Vec<Source> = modes.items(mode);
-        let timers: Vec<Timer> = modes.items(mode);
-        drop(modes);
+        let sources: Vec<Source> = self.items(mode);
+        let timers: Vec<Timer> = self.items(mode);
         sources.iter().any(|s| s.is_signalled() && !s.is_firing())
             || timers
                 .iter()
@@ -217,7 +208,7 @@ impl RunLoop {
     /// fire within its tolerance, so one wake-up serves every timer whose window allows it.
     /// A timer without tolerance is woken for exactly at its fire date.
     fn next_timer_wake(&self, mode: &Mode) -> Option<Instant> {
-        let mut timers: Vec<Timer> = self.inner.modes.borrow().items(mode);
+        let mut timers: Vec<Timer> = self.items(mode);
         timers.retain(|t| !t.is_firing());
         // `None` (an unbounded window) never limits.
         let limit = timers.iter().filter_map(Timer::latest_fire).min();
@@ -227,61 +218,11 @@ impl RunLoop {
             .filter(|&fire| limit.is_none_or(|limit| fire <= limit))
             .max()
     }
-
-    fn has_blocks_for(&self, mode: &Mode) -> bool {
-        let is_common = self.is_common_mode(mode);
-        self.inner.blocks.borrow().has_matching(mode, is_common)
-            || self
-                .inner
-                .shared
-                .has_block_for(|scheduled| block_matches(scheduled, mode, is_common))
-    }
-
-    /// No timers, no sources, no closures waiting: a run in `mode` has nothing to wait for.
-    fn mode_is_empty(&self, mode: &Mode) -> bool {
-        !self.inner.modes.borrow().has_timers_or_sources(mode) && !self.has_blocks_for(mode)
-    }
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-/// What one run changes on the loop, restored when it returns (CoreFoundation's per-run data):
-/// the current mode, the stop request (a stop reaches only the run it was meant for) and the
-/// autorelease pools pushed during the run.
-struct RunFrame<'a> {
-    inner: &'a LoopInner,
-    previous_mode: Option<Mode>,
-    previous_stop: bool,
-    previous_pool_base: usize,
-}
-
-impl<'a> RunFrame<'a> {
-    fn enter(inner: &'a LoopInner, mode: &Mode) -> RunFrame<'a> {
-        let previous_mode = inner.current_mode.replace(Some(mode.clone()));
-        let previous_stop = inner.shared.replace_stop(false);
-        let previous_pool_base = inner.pools.enter_run();
-        inner.depth.set(inner.depth.get() + 1);
-        RunFrame {
-            inner,
-            previous_mode,
-            previous_stop,
-            previous_pool_base,
-        }
-    }
-
-    /// Restores the outer run's state, then pops the pools this run left open (all of them after
-    /// a panic; normally the exit observer already has).
-    fn leave(self) {
-        let inner = self.inner;
-        inner.depth.set(inner.depth.get() - 1);
-        let mode = inner.current_mode.replace(self.previous_mode);
-        drop(mode);
-        inner.shared.replace_stop(self.previous_stop);
-        inner.pools.leave_run(self.previous_pool_base);
     }
 }

@@ -1,16 +1,18 @@
 //! [`RunLoop`]: the calling thread's run loop, its modes and what they hold.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use crate::autorelease_observers::{self, AutoreleaseObservers, PoolStack};
+use crate::autorelease_observers::{self, AutoreleaseObservers};
 use crate::handle::RunLoopHandle;
+use crate::loop_pools::LoopPools;
 use crate::main_thread;
 use crate::mode::{Mode, ModeItem, ModeTable};
 use crate::observer::Observer;
-use crate::perform::{Block, BlockQueue};
+use crate::perform::{block_matches, Block, BlockQueue};
 use crate::source::Source;
 use crate::timer::Timer;
 use crate::wake::LoopShared;
@@ -33,22 +35,33 @@ use crate::wake::LoopShared;
 /// ```
 #[derive(Clone)]
 pub struct RunLoop {
-    pub(crate) inner: Rc<LoopInner>,
+    inner: Rc<LoopInner>,
 }
 
-/// The loop's state. Borrows of its `RefCell`s are never held across user code: callbacks are
-/// fired from snapshots, and removed items are dropped after the borrow ends.
-pub(crate) struct LoopInner {
-    pub(crate) shared: Arc<LoopShared>,
-    pub(crate) modes: RefCell<ModeTable>,
-    pub(crate) blocks: RefCell<BlockQueue>,
+/// The loop's state, reached only through `RunLoop`'s methods. Borrows of its `RefCell`s are
+/// never held across user code: callbacks are fired from snapshots, and removed items are dropped
+/// after the borrow ends.
+struct LoopInner {
+    shared: Arc<LoopShared>,
+    modes: RefCell<ModeTable>,
+    blocks: RefCell<BlockQueue>,
     /// The mode of the innermost run, `None` when not running.
-    pub(crate) current_mode: RefCell<Option<Mode>>,
+    current_mode: RefCell<Option<Mode>>,
     /// How many runs are active (nested runs count each).
-    pub(crate) depth: Cell<usize>,
-    pub(crate) pools: PoolStack,
-    pub(crate) autorelease_observers: RefCell<Option<AutoreleaseObservers>>,
+    depth: Cell<usize>,
+    /// Shared with the autorelease observers, which push and pop it.
+    pools: Rc<LoopPools>,
+    autorelease_observers: RefCell<Option<AutoreleaseObservers>>,
     is_main: bool,
+}
+
+/// What a run changed on the loop when it started, for [`RunLoop::leave_run`] to restore
+/// (CoreFoundation's per-run data): the outer run's mode, its stop request (a stop reaches only
+/// the run it was meant for) and where its autorelease pools end.
+pub(crate) struct OuterRun {
+    mode: Option<Mode>,
+    stop: bool,
+    pool_base: usize,
 }
 
 /// Owns the thread's loop; its drop (at thread exit) tears the loop down.
@@ -95,7 +108,7 @@ impl RunLoop {
                 blocks: RefCell::new(BlockQueue::default()),
                 current_mode: RefCell::new(None),
                 depth: Cell::new(0),
-                pools: PoolStack::default(),
+                pools: Rc::default(),
                 autorelease_observers: RefCell::new(None),
                 is_main,
             }),
@@ -122,7 +135,6 @@ impl RunLoop {
     /// there or has been invalidated.
     pub fn add_timer(&self, timer: &Timer, mode: &Mode) {
         if timer.is_valid() {
-            timer.attach(Rc::downgrade(&self.inner));
             self.inner.modes.borrow_mut().add(timer, mode);
         }
     }
@@ -141,7 +153,7 @@ impl RunLoop {
     /// already there or has been invalidated.
     pub fn add_source(&self, source: &Source, mode: &Mode) {
         if source.is_valid() {
-            source.attach(Rc::downgrade(&self.inner), &self.inner.shared);
+            source.wake_on_signal(&self.inner.shared);
             self.inner.modes.borrow_mut().add(source, mode);
             if source.is_signalled() {
                 // Signalled before it was added: handle it without waiting for another signal.
@@ -150,7 +162,25 @@ impl RunLoop {
         }
     }
 
-    /// Removes `source` from `mode` (it stays valid and can be added again).
+    /// Removes `source` from `mode` (CFRunLoopRemoveSource; [`Mode::COMMON`]: from every common
+    /// mode). It stays valid and can be added again; a signal it has not been handled for stays
+    /// pending and is handled once it is back in the mode a run is in.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use runloop::{Mode, RunLoop, RunResult, Source};
+    ///
+    /// let run_loop = RunLoop::current();
+    /// let source = Source::new(|_| println!("handled"));
+    /// run_loop.add_source(&source, &Mode::DEFAULT);
+    /// source.signal();
+    /// run_loop.remove_source(&source, &Mode::DEFAULT);
+    /// assert_eq!(run_loop.run(), RunResult::Finished); // the mode is empty: nothing handled
+    /// assert!(source.is_signalled());
+    /// run_loop.add_source(&source, &Mode::DEFAULT);
+    /// let result = run_loop.run_in_mode(&Mode::DEFAULT, Duration::from_secs(10), true);
+    /// assert_eq!(result, RunResult::HandledSource);
+    /// ```
     pub fn remove_source(&self, source: &Source, mode: &Mode) {
         self.inner.remove(source, mode);
     }
@@ -164,7 +194,6 @@ impl RunLoop {
     /// already there or has been invalidated.
     pub fn add_observer(&self, observer: &Observer, mode: &Mode) {
         if observer.is_valid() {
-            observer.attach(Rc::downgrade(&self.inner));
             self.inner.modes.borrow_mut().add(observer, mode);
         }
     }
@@ -247,7 +276,7 @@ impl RunLoop {
     pub fn install_autorelease_observers(&self) -> AutoreleaseObservers {
         let observers = match self.autorelease_observers() {
             Some(existing) => existing,
-            None => autorelease_observers::create(Rc::downgrade(&self.inner)),
+            None => autorelease_observers::create(Rc::clone(&self.inner.pools)),
         };
         self.add_observer(&observers.push, &Mode::COMMON);
         self.add_observer(&observers.drain, &Mode::COMMON);
@@ -265,15 +294,78 @@ impl RunLoop {
     }
 }
 
+/// What a run (run.rs) needs from the loop.
+impl RunLoop {
+    /// The part of the loop other threads share: wake-ups, stop requests, remote closures.
+    pub(crate) fn shared(&self) -> &LoopShared {
+        &self.inner.shared
+    }
+
+    /// A snapshot of the valid items of one kind in `mode`, in the order added; the caller fires
+    /// them with no borrow of the loop held.
+    pub(crate) fn items<T: ModeItem>(&self, mode: &Mode) -> Vec<T> {
+        self.inner.modes.borrow().items(mode)
+    }
+
+    /// Takes the closures, local or sent from other threads, that run in `mode`, in the order
+    /// scheduled; the others stay queued.
+    pub(crate) fn take_blocks(&self, mode: &Mode) -> VecDeque<Block> {
+        let remote = self.inner.shared.take_blocks();
+        let is_common = self.is_common_mode(mode);
+        let mut queue = self.inner.blocks.borrow_mut();
+        queue.extend(remote.into_iter().map(Into::into));
+        queue.take_matching(mode, is_common)
+    }
+
+    /// Puts closures taken by [`take_blocks`](RunLoop::take_blocks) that did not run back at
+    /// the front of the queue.
+    pub(crate) fn requeue_blocks(&self, blocks: VecDeque<Block>) {
+        self.inner.blocks.borrow_mut().requeue_front(blocks);
+    }
+
+    /// Whether a closure, local or from another thread, waits to run in `mode`.
+    pub(crate) fn has_blocks_for(&self, mode: &Mode) -> bool {
+        let is_common = self.is_common_mode(mode);
+        self.inner.blocks.borrow().has_matching(mode, is_common)
+            || self
+                .inner
+                .shared
+                .has_block_for(|scheduled| block_matches(scheduled, mode, is_common))
+    }
+
+    /// No timers, no sources, no closures waiting: a run in `mode` has nothing to wait for.
+    pub(crate) fn mode_is_empty(&self, mode: &Mode) -> bool {
+        !self.inner.modes.borrow().has_timers_or_sources(mode) && !self.has_blocks_for(mode)
+    }
+
+    /// A run in `mode` starts: it becomes the current mode, starts with no stop request and
+    /// pushes its pools above the outer run's.
+    pub(crate) fn enter_run(&self, mode: &Mode) -> OuterRun {
+        let inner = &self.inner;
+        let outer = OuterRun {
+            mode: inner.current_mode.replace(Some(mode.clone())),
+            stop: inner.shared.replace_stop(false),
+            pool_base: inner.pools.enter_run(),
+        };
+        inner.depth.set(inner.depth.get() + 1);
+        outer
+    }
+
+    /// A run ends: restores the outer run's state, then pops the pools this run left open (all
+    /// of them after a panic; normally the exit observer already has).
+    pub(crate) fn leave_run(&self, outer: OuterRun) {
+        let inner = &self.inner;
+        inner.depth.set(inner.depth.get() - 1);
+        let mode = inner.current_mode.replace(outer.mode);
+        drop(mode);
+        inner.shared.replace_stop(outer.stop);
+        inner.pools.leave_run(outer.pool_base);
+    }
+}
+
 impl LoopInner {
     fn remove<T: ModeItem>(&self, item: &T, mode: &Mode) {
         let removed = self.modes.borrow_mut().remove(item, mode);
-        drop(removed);
-    }
-
-    /// Drops an invalidated item from every mode.
-    pub(crate) fn forget<T: ModeItem>(&self, item: &T) {
-        let removed = self.modes.borrow_mut().remove_everywhere(item);
         drop(removed);
     }
 

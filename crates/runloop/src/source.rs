@@ -1,15 +1,13 @@
 //! Signalled sources: callbacks the loop runs when another party marks them ready.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::panic::resume_unwind;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::callback::CallbackSlot;
-use crate::mode::{ModeItem, ModeItems};
-use crate::run_loop::LoopInner;
+use crate::mode::mode_item;
+use crate::registration::{Registration, Validity};
 use crate::wake::LoopShared;
 
 /// A callback the loop runs once each time the source has been signalled (a CFRunLoopSource of
@@ -35,11 +33,13 @@ use crate::wake::LoopShared;
 #[derive(Clone)]
 pub struct Source(Rc<SourceInner>);
 
+/// What a source runs when handled: told itself (to invalidate itself, say).
+type SourceCallback = dyn FnMut(&Source);
+
 struct SourceInner {
     order: i64,
-    shared: Arc<SourceShared>,
-    callback: CallbackSlot<dyn FnMut(&Source)>,
-    run_loop: RefCell<Weak<LoopInner>>,
+    /// Its validity is the `valid` flag of the state signallers share.
+    registration: Registration<SourceCallback, Arc<SourceShared>>,
 }
 
 /// What signallers on other threads share with the source.
@@ -58,31 +58,30 @@ impl Source {
 
     /// A source handled, among those ready in the same pass, in ascending `order`.
     pub fn with_order(order: i64, callback: impl FnMut(&Source) + 'static) -> Source {
+        let shared = Arc::new(SourceShared {
+            signalled: AtomicBool::new(false),
+            valid: AtomicBool::new(true),
+            target: Mutex::new(std::sync::Weak::new()),
+        });
         Source(Rc::new(SourceInner {
             order,
-            shared: Arc::new(SourceShared {
-                signalled: AtomicBool::new(false),
-                valid: AtomicBool::new(true),
-                target: Mutex::new(std::sync::Weak::new()),
-            }),
-            callback: CallbackSlot::new(Box::new(callback)),
-            run_loop: RefCell::new(Weak::new()),
+            registration: Registration::with_validity(shared, Box::new(callback)),
         }))
     }
 
     /// A `Send + Sync` signaller for this source, for other threads.
     pub fn signaller(&self) -> SourceSignaller {
-        SourceSignaller(self.0.shared.clone())
+        SourceSignaller(Arc::clone(self.0.registration.validity()))
     }
 
     /// Marks the source ready and wakes its run loop (CFRunLoopSourceSignal + CFRunLoopWakeUp).
     pub fn signal(&self) {
-        self.0.shared.signal();
+        self.shared().signal();
     }
 
     /// Whether the source is signalled and not yet handled.
     pub fn is_signalled(&self) -> bool {
-        self.0.shared.signalled.load(Ordering::Acquire)
+        self.shared().signalled.load(Ordering::Acquire)
     }
 
     /// The source's order among ready sources (lower first).
@@ -93,20 +92,12 @@ impl Source {
     /// Stops the source for good: removes it from its run loop's modes, makes signals no-ops and
     /// drops its callback (after it returns, if called from inside it).
     pub fn invalidate(&self) {
-        if !self.0.shared.valid.swap(false, Ordering::AcqRel) {
-            return;
-        }
-        self.0.shared.signalled.store(false, Ordering::Release);
-        let run_loop = self.0.run_loop.take().upgrade();
-        if let Some(run_loop) = run_loop {
-            run_loop.forget(self);
-        }
-        self.0.callback.clear();
+        self.0.registration.invalidate();
     }
 
     /// Whether the source can still be handled.
     pub fn is_valid(&self) -> bool {
-        self.0.shared.valid.load(Ordering::Acquire)
+        self.0.registration.is_valid()
     }
 
     /// Whether both handles are the same source.
@@ -115,39 +106,38 @@ impl Source {
     }
 
     pub(crate) fn is_firing(&self) -> bool {
-        self.0.callback.is_firing()
+        self.0.registration.is_firing()
     }
 
-    pub(crate) fn attach(&self, run_loop: Weak<LoopInner>, shared: &Arc<LoopShared>) {
-        *self.0.run_loop.borrow_mut() = run_loop;
+    /// Makes signals wake `target`, the loop the source was just added to.
+    pub(crate) fn wake_on_signal(&self, target: &Arc<LoopShared>) {
         *self
-            .0
-            .shared
+            .shared()
             .target
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::downgrade(shared);
+            .unwrap_or_else(PoisonError::into_inner) = Arc::downgrade(target);
     }
 
     /// Clears the signal; true if it was set (the source is then handled).
     pub(crate) fn take_signal(&self) -> bool {
-        self.0.shared.signalled.swap(false, Ordering::AcqRel)
+        self.shared().signalled.swap(false, Ordering::AcqRel)
     }
 
     /// Runs the callback; a panic resumes after the callback slot is restored.
     pub(crate) fn fire(&self) {
-        if let Err(panic) = self
-            .0
-            .callback
-            .fire(|callback| callback(self), || self.is_valid())
-        {
+        if let Err(panic) = self.0.registration.fire(|callback| callback(self)) {
             resume_unwind(panic);
         }
+    }
+
+    fn shared(&self) -> &SourceShared {
+        self.0.registration.validity()
     }
 }
 
 impl SourceShared {
     fn signal(&self) {
-        if !self.valid.load(Ordering::Acquire) {
+        if !self.is_valid() {
             return;
         }
         // Set before waking: the loop clears its wake flag before it looks for ready sources, so
@@ -164,27 +154,22 @@ impl SourceShared {
     }
 }
 
-impl ModeItem for Source {
-    fn list(items: &ModeItems) -> &Vec<Self> {
-        &items.sources
+impl Validity for SourceShared {
+    fn is_valid(&self) -> bool {
+        self.valid.load(Ordering::Acquire)
     }
-    fn list_mut(items: &mut ModeItems) -> &mut Vec<Self> {
-        &mut items.sources
-    }
-    fn same(&self, other: &Self) -> bool {
-        Source::ptr_eq(self, other)
+
+    /// Also drops a pending signal: an invalidated source is never handled.
+    fn invalidate(&self) -> bool {
+        let was_valid = self.valid.swap(false, Ordering::AcqRel);
+        if was_valid {
+            self.signalled.store(false, Ordering::Release);
+        }
+        was_valid
     }
 }
 
-impl fmt::Debug for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Source")
-            .field("order", &self.order())
-            .field("signalled", &self.is_signalled())
-            .field("valid", &self.is_valid())
-            .finish()
-    }
-}
+mode_item!(Source in sources, debug { order: order, signalled: is_signalled });
 
 /// Signals a [`Source`] from any thread: marks it ready and wakes the run loop it was added to.
 #[derive(Clone)]
@@ -198,7 +183,7 @@ impl SourceSignaller {
 
     /// Whether the source is still valid.
     pub fn is_valid(&self) -> bool {
-        self.0.valid.load(Ordering::Acquire)
+        self.0.is_valid()
     }
 }
 

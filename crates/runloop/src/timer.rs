@@ -1,14 +1,12 @@
 //! Timers: closures fired by the run loop at a date, once or repeatedly.
 
 use std::cell::Cell;
-use std::fmt;
 use std::panic::resume_unwind;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crate::mode::{ModeItem, ModeItems};
+use crate::mode::mode_item;
 use crate::registration::Registration;
-use crate::run_loop::LoopInner;
 
 /// A closure the run loop fires at a date: once, or repeatedly at a fixed interval
 /// (CFRunLoopTimer).
@@ -116,7 +114,9 @@ impl Timer {
         self.0.interval
     }
 
-    /// Whether the timer repeats.
+    /// Whether the timer repeats (CFRunLoopTimerDoesRepeat): whether it has an
+    /// [`interval`](Timer::interval). A one-shot timer re-armed with
+    /// [`set_next_fire`](Timer::set_next_fire) still does not repeat.
     pub fn is_repeating(&self) -> bool {
         self.0.interval.is_some()
     }
@@ -135,7 +135,7 @@ impl Timer {
     /// Stops the timer for good: removes it from its run loop's modes and drops its callback
     /// (after the callback returns, if called from inside it).
     pub fn invalidate(&self) {
-        self.0.registration.invalidate(self);
+        self.0.registration.invalidate();
     }
 
     /// Whether the timer can still fire.
@@ -150,10 +150,6 @@ impl Timer {
 
     pub(crate) fn is_firing(&self) -> bool {
         self.0.registration.is_firing()
-    }
-
-    pub(crate) fn attach(&self, run_loop: Weak<LoopInner>) {
-        self.0.registration.attach(run_loop);
     }
 
     /// Latest date the timer may fire at: its fire date plus tolerance (`None`: unbounded).
@@ -183,28 +179,11 @@ impl Timer {
     }
 }
 
-impl ModeItem for Timer {
-    fn list(items: &ModeItems) -> &Vec<Self> {
-        &items.timers
-    }
-    fn list_mut(items: &mut ModeItems) -> &mut Vec<Self> {
-        &mut items.timers
-    }
-    fn same(&self, other: &Self) -> bool {
-        Timer::ptr_eq(self, other)
-    }
-}
-
-impl fmt::Debug for Timer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer")
-            .field("next_fire", &self.next_fire())
-            .field("interval", &self.interval())
-            .field("tolerance", &self.tolerance())
-            .field("valid", &self.is_valid())
-            .finish()
-    }
-}
+mode_item!(Timer in timers, debug {
+    next_fire: next_fire,
+    interval: interval,
+    tolerance: tolerance,
+});
 
 /// `from + delay`, or a date a century away if that overflows `Instant`.
 pub(crate) fn after(from: Instant, delay: Duration) -> Instant {

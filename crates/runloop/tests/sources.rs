@@ -216,3 +216,80 @@ fn pending_closure_keeps_the_run_going_until_performed() {
     assert_eq!(run_loop.run(), RunResult::Finished);
     assert!(done.get());
 }
+
+#[test]
+fn removed_source_is_not_handled_keeps_its_signal_and_can_be_added_again() {
+    let run_loop = RunLoop::current();
+    let log = Log::default();
+    let source = logging_source(&log, 0, "source");
+    // Keeps the mode from being empty once the source is removed.
+    let far = Timer::once(Duration::from_secs(3600), |_| {});
+    run_loop.add_timer(&far, &Mode::DEFAULT);
+    run_loop.add_source(&source, &Mode::DEFAULT);
+    source.signal();
+    run_loop.remove_source(&source, &Mode::DEFAULT);
+    assert!(!run_loop.contains_source(&source, &Mode::DEFAULT));
+    assert_eq!(
+        run_loop.run_in_mode(&Mode::DEFAULT, Duration::ZERO, false),
+        RunResult::TimedOut
+    );
+    assert!(log.entries().is_empty(), "a removed source was handled");
+    assert!(source.is_valid());
+    assert!(source.is_signalled());
+
+    run_loop.add_source(&source, &Mode::DEFAULT);
+    assert_eq!(
+        run_loop.run_in_mode(&Mode::DEFAULT, PROMPTLY, true),
+        RunResult::HandledSource
+    );
+    assert_eq!(log.entries(), ["source"]);
+    far.invalidate();
+}
+
+#[test]
+fn removing_a_source_from_one_mode_keeps_it_in_the_others() {
+    const OTHER: Mode = Mode::from_static("other");
+    let run_loop = RunLoop::current();
+    let log = Log::default();
+    let source = logging_source(&log, 0, "source");
+    run_loop.add_source(&source, &Mode::DEFAULT);
+    run_loop.add_source(&source, &OTHER);
+    run_loop.remove_source(&source, &OTHER);
+    assert!(!run_loop.contains_source(&source, &OTHER));
+    assert!(run_loop.contains_source(&source, &Mode::DEFAULT));
+    source.signal();
+    assert_eq!(
+        run_loop.run_in_mode(&OTHER, PROMPTLY, false),
+        RunResult::Finished
+    );
+    assert!(
+        log.entries().is_empty(),
+        "handled in the mode it was removed from"
+    );
+    assert_eq!(
+        run_loop.run_in_mode(&Mode::DEFAULT, PROMPTLY, true),
+        RunResult::HandledSource
+    );
+    assert_eq!(log.entries(), ["source"]);
+}
+
+#[test]
+fn invalidating_an_added_source_drops_its_callback_at_once_and_empties_the_mode() {
+    let run_loop = RunLoop::current();
+    let captured = Rc::new(());
+    let held = captured.clone();
+    let source = Source::new(move |_| {
+        let _ = &held;
+        panic!("an invalidated source was handled");
+    });
+    run_loop.add_source(&source, &Mode::DEFAULT);
+    source.signal();
+    assert_eq!(Rc::strong_count(&captured), 2);
+    source.invalidate();
+    assert_eq!(Rc::strong_count(&captured), 1, "the callback was kept");
+    assert!(!source.is_signalled());
+    assert_eq!(
+        run_loop.run_in_mode(&Mode::DEFAULT, PROMPTLY, false),
+        RunResult::Finished
+    );
+}

@@ -283,3 +283,64 @@ fn timer_callback_can_add_and_remove_timers() {
 fn zero_interval_repeating_timer_is_rejected_with_a_clear_message() {
     let _ = Timer::repeating(Duration::ZERO, |_| {});
 }
+
+#[test]
+fn is_repeating_is_true_only_for_timers_with_an_interval() {
+    assert!(Timer::repeating(ms(1), |_| {}).is_repeating());
+    assert!(Timer::new(Instant::now(), Some(ms(5)), |_| {}).is_repeating());
+    assert!(!Timer::once(ms(1), |_| {}).is_repeating());
+    assert!(!Timer::new(Instant::now(), None, |_| {}).is_repeating());
+}
+
+#[test]
+fn a_one_shot_timer_rearmed_from_its_callback_still_does_not_repeat() {
+    let run_loop = RunLoop::current();
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let record = seen.clone();
+    let timer = Timer::once(Duration::ZERO, move |timer| {
+        record.borrow_mut().push(timer.is_repeating());
+        if record.borrow().len() == 1 {
+            timer.set_next_fire(Instant::now());
+        }
+    });
+    run_loop.add_timer(&timer, &Mode::DEFAULT);
+    assert_eq!(run_loop.run(), RunResult::Finished);
+    assert_eq!(*seen.borrow(), [false, false]);
+    assert!(!timer.is_repeating());
+}
+
+#[test]
+fn invalidating_an_added_timer_drops_its_callback_at_once_and_empties_the_mode() {
+    let run_loop = RunLoop::current();
+    let captured = Rc::new(());
+    let held = captured.clone();
+    let timer = Timer::once(Duration::from_secs(3600), move |_| {
+        let _ = &held;
+        panic!("an invalidated timer fired");
+    });
+    run_loop.add_timer(&timer, &Mode::DEFAULT);
+    assert_eq!(Rc::strong_count(&captured), 2);
+    timer.invalidate();
+    assert_eq!(Rc::strong_count(&captured), 1, "the callback was kept");
+    assert!(!run_loop.contains_timer(&timer, &Mode::DEFAULT));
+    assert_eq!(
+        run_loop.run_in_mode(&Mode::DEFAULT, PROMPTLY, false),
+        RunResult::Finished
+    );
+}
+
+#[test]
+fn debug_shows_a_timers_schedule_and_validity() {
+    let timer = Timer::repeating(ms(5), |_| {});
+    let shown = format!("{timer:?}");
+    assert!(shown.starts_with("Timer { next_fire: "), "{shown}");
+    assert!(
+        shown.ends_with(&format!(
+            ", interval: Some({:?}), tolerance: 0ns, valid: true }}",
+            ms(5)
+        )),
+        "{shown}"
+    );
+    timer.invalidate();
+    assert!(format!("{timer:?}").ends_with("valid: false }"));
+}
