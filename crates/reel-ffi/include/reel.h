@@ -1,0 +1,89 @@
+/* reel.h: record OpenGL frames to a crash-safe cache and export them in the background as a PNG
+ * sequence or a QuickTime movie, with memory that stays flat however many frames there are.
+ *
+ * C99, usable from C++ and Objective-C. Link the static library with
+ *     cc app.c target/release/libreel_ffi.a -lpthread -ldl -lm -lstdc++
+ * or the shared one with -Ltarget/release -lreel_ffi. OpenGL, EGL and x264 are loaded at run
+ * time when used; nothing else is needed.
+ *
+ * Errors: functions that can fail return NULL or -1. Where they take `char **error`, a message
+ * saying what was wrong is stored there (when `error` is not NULL) and must be freed with
+ * reel_string_free; on success *error is set to NULL. No function ever unwinds or aborts on bad
+ * input: a NULL argument, a wrong size or a bad path is an error with a message. */
+#ifndef REEL_H
+#define REEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A cache being recorded. */
+typedef struct reel_recorder reel_recorder;
+/* An export running on a background thread. */
+typedef struct reel_export reel_export;
+
+typedef struct {
+    const char *png_dir;    /* write a PNG sequence into this directory, or */
+    const char *movie_path; /* a QuickTime movie to this file */
+    const char *codec;      /* movie codec: "png" (NULL: png), "mjpeg", "h264" */
+    double fps;             /* movie frame rate; 0: 30 */
+    int quality;            /* MJPEG quality 1-100; 0: the default (90) */
+    int threads;            /* encoder threads; 0: one per core */
+} reel_export_options;
+
+/* ---- Recording ------------------------------------------------------------------------------
+ * Frames are RGBA, 8 bits per channel, rows `stride_bytes` apart (at least width * 4);
+ * bottom_up != 0 when the first row is the bottom one, as glReadPixels returns it. The cache
+ * stores every frame as one checksummed record: a program that crashes mid-recording leaves every
+ * complete frame readable (reel info / reel export read it). */
+
+/* Creates (or truncates) the cache at `path` for frames of width x height (each 1 to 32768). */
+reel_recorder *reel_recorder_open(const char *path, uint32_t width, uint32_t height, char **error);
+
+/* Appends one frame; 0 or -1 (reel_recorder_last_error says why; the recorder stays usable). */
+int reel_recorder_append_rgba(reel_recorder *rec, const void *pixels, size_t stride_bytes,
+                              int bottom_up);
+
+/* The message of the recorder's last failed call, or NULL. Owned by the recorder: valid until
+ * the next call on it. */
+const char *reel_recorder_last_error(const reel_recorder *rec);
+
+/* Frames appended so far. */
+uint64_t reel_recorder_frames(const reel_recorder *rec);
+
+/* Finishes the cache (stores its frame count and syncs it to disk) and frees `rec`, whatever the
+ * result; 0 or -1. */
+int reel_recorder_finish(reel_recorder *rec, char **error);
+
+/* ---- Export on a background thread ----------------------------------------------------------
+ * The export reads the cache one frame at a time with one autorelease pool per frame and a
+ * bounded number of frames in flight, so memory stays flat. Files are written under hidden
+ * temporary names and renamed when complete: an aborted or failed export leaves only complete
+ * files. Damaged frames in the cache are skipped. */
+
+/* Starts exporting the cache at `cache_path`; NULL with a message if the options or the input are
+ * wrong (nothing is written then). */
+reel_export *reel_export_start(const char *cache_path, const reel_export_options *options,
+                               char **error);
+
+/* Frames written so far and frames to export. Safe from any thread while the export runs. */
+void reel_export_progress(const reel_export *exp, uint64_t *done, uint64_t *total);
+
+/* Asks the export to stop after the frames in flight; returns at once. Any thread. */
+void reel_export_abort(reel_export *exp);
+
+/* Waits for the export to end and frees `exp`: 0 when every frame was exported, 1 when it was
+ * aborted, -1 when it failed (with a message in *error). */
+int reel_export_wait(reel_export *exp, char **error);
+
+/* Frees a message returned through `error`. NULL is ignored. */
+void reel_string_free(char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REEL_H */

@@ -1,0 +1,229 @@
+//! Exporting a cache from C, on a thread of its own.
+
+use std::ffi::{c_char, c_double, c_int};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use reel::cache::FrameInput;
+use reel::encode::h264::H264Backend;
+use reel::export::{
+    export, ExportFailure, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig,
+};
+use reel::progress::ExportProgress;
+
+use crate::message::{guard, set_error, str_arg};
+
+/// `reel_export_options` in C.
+#[repr(C)]
+pub struct ReelExportOptions {
+    /// Directory for a PNG sequence, or NULL.
+    pub png_dir: *const c_char,
+    /// Movie path, or NULL.
+    pub movie_path: *const c_char,
+    /// "png" (or NULL), "mjpeg" or "h264".
+    pub codec: *const c_char,
+    /// Frames per second; 0 means 30.
+    pub fps: c_double,
+    /// MJPEG quality 1-100; 0 means 90.
+    pub quality: c_int,
+    /// Encoder threads; 0 means one per core.
+    pub threads: c_int,
+}
+
+/// An export running on its own thread (`reel_export` in C).
+pub struct ReelExport {
+    progress: Arc<ExportProgress>,
+    thread: JoinHandle<Result<ExportReport, ExportFailure>>,
+}
+
+/// The largest thread count accepted: more only costs memory (each thread holds frames).
+const MAX_THREADS: c_int = 64;
+
+/// `reel_export *reel_export_start(const char *cache_path, const reel_export_options *options, char **error)`
+///
+/// # Safety
+/// `cache_path` is NULL or a NUL-terminated string; `options` is NULL or points at options whose
+/// strings are NULL or NUL-terminated; `error` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn reel_export_start(
+    cache_path: *const c_char,
+    options: *const ReelExportOptions,
+    error: *mut *mut c_char,
+) -> *mut ReelExport {
+    let result = guard("reel_export_start", || {
+        // SAFETY: per this function's contract.
+        let input_path = unsafe { str_arg(cache_path, "cache_path") }?;
+        // SAFETY: per this function's contract.
+        let options = unsafe { options.as_ref() }.ok_or("options is NULL")?;
+        // SAFETY: per this function's contract.
+        let (target, threads) = unsafe { target_from(options) }?;
+        let input = FrameInput::open(input_path, None).map_err(|e| format!("{input_path}: {e}"))?;
+        Ok(Box::new(start(input, target, threads)?))
+    });
+    // SAFETY: per this function's contract.
+    unsafe { set_error(error, result.as_ref().err().map(String::as_str)) };
+    result.map_or(std::ptr::null_mut(), Box::into_raw)
+}
+
+/// The export target and thread count the options ask for, checked.
+///
+/// # Safety
+/// The options' strings are NULL or NUL-terminated.
+unsafe fn target_from(o: &ReelExportOptions) -> Result<(ExportTarget, usize), String> {
+    // SAFETY: per this function's contract.
+    let optional = |s: *const c_char, what: &str| unsafe {
+        (!s.is_null()).then(|| str_arg(s, what)).transpose()
+    };
+    let png_dir = optional(o.png_dir, "png_dir")?;
+    let movie_path = optional(o.movie_path, "movie_path")?;
+    let codec = optional(o.codec, "codec")?;
+    if !(0..=MAX_THREADS).contains(&o.threads) {
+        return Err(format!(
+            "threads {} is out of range: 0 (one per core) to {MAX_THREADS}",
+            o.threads
+        ));
+    }
+    let threads = match o.threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n as usize,
+    };
+    let target = match (png_dir, movie_path) {
+        (Some(_), Some(_)) => return Err("give png_dir or movie_path, not both".into()),
+        (None, None) => return Err("no target: give png_dir or movie_path".into()),
+        (Some(dir), None) => {
+            if codec.is_some() || o.fps != 0.0 || o.quality != 0 {
+                return Err("codec, fps and quality apply to movies, not to a PNG sequence".into());
+            }
+            ExportTarget::PngSequence {
+                dir: PathBuf::from(dir),
+                pattern: FilePattern::parse("image-%04d.png").map_err(|e| e.to_string())?,
+            }
+        }
+        (None, Some(path)) => movie_target(path, codec, o.fps, o.quality)?,
+    };
+    Ok((target, threads))
+}
+
+fn movie_target(
+    path: &str,
+    codec: Option<&str>,
+    fps: f64,
+    quality: c_int,
+) -> Result<ExportTarget, String> {
+    let codec: MovieCodec = codec.unwrap_or("png").parse()?;
+    let fps = if fps == 0.0 { 30.0 } else { fps };
+    if !(fps.is_finite() && fps.fract() == 0.0 && (1.0..=1000.0).contains(&fps)) {
+        return Err(format!(
+            "fps {fps} is not supported: a whole number of frames per second from 1 to 1000"
+        ));
+    }
+    if !(0..=100).contains(&quality) {
+        return Err(format!(
+            "quality {quality} is out of range: 1 to 100, or 0 for the default"
+        ));
+    }
+    if quality != 0 && codec != MovieCodec::Mjpeg {
+        return Err("quality applies to the mjpeg codec only".into());
+    }
+    let path = PathBuf::from(path);
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!(
+            "{}: the movie's directory {} does not exist",
+            path.display(),
+            dir.display()
+        ));
+    }
+    let mut h264_encoder = H264Backend::Auto;
+    if codec == MovieCodec::H264 {
+        h264_encoder = H264Backend::Auto
+            .choose()
+            .map_err(|e| e.to_string())?
+            .backend();
+    }
+    Ok(ExportTarget::Movie {
+        path,
+        codec,
+        fps: fps as u32,
+        jpeg_quality: if quality == 0 { 90 } else { quality as u8 },
+        h264_encoder,
+    })
+}
+
+fn start(input: FrameInput, target: ExportTarget, threads: usize) -> Result<ReelExport, String> {
+    let progress = Arc::new(ExportProgress::new());
+    progress.set_total(input.expected_frames());
+    let p = Arc::clone(&progress);
+    let thread = std::thread::Builder::new()
+        .name("reel-export".into())
+        .spawn(move || export(input, &target, PipelineConfig::with_threads(threads), &p))
+        .map_err(|e| format!("cannot start the export thread: {e}"))?;
+    Ok(ReelExport { progress, thread })
+}
+
+/// `void reel_export_progress(const reel_export *exp, uint64_t *done, uint64_t *total)`
+///
+/// # Safety
+/// `exp` is NULL or a live export; `done` and `total` are NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn reel_export_progress(
+    exp: *const ReelExport,
+    done: *mut u64,
+    total: *mut u64,
+) {
+    // SAFETY: per this function's contract.
+    let (d, t) =
+        unsafe { exp.as_ref() }.map_or((0, 0), |e| (e.progress.done(), e.progress.total()));
+    // SAFETY: per this function's contract: each is NULL or writable.
+    unsafe {
+        if let Some(done) = done.as_mut() {
+            *done = d;
+        }
+        if let Some(total) = total.as_mut() {
+            *total = t;
+        }
+    }
+}
+
+/// `void reel_export_abort(reel_export *exp)`
+///
+/// # Safety
+/// `exp` is NULL or a live export.
+#[no_mangle]
+pub unsafe extern "C" fn reel_export_abort(exp: *mut ReelExport) {
+    // SAFETY: per this function's contract (only atomics are touched: any thread may call it).
+    if let Some(exp) = unsafe { exp.as_ref() } {
+        exp.progress.request_abort();
+    }
+}
+
+/// `int reel_export_wait(reel_export *exp, char **error)`
+///
+/// # Safety
+/// `exp` is NULL or a live export, not used again; `error` is NULL or valid for a write.
+#[no_mangle]
+pub unsafe extern "C" fn reel_export_wait(exp: *mut ReelExport, error: *mut *mut c_char) -> c_int {
+    let result = guard("reel_export_wait", || {
+        if exp.is_null() {
+            return Err("exp is NULL".into());
+        }
+        // SAFETY: a live export made by `reel_export_start`, given up by the caller.
+        let exp = unsafe { Box::from_raw(exp) };
+        match exp.thread.join() {
+            Ok(Ok(report)) => Ok(report.aborted),
+            Ok(Err(failure)) => Err(failure.to_string()),
+            Err(_) => Err("the export thread panicked (please report it)".into()),
+        }
+    });
+    // SAFETY: per this function's contract.
+    unsafe { set_error(error, result.as_ref().err().map(String::as_str)) };
+    match result {
+        Ok(false) => 0,
+        Ok(true) => 1,
+        Err(_) => -1,
+    }
+}

@@ -1,0 +1,215 @@
+//! The C API from C: programs in `tests/c/` built against the static library (and the shared
+//! one), their outputs read back by ffmpeg, ffprobe and `reel info`, and valgrind's memcheck.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use support::{compile, compile_with, library, require, run_passing, texts};
+
+const W: u32 = 13;
+const H: u32 = 7;
+
+/// The upright RGB of test frame `i` (tests/c/check.h's `pixel_channel`).
+fn expected_rgb(i: u32) -> Vec<u8> {
+    let mut rgb = Vec::new();
+    for y in 0..H {
+        for x in 0..W {
+            for c in 0..3 {
+                rgb.push(((x * 7 + y * 13 + i * 29 + c * 71) & 0xFF) as u8);
+            }
+        }
+    }
+    rgb
+}
+
+/// Decodes a PNG to RGB with ffmpeg.
+fn ffmpeg_rgb(png: &Path) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(png)
+        .args(["-f", "rawvideo", "-pix_fmt", "rgb24", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn frames_appended_with_padded_strides_and_either_row_order_come_out_upright_and_exact() {
+    if !require("ffmpeg") || !require("ffprobe") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    run_passing(
+        &compile("record_then_export"),
+        "record_then_export",
+        &[dir.path()],
+    );
+    let png = dir.path().join("png");
+    assert_eq!(
+        names(&png),
+        ["image-0000.png", "image-0001.png", "image-0002.png"]
+    );
+    for i in 0..3 {
+        let rgb = ffmpeg_rgb(&png.join(format!("image-{i:04}.png")));
+        assert_eq!(rgb, expected_rgb(i), "frame {i} exact and upright");
+    }
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,nb_read_frames,r_frame_rate",
+            "-of",
+            "default=nw=1",
+        ])
+        .arg(dir.path().join("out.mov"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&probe.stdout);
+    assert!(
+        text.contains("codec_name=mjpeg") && text.contains("nb_read_frames=3"),
+        "{text}"
+    );
+    assert!(text.contains("r_frame_rate=24/1"), "{text}");
+    // No hidden temporary files anywhere.
+    assert_eq!(names(dir.path()), ["frames.reel", "out.mov", "png"]);
+}
+
+#[test]
+fn reel_info_reads_a_cache_written_from_c() {
+    let dir = tempfile::tempdir().unwrap();
+    run_passing(
+        &compile("record_then_export"),
+        "record_then_export",
+        &[dir.path()],
+    );
+    // `reel info` is the reel package's binary; run it through cargo's target directory.
+    let reel = support::deps_dir().parent().unwrap().join("reel");
+    if reel.exists() {
+        let info = Command::new(&reel)
+            .arg("info")
+            .arg(dir.path().join("frames.reel"))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&info);
+        assert_eq!(info.status.code(), Some(0), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("13x7") && stdout.contains("3 intact"),
+            "{stdout}"
+        );
+    }
+    let scan = reel::cache::scan_cache(dir.path().join("frames.reel")).unwrap();
+    assert!(scan.is_whole());
+    assert_eq!((scan.frames, scan.header.frame_count), (3, Some(3)));
+    assert_eq!(
+        (scan.header.layout.width, scan.header.layout.height),
+        (W, H)
+    );
+}
+
+#[test]
+fn every_refusal_comes_back_as_an_error_value_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    run_passing(&compile("errors"), "errors", &[dir.path()]);
+}
+
+#[test]
+fn an_aborted_export_reports_1_and_leaves_only_complete_files() {
+    let dir = tempfile::tempdir().unwrap();
+    run_passing(&compile("abort"), "abort", &[dir.path()]);
+    let png = dir.path().join("png");
+    let files = names(&png);
+    assert!(
+        !files.is_empty() && files.len() < 150,
+        "stopped early: {} files",
+        files.len()
+    );
+    for (i, name) in files.iter().enumerate() {
+        assert_eq!(
+            name,
+            &format!("image-{i:04}.png"),
+            "only complete, numbered files"
+        );
+        let bytes = std::fs::read(png.join(name)).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buf).unwrap();
+    }
+}
+
+#[test]
+fn the_header_compiles_as_cxx() {
+    run_passing(&compile("cxx_header"), "cxx_header", &[]);
+}
+
+#[test]
+fn the_shared_library_links_with_the_documented_flags() {
+    let so = library("libreel_ffi.so");
+    let dir = so.parent().unwrap().to_string_lossy().into_owned();
+    let exe = compile_with("errors", &[&format!("-L{dir}"), "-lreel_ffi"]);
+    let work = tempfile::tempdir().unwrap();
+    let output = Command::new(&exe)
+        .arg(work.path())
+        .env("LD_LIBRARY_PATH", &dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("errors: ok"),
+        "{stdout}{stderr}"
+    );
+    let ldd = Command::new("ldd")
+        .arg(&exe)
+        .env("LD_LIBRARY_PATH", &dir)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&ldd.stdout).contains("libreel_ffi.so"));
+}
+
+#[test]
+fn recording_and_exporting_from_c_is_clean_under_valgrind_memcheck() {
+    if !require("valgrind") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for program in ["record_then_export", "errors"] {
+        let exe = compile(program);
+        let output = Command::new("valgrind")
+            .args([
+                "-q",
+                "--error-exitcode=99",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=definite",
+                "--show-leak-kinds=definite",
+            ])
+            .arg(&exe)
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        let (stdout, stderr) = texts(&output);
+        assert!(
+            output.status.success() && stdout.contains(&format!("{program}: ok")),
+            "{program} under memcheck ({}):\n{stdout}\n{stderr}",
+            output.status
+        );
+        let _ = std::fs::remove_dir_all(dir.path().join("png"));
+        let _ = std::fs::remove_file(dir.path().join("out.mov"));
+        let _ = std::fs::remove_file(dir.path().join("frames.reel"));
+    }
+}
