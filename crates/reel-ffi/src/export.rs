@@ -10,7 +10,7 @@ use reel::encode::h264::H264Backend;
 use reel::export::{
     export, ExportFailure, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig,
 };
-use reel::progress::ExportProgress;
+use reel::progress::Progress;
 
 use crate::message::{guard, set_error, str_arg};
 
@@ -33,7 +33,7 @@ pub struct ReelExportOptions {
 
 /// An export running on its own thread (`reel_export` in C).
 pub struct ReelExport {
-    progress: Arc<ExportProgress>,
+    progress: Arc<Progress>,
     thread: JoinHandle<Result<ExportReport, ExportFailure>>,
 }
 
@@ -111,7 +111,6 @@ fn movie_target(
     fps: f64,
     quality: c_int,
 ) -> Result<ExportTarget, String> {
-    let codec: MovieCodec = codec.unwrap_or("png").parse()?;
     let fps = if fps == 0.0 { 30.0 } else { fps };
     if !(fps.is_finite() && fps.fract() == 0.0 && (1.0..=1000.0).contains(&fps)) {
         return Err(format!(
@@ -123,7 +122,21 @@ fn movie_target(
             "quality {quality} is out of range: 1 to 100, or 0 for the default"
         ));
     }
-    if quality != 0 && codec != MovieCodec::Mjpeg {
+    let codec = match codec.unwrap_or("png") {
+        "png" => MovieCodec::Png,
+        "mjpeg" => MovieCodec::Mjpeg {
+            quality: if quality == 0 { 90 } else { quality as u8 },
+        },
+        "h264" => MovieCodec::H264 {
+            encoder: H264Backend::Auto,
+        },
+        other => {
+            return Err(format!(
+                "unknown codec {other:?} (expected png, mjpeg or h264)"
+            ))
+        }
+    };
+    if quality != 0 && !matches!(codec, MovieCodec::Mjpeg { .. }) {
         return Err("quality applies to the mjpeg codec only".into());
     }
     let path = PathBuf::from(path);
@@ -138,24 +151,15 @@ fn movie_target(
             dir.display()
         ));
     }
-    let mut h264_encoder = H264Backend::Auto;
-    if codec == MovieCodec::H264 {
-        h264_encoder = H264Backend::Auto
-            .choose()
-            .map_err(|e| e.to_string())?
-            .backend();
-    }
     Ok(ExportTarget::Movie {
         path,
         codec,
         fps: fps as u32,
-        jpeg_quality: if quality == 0 { 90 } else { quality as u8 },
-        h264_encoder,
     })
 }
 
 fn start(input: FrameInput, target: ExportTarget, threads: usize) -> Result<ReelExport, String> {
-    let progress = Arc::new(ExportProgress::new());
+    let progress = Arc::new(Progress::new());
     progress.set_total(input.expected_frames());
     let p = Arc::clone(&progress);
     let thread = std::thread::Builder::new()

@@ -16,7 +16,7 @@
 //! 4. **Encode and write** ([`export`]): in parallel, in order, with a
 //!    bounded number of frames in flight; PNG files are renamed into place
 //!    when complete and movies when finished. H.264 goes through x264
-//!    ([`encode::x264`], loaded at run time when installed, never linked)
+//!    ([`encode::h264::x264`], loaded at run time when installed, never linked)
 //!    or the built-in OpenH264 ([`encode::h264`]).
 //!
 //! The `reel` binary wraps this: `reel record --synthetic`, `reel info`,
@@ -42,6 +42,7 @@ pub mod output;
 pub mod progress;
 pub mod recycle;
 pub mod source;
+pub mod stage;
 pub mod synthetic;
 
 pub use error::{CacheError, ExportError};

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use reel::encode::h264::H264Backend;
-use reel::export::{ExportTarget, FilePattern, MovieCodec};
+use reel::export::{ExportTarget, FilePattern};
+
+use cli::codec_arg::CodecArg;
 
 use cli::export_cmd::{Aborted, ExportRequest};
 use cli::size_arg::parse_size;
@@ -70,8 +72,8 @@ struct ExportArgs {
     #[arg(long, value_name = "OUT.mov")]
     movie: Option<PathBuf>,
     /// Movie codec: png (lossless), mjpeg or h264.
-    #[arg(long, default_value = "png", requires = "movie")]
-    codec: MovieCodec,
+    #[arg(long, value_enum, default_value = "png", requires = "movie")]
+    codec: CodecArg,
     /// Movie frame rate.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
     fps: u32,
@@ -137,7 +139,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Huge pages buy x264 no measurable speed here and cost 2.5 MiB of peak
     // memory per export (see the function).
-    reel::encode::x264::disable_transparent_huge_pages();
+    reel::encode::h264::x264::disable_transparent_huge_pages();
     let result = match cli.command {
         Command::Export(a) => export(a),
         Command::Info { input, raw } => cli::info_cmd::run(&input, raw).map(|whole| {
@@ -190,10 +192,8 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         },
         (None, Some(path)) => ExportTarget::Movie {
             path,
-            codec: a.codec,
+            codec: a.codec.with_options(a.quality, a.h264_encoder),
             fps: a.fps,
-            jpeg_quality: a.quality,
-            h264_encoder: a.h264_encoder,
         },
         _ => unreachable!("clap requires exactly one of --png and --movie"),
     };

@@ -5,10 +5,10 @@ use std::time::Instant;
 
 /// Progress of one export: written by the export thread, polled by the UI.
 ///
-/// All fields are atomics, so one `&ExportProgress` (or an `Arc`) can be
+/// All fields are atomics, so one `&Progress` (or an `Arc`) can be
 /// shared freely between threads.
 #[derive(Debug)]
-pub struct ExportProgress {
+pub struct Progress {
     total: AtomicU64,
     done: AtomicU64,
     abort: AtomicBool,
@@ -16,16 +16,16 @@ pub struct ExportProgress {
     started: Instant,
 }
 
-impl Default for ExportProgress {
+impl Default for Progress {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl ExportProgress {
+impl Progress {
     /// Fresh progress: nothing done, not aborted, total unknown (0).
     pub fn new() -> Self {
-        ExportProgress {
+        Progress {
             total: AtomicU64::new(0),
             done: AtomicU64::new(0),
             abort: AtomicBool::new(false),

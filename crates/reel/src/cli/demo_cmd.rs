@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use reel::encode::h264::H264Backend;
-use reel::export::{ExportReport, ExportTarget, FilePattern, MovieCodec};
+use reel::export::{ExportReport, ExportTarget, FilePattern};
+
+use super::codec_arg::CodecArg;
 
 use super::export_cmd::{self, ExportRequest};
 use super::size_arg::parse_size;
@@ -23,8 +25,8 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 30)]
     fps: u32,
     /// Movie codec: png, mjpeg or h264.
-    #[arg(long, default_value = "h264")]
-    codec: MovieCodec,
+    #[arg(long, value_enum, default_value = "h264")]
+    codec: CodecArg,
     /// H.264 encoder: auto (x264 when libx264.so.164 is installed, else OpenH264), x264 or
     /// openh264.
     #[arg(long, value_name = "ENCODER", default_value = "auto")]
@@ -105,10 +107,8 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let movie_path = a.out.join("reel-demo.mov");
     let movie = export_cmd::run(&request(ExportTarget::Movie {
         path: movie_path.clone(),
-        codec: a.codec,
+        codec: a.codec.with_options(90, a.h264_encoder),
         fps: a.fps,
-        jpeg_quality: 90,
-        h264_encoder: a.h264_encoder,
     }))?;
 
     let peak = reel::memory::peak_rss_bytes().unwrap_or(0);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use reel::cache::FrameInput;
-use reel::export::{export, ExportReport, ExportTarget, MovieCodec, PipelineConfig, PoolMode};
-use reel::progress::ExportProgress;
+use reel::export::{export, ExportReport, ExportTarget, Kept, PipelineConfig, PoolMode};
+use reel::progress::Progress;
 
 use super::interrupt::abort_on_ctrl_c;
 use super::progress_driver::run_with_progress;
@@ -39,7 +39,7 @@ pub struct Aborted {
     /// Frames expected.
     pub expected: u64,
     /// What was left on disk.
-    pub kept: String,
+    pub kept: Kept,
 }
 
 /// Runs an export and prints its summary.
@@ -54,24 +54,10 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
              every frame stays alive until the end"
         );
     }
-    let progress = Arc::new(ExportProgress::new());
+    let progress = Arc::new(Progress::new());
     let _ctrl_c = abort_on_ctrl_c(Arc::clone(&progress));
     let p = Arc::clone(&progress);
-    let mut target = req.target.clone();
-    if let ExportTarget::Movie {
-        codec: MovieCodec::H264,
-        h264_encoder,
-        ..
-    } = &mut target
-    {
-        // Decided here, before any output exists: an explicit x264 that does
-        // not load is an error; auto falls back to OpenH264 and says why.
-        let choice = h264_encoder.choose()?;
-        if let Some(note) = choice.fallback_note() {
-            eprintln!("reel: note: {note}");
-        }
-        *h264_encoder = choice.backend();
-    }
+    let target = req.target.clone();
     let label = match &target {
         ExportTarget::PngSequence { .. } => "png",
         ExportTarget::Movie { .. } => "movie",
@@ -80,6 +66,9 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
         export(input, &target, config, &p)
     });
     let report = result?;
+    if let Some(note) = report.fallback_note() {
+        eprintln!("reel: note: {note}");
+    }
     if let Some(damage) = &report.damage {
         eprintln!("reel: warning: {damage}");
     }

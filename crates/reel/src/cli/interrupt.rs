@@ -4,14 +4,14 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use reel::progress::ExportProgress;
+use reel::progress::Progress;
 
-static CURRENT: Mutex<Option<Arc<ExportProgress>>> = Mutex::new(None);
+static CURRENT: Mutex<Option<Arc<Progress>>> = Mutex::new(None);
 static PRESSES: AtomicUsize = AtomicUsize::new(0);
 static INSTALLED: OnceLock<()> = OnceLock::new();
 
 /// Routes Ctrl-C to `progress` until the returned guard is dropped.
-pub fn abort_on_ctrl_c(progress: Arc<ExportProgress>) -> Guard {
+pub fn abort_on_ctrl_c(progress: Arc<Progress>) -> Guard {
     INSTALLED.get_or_init(|| {
         let result = ctrlc::set_handler(|| {
             if PRESSES.fetch_add(1, Ordering::SeqCst) > 0 {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reel::progress::ExportProgress;
+use reel::progress::Progress;
 use runloop::{Mode, RunLoop, RunLoopHandle, Timer};
 
 /// How often the main thread polls the progress.
@@ -18,7 +18,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// `quiet`; returns what `work` returned.
 pub fn run_with_progress<T: Send>(
     label: &str,
-    progress: Arc<ExportProgress>,
+    progress: Arc<Progress>,
     quiet: bool,
     work: impl FnOnce() -> T + Send,
 ) -> T {
@@ -72,7 +72,7 @@ pub fn run_with_progress<T: Send>(
 
 /// Marks the export finished and stops the UI's run loop when dropped.
 struct Finished {
-    progress: Arc<ExportProgress>,
+    progress: Arc<Progress>,
     run_loop: RunLoopHandle,
 }
 

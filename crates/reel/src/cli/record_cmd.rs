@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use glcapture::{CaptureMode, DemoStats, GlError};
 use reel::cache::{CacheWriter, FrameLayout, RowOrder};
-use reel::progress::ExportProgress;
+use reel::progress::Progress;
 
 use super::progress_driver::run_with_progress;
 
@@ -18,7 +18,7 @@ pub fn synthetic(
     noise: f32,
     quiet: bool,
 ) -> Result<u64> {
-    let progress = Arc::new(ExportProgress::new());
+    let progress = Arc::new(Progress::new());
     progress.set_total(frames);
     let p = Arc::clone(&progress);
     let recorded = run_with_progress("recording", progress, quiet, move || {
@@ -39,7 +39,7 @@ pub fn gl(
     quiet: bool,
 ) -> Result<(u64, DemoStats)> {
     let layout = FrameLayout::rgba(width, height, RowOrder::BottomUp)?;
-    let progress = Arc::new(ExportProgress::new());
+    let progress = Arc::new(Progress::new());
     progress.set_total(frames);
     let p = Arc::clone(&progress);
     let result = run_with_progress("recording (OpenGL)", progress, quiet, move || {

@@ -8,8 +8,8 @@ use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, QuantizationTableType, S
 
 use super::ycbcr::jfif_row_block_chroma;
 use crate::error::ExportError;
-use crate::export::pipeline::FrameStage;
 use crate::source::Image;
+use crate::stage::FrameStage;
 
 /// The JPEG [`FrameStage`]: baseline JPEG, 4:2:0, at a fixed quality.
 #[derive(Debug, Clone)]

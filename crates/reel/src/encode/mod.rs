@@ -1,7 +1,8 @@
-//! Per-frame encoders, each a [`FrameStage`](crate::export::pipeline::FrameStage).
+//! Per-frame encoders: each implements [`FrameStage`](crate::stage::FrameStage)
+//! for its parallel part; sequential encoders (H.264) also give the
+//! in-order step their sink calls.
 
 pub mod h264;
 pub mod jpeg;
 pub mod png;
-pub mod x264;
 pub mod ycbcr;

@@ -1,8 +1,8 @@
 //! PNG encoding of upright RGB images (lossless).
 
 use crate::error::ExportError;
-use crate::export::pipeline::FrameStage;
 use crate::source::Image;
+use crate::stage::FrameStage;
 
 /// Encodes one image as an 8-bit RGB PNG with the `png` crate's fast
 /// deflate (`Compression::Fast`) and the Average row filter, streaming
@@ -24,7 +24,7 @@ pub fn encode_png<W: std::io::Write>(image: &Image, out: W) -> Result<(), ::png:
 }
 
 /// The PNG [`FrameStage`] for movies: each image becomes one sample's bytes.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct PngStage;
 
 impl FrameStage for PngStage {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!   export thread                workers (N)               sink thread
-//!   ImageSource::next_image ──►  FrameStage::process  ──►  reorder ──► FrameSink::write
+//!   ImageSource::next_image ──►  FrameStage::process  ──►  reorder ──► OrderedSink::write
 //!        ▲  (one pool per frame)                                   │
 //!        └──────────────── window tokens (one per frame in flight) ◄┘
 //! ```
@@ -18,24 +18,9 @@ use std::sync::Mutex;
 use autorelease::{autoreleasepool, AutoreleasePool, Obj};
 
 use crate::error::ExportError;
-use crate::progress::ExportProgress;
+use crate::progress::Progress;
 use crate::source::{Image, ImageSource, SourceEnd, SourceInfo};
-
-/// The per-frame work done in parallel (compression, color conversion).
-pub trait FrameStage: Send {
-    /// What a processed frame becomes.
-    type Output: Send;
-    /// Processes one image.
-    fn process(&mut self, image: &Image) -> Result<Self::Output, ExportError>;
-}
-
-/// The in-order consumer of processed frames (file writing, muxing).
-pub trait FrameSink: Send {
-    /// What it consumes.
-    type Input: Send;
-    /// Consumes frame `index`; called with indices 0, 1, 2, … in order.
-    fn write(&mut self, index: u64, item: Self::Input) -> Result<(), ExportError>;
-}
+use crate::stage::{FrameStage, OrderedSink};
 
 /// How image autoreleases are scoped on the export thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +95,12 @@ pub fn run_pipeline<Src, Stage, Sink>(
     make_stage: impl Fn() -> Result<Stage, ExportError>,
     sink: Sink,
     config: PipelineConfig,
-    progress: &ExportProgress,
+    progress: &Progress,
 ) -> (Sink, Result<PipelineOutcome, PipelineFailure>)
 where
     Src: ImageSource,
     Stage: FrameStage,
-    Sink: FrameSink<Input = Stage::Output>,
+    Sink: OrderedSink<Input = Stage::Output>,
 {
     let info = match source.begin() {
         Ok(info) => info,
@@ -188,7 +173,7 @@ fn produce<Src: ImageSource>(
     jobs: &std::sync::mpsc::SyncSender<Obj<Image>>,
     tokens: &Receiver<()>,
     config: PipelineConfig,
-    progress: &ExportProgress,
+    progress: &Progress,
 ) -> Result<bool, ExportError> {
     // One step: wait for room, read one image, hand it on. Ok(None) = stop.
     let mut step = |pool: AutoreleasePool<'_>| -> Result<Option<bool>, ExportError> {
@@ -225,11 +210,11 @@ fn produce<Src: ImageSource>(
 }
 
 /// Writes results in index order; returns the sink and how many were written.
-fn sink_loop<Sink: FrameSink>(
+fn sink_loop<Sink: OrderedSink>(
     mut sink: Sink,
     results: Receiver<(u64, Result<Sink::Input, ExportError>)>,
     tokens: std::sync::mpsc::SyncSender<()>,
-    progress: &ExportProgress,
+    progress: &Progress,
 ) -> (Sink, Result<u64, PipelineFailure>) {
     let mut pending = BTreeMap::new();
     let mut next = 0u64;
@@ -319,10 +304,10 @@ mod tests {
         seen: Vec<(u64, u8)>,
         produced: Arc<AtomicU64>,
         max_in_flight: u64,
-        abort_at: Option<(u64, Arc<ExportProgress>)>,
+        abort_at: Option<(u64, Arc<Progress>)>,
         fail_at: Option<u64>,
     }
-    impl FrameSink for RecordingSink {
+    impl OrderedSink for RecordingSink {
         type Input = u8;
         fn write(&mut self, index: u64, item: u8) -> Result<(), ExportError> {
             if Some(index) == self.fail_at {
@@ -361,7 +346,7 @@ mod tests {
     #[test]
     fn frames_are_written_in_order_with_at_most_window_in_flight() {
         let (mut source, sink) = setup(40);
-        let progress = ExportProgress::new();
+        let progress = Progress::new();
         let config = PipelineConfig::with_threads(3);
         let (sink, result) = run_pipeline(&mut source, || Ok(UnevenStage), sink, config, &progress);
         let outcome = result.unwrap();
@@ -381,7 +366,7 @@ mod tests {
     #[test]
     fn abort_stops_after_the_frames_in_flight_and_keeps_them_in_order() {
         let (mut source, mut sink) = setup(1000);
-        let progress = Arc::new(ExportProgress::new());
+        let progress = Arc::new(Progress::new());
         sink.abort_at = Some((5, Arc::clone(&progress)));
         let config = PipelineConfig::with_threads(2);
         let (sink, result) = run_pipeline(&mut source, || Ok(UnevenStage), sink, config, &progress);
@@ -404,7 +389,7 @@ mod tests {
     fn sink_failure_reports_frames_written_before_it() {
         let (mut source, mut sink) = setup(100);
         sink.fail_at = Some(7);
-        let progress = ExportProgress::new();
+        let progress = Progress::new();
         let (_, result) = run_pipeline(
             &mut source,
             || Ok(UnevenStage),
@@ -421,7 +406,7 @@ mod tests {
     fn source_failure_reports_frames_written_before_it() {
         let (mut source, sink) = setup(100);
         source.fail_at = Some(9);
-        let progress = ExportProgress::new();
+        let progress = Progress::new();
         let (sink, result) = run_pipeline(
             &mut source,
             || Ok(UnevenStage),
@@ -438,7 +423,7 @@ mod tests {
     #[test]
     fn single_pool_mode_keeps_every_image_until_the_end() {
         let (mut source, sink) = setup(50);
-        let progress = ExportProgress::new();
+        let progress = Progress::new();
         let mut config = PipelineConfig::with_threads(2);
         config.pool_mode = PoolMode::Single;
         config.growth_warning = 1000;

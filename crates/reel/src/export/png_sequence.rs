@@ -11,10 +11,86 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use super::file_pattern::FilePattern;
-use super::pipeline::{FrameSink, FrameStage};
+use super::output::{nothing_to_export, Finished, Output, Run};
+use super::pipeline::{PipelineConfig, PipelineFailure};
+use super::{ExportFailure, Kept};
 use crate::encode::png::encode_png;
 use crate::error::ExportError;
 use crate::source::Image;
+use crate::stage::{FrameStage, OrderedSink};
+
+/// A PNG sequence: frames encoded in parallel straight into their
+/// temporary files, renamed into place in order.
+pub(crate) struct PngFiles {
+    layout: SequenceLayout,
+}
+
+impl PngFiles {
+    /// Creates `dir` if needed and checks that files can be made in it.
+    pub(crate) fn start(dir: &Path, pattern: &FilePattern) -> Result<Self, ExportError> {
+        Ok(PngFiles {
+            layout: SequenceLayout::create(dir, pattern.clone())?,
+        })
+    }
+}
+
+impl Output for PngFiles {
+    type Stage = PngFileStage;
+    type Sink = PngSequenceSink;
+
+    fn pipeline(&self, asked: PipelineConfig) -> PipelineConfig {
+        png_sequence_pipeline(asked)
+    }
+
+    fn into_parts(self) -> (PngFileStage, PngSequenceSink) {
+        let stage = PngFileStage {
+            layout: self.layout.clone(),
+        };
+        (stage, PngSequenceSink::new(self.layout))
+    }
+
+    fn finish(
+        sink: PngSequenceSink,
+        run: Run,
+        config: PipelineConfig,
+    ) -> Result<Finished, ExportFailure> {
+        // Encoded frames past the last named one are not kept.
+        sink.discard_unnamed(config.window as u64);
+        let kept = Kept::PngFiles {
+            count: sink.written(),
+            dir: sink.layout.dir.clone(),
+        };
+        match run {
+            Ok(outcome) if outcome.written == 0 && !outcome.aborted => {
+                Err(nothing_to_export(&outcome, kept))
+            }
+            Ok(outcome) => Ok(Finished {
+                outcome,
+                output_bytes: sink.bytes(),
+                kept,
+            }),
+            Err(PipelineFailure { error, written }) => Err(ExportFailure {
+                error,
+                written,
+                kept,
+            }),
+        }
+    }
+}
+
+/// The pipeline for PNG sequences: two more frames in flight than asked for.
+///
+/// Frames are named in order, so a worker that finishes while its
+/// neighbour's frame is still being written waits once the window is full;
+/// and writing a file takes the kernel a time that varies from frame to
+/// frame far more than encoding does. Two more frames absorb that, for a
+/// little more peak memory (measured in BENCHMARKS.md).
+fn png_sequence_pipeline(config: PipelineConfig) -> PipelineConfig {
+    PipelineConfig {
+        window: config.window + 2,
+        ..config
+    }
+}
 
 /// Where frame files go: names, and the temporary name of each.
 #[derive(Debug, Clone)]
@@ -121,7 +197,7 @@ impl PngSequenceSink {
     }
 }
 
-impl FrameSink for PngSequenceSink {
+impl OrderedSink for PngSequenceSink {
     type Input = (PathBuf, u64);
 
     fn write(&mut self, index: u64, (tmp, bytes): (PathBuf, u64)) -> Result<(), ExportError> {
@@ -141,5 +217,17 @@ impl Drop for PngSequenceSink {
         // Nothing is in flight once the sink is dropped, but a temporary
         // for the next frame may remain after a failure.
         let _ = fs::remove_file(self.layout.temp_path_of(self.written));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_sequences_keep_two_more_frames_in_flight_than_asked() {
+        let asked = PipelineConfig::with_threads(2);
+        let png = png_sequence_pipeline(asked);
+        assert_eq!((png.threads, png.window), (asked.threads, asked.window + 2));
     }
 }

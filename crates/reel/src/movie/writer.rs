@@ -20,6 +20,31 @@ pub struct VideoFormat {
     pub extensions: Vec<u8>,
 }
 
+impl VideoFormat {
+    /// The sample description for frames of `width`x`height` stored with
+    /// `codec_tag`, shown as `compressor_name`, with no extension atoms.
+    pub fn new(codec_tag: [u8; 4], width: u16, height: u16, compressor_name: &str) -> Self {
+        VideoFormat {
+            codec_tag,
+            width,
+            height,
+            compressor_name: compressor_name.into(),
+            extensions: Vec::new(),
+        }
+    }
+
+    /// The H.264 (`avc1`) description: its `avcC` atom holds `decoder_config`,
+    /// the AVC decoder configuration record (ISO 14496-15).
+    pub fn h264(width: u16, height: u16, decoder_config: &[u8]) -> Self {
+        let mut atom = AtomWriter::new();
+        atom.atom(*b"avcC", |w| w.bytes(decoder_config));
+        VideoFormat {
+            extensions: atom.into_bytes(),
+            ..VideoFormat::new(*b"avc1", width, height, "H.264")
+        }
+    }
+}
+
 /// Streams samples into `mdat` and writes the `moov` index at the end.
 ///
 /// Memory grows only by the sample table: 12 bytes (size, offset, sync

@@ -30,11 +30,11 @@ use std::sync::Arc;
 
 pub use ffi::{disable_transparent_huge_pages, EncodedFrame, X264Encoder, X264Library};
 
-use super::ycbcr::{i420_len, rgb_to_i420_bt601};
+use crate::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
 use crate::error::ExportError;
-use crate::export::pipeline::FrameStage;
 use crate::recycle::BufferRecycler;
 use crate::source::Image;
+use crate::stage::FrameStage;
 
 /// The x264 build (`X264_BUILD`) whose ABI this module is written for.
 pub const X264_BUILD: u32 = 164;
