@@ -10,6 +10,6 @@ pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
 pub use input::FrameInput;
 pub use raw::{PartialTail, RawReader};
 pub use reader::{
-    describe_ranges, scan_cache, CacheReader, CacheScan, Damage, DamageKind, ReadEnd,
+    describe_ranges, scan_cache, CacheReader, CacheScan, Damage, DamageKind, Follow, ReadEnd,
 };
 pub use writer::CacheWriter;

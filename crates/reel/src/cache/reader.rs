@@ -2,7 +2,10 @@
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::format::{FrameHeader, FrameLayout, Header, FRAME_HEADER_LEN, HEADER_LEN};
 use crate::error::CacheError;
@@ -186,7 +189,36 @@ pub struct CacheReader {
     frames_read: u64,
     damage: Vec<Damage>,
     end: Option<ReadEnd>,
+    /// While following a cache that is still being recorded.
+    follow: Option<Following>,
+    /// How long the file had not grown when following gave up on it.
+    stopped_growing: Option<Duration>,
 }
+
+/// How to read a cache that is still being recorded ([`CacheReader::open_following`]).
+#[derive(Clone)]
+pub struct Follow {
+    /// End with what there is once the file has not grown for this long without being finished.
+    pub idle_timeout: Duration,
+    /// Polled while waiting for new records: `true` ends the wait (an abort).
+    pub should_stop: Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl std::fmt::Debug for Follow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Follow")
+            .field("idle_timeout", &self.idle_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Following {
+    options: Follow,
+    last_growth: Instant,
+}
+
+/// How often a follower looks for new records.
+const FOLLOW_POLL: Duration = Duration::from_millis(20);
 
 impl CacheReader {
     /// Opens `path` and validates its header.
@@ -225,7 +257,36 @@ impl CacheReader {
             frames_read: 0,
             damage: Vec::new(),
             end: None,
+            follow: None,
+            stopped_growing: None,
         })
+    }
+
+    /// Opens a cache that may still be being recorded (by `reel record`, `reel capture`, the C
+    /// library, or any writer of the format): reading waits for new records until the recorder
+    /// finishes the cache (writes its frame count), and ends with what there is if the file
+    /// stops growing for `follow.idle_timeout` first ([`stopped_growing`](Self::stopped_growing)
+    /// then says so). A record being written is waited for, not taken as torn.
+    pub fn open_following(path: impl AsRef<Path>, follow: Follow) -> Result<Self, CacheError> {
+        let mut reader = CacheReader::open(path)?;
+        if reader.header.frame_count.is_none() && !reader.header_damaged {
+            reader.follow = Some(Following {
+                options: follow,
+                last_growth: Instant::now(),
+            });
+        }
+        Ok(reader)
+    }
+
+    /// Whether the reader is waiting for a recorder that has not finished the cache yet (the
+    /// number of frames is then not known).
+    pub fn is_following(&self) -> bool {
+        self.follow.is_some()
+    }
+
+    /// How long the file had not grown when a follow ended without the cache being finished.
+    pub fn stopped_growing(&self) -> Option<Duration> {
+        self.stopped_growing
     }
 
     /// The frame layout from the header.
@@ -310,6 +371,9 @@ impl CacheReader {
             });
         }
         while self.end.is_none() {
+            if self.follow.is_some() {
+                self.wait_for_record(self.next)?;
+            }
             if self.next >= self.expected_frames() {
                 self.finish();
                 break;
@@ -337,6 +401,63 @@ impl CacheReader {
             }
         }
         Ok(false)
+    }
+
+    /// While following: waits until record `index` is whole in the file, the recorder finishes
+    /// the cache, the file stops growing for the idle timeout, or the caller asks to stop; in
+    /// the last three cases following ends and reading goes on as for a closed file.
+    fn wait_for_record(&mut self, index: u64) -> Result<(), CacheError> {
+        let record_len = self.layout().record_len();
+        loop {
+            let len = self
+                .file
+                .metadata()
+                .map_err(CacheError::io(&self.path))?
+                .len();
+            let Some(following) = self.follow.as_mut() else {
+                return Ok(());
+            };
+            if len != self.file_len {
+                self.file_len = len;
+                following.last_growth = Instant::now();
+            }
+            if let Some(count) = self.read_finished_count()? {
+                self.header.frame_count = Some(count);
+                self.follow = None;
+                return Ok(());
+            }
+            if self.record_offset(index).saturating_add(record_len) <= self.file_len {
+                return Ok(());
+            }
+            let Some(following) = self.follow.as_mut() else {
+                return Ok(());
+            };
+            let idle = following.last_growth.elapsed();
+            if (following.options.should_stop)() {
+                self.follow = None;
+                return Ok(());
+            }
+            if idle >= following.options.idle_timeout {
+                self.stopped_growing = Some(idle);
+                self.follow = None;
+                return Ok(());
+            }
+            std::thread::sleep(FOLLOW_POLL);
+        }
+    }
+
+    /// The frame count, if the recorder has finished the cache since it was opened. A header
+    /// caught half-rewritten fails its checksum and counts as not finished yet.
+    fn read_finished_count(&self) -> Result<Option<u64>, CacheError> {
+        let mut head = [0u8; HEADER_LEN];
+        let got = self
+            .file
+            .read_at(&mut head, 0)
+            .map_err(CacheError::io(&self.path))?;
+        if got < HEADER_LEN {
+            return Ok(None);
+        }
+        Ok(Header::decode(&head).ok().and_then(|h| h.frame_count))
     }
 
     fn record_offset(&self, index: u64) -> u64 {
