@@ -40,6 +40,12 @@ pub enum CacheError {
         /// Height.
         height: u32,
     },
+    /// A file given as headerless raw frames is a reel cache.
+    #[error("{path} is a reel cache, not headerless raw frames: leave out --raw")]
+    RawIsACache {
+        /// The file.
+        path: PathBuf,
+    },
     /// A raw file cannot hold even one frame of the given size.
     #[error("{path}: {len} bytes cannot hold one {width}x{height} RGBA frame ({frame_len} bytes); is the size right?")]
     RawTooSmall {

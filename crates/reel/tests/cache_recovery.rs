@@ -353,3 +353,26 @@ fn a_count_of_a_trillion_frames_over_a_short_file_is_one_missing_run_read_at_onc
     assert_eq!(scan.frames, 2);
     assert_eq!(scan.damage, [run(2, (1 << 40) - 1, DamageKind::Missing)]);
 }
+
+#[test]
+fn a_reel_cache_given_as_raw_frames_is_recognised_and_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.reel");
+    write_cache(&path, W, H, 3);
+    let err = reel::cache::RawReader::open(&path, W, H).err().unwrap();
+    assert!(matches!(err, CacheError::RawIsACache { .. }), "{err}");
+    assert!(err.to_string().contains("leave out --raw"), "{err}");
+    let png = dir.path().join("png");
+    let out = common::run_reel(&[
+        "export",
+        path.to_str().unwrap(),
+        "--raw",
+        "12x5",
+        "--png",
+        png.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a reel cache"));
+    assert!(!png.exists(), "nothing written");
+}

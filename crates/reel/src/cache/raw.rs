@@ -51,6 +51,13 @@ impl RawReader {
         let layout = FrameLayout::rgba(width, height, RowOrder::BottomUp)?;
         let file = File::open(&path).map_err(CacheError::io(&path))?;
         let file_len = file.metadata().map_err(CacheError::io(&path))?.len();
+        // A reel cache read as raw frames would give garbage shifted by its record headers.
+        let mut magic = [0u8; 8];
+        if std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, 0).is_ok()
+            && magic == super::format::MAGIC
+        {
+            return Err(CacheError::RawIsACache { path });
+        }
         let frame_len = layout.frame_len() as u64;
         if file_len < frame_len {
             return Err(CacheError::RawTooSmall {
