@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use super::format::FrameLayout;
-use super::raw::RawReader;
-use super::reader::CacheReader;
+use super::raw::{PartialTail, RawReader};
+use super::reader::{CacheReader, ReadEnd};
 use crate::error::CacheError;
 
 /// A source of stored frames: a reel cache or a headerless raw file.
@@ -62,15 +62,44 @@ impl FrameInput {
         }
     }
 
-    /// After reading stopped: a description of frames that could not be
-    /// used (torn, damaged, partial), or `None` if the input was whole.
-    pub fn damage_report(&self) -> Option<String> {
+    /// After reading stopped: the frames that could not be used (torn,
+    /// damaged, partial), or `None` if the input was whole.
+    pub fn damage(&self) -> Option<Damage> {
         match self {
-            FrameInput::Cache(r) => r
-                .end()
-                .filter(|end| !end.is_complete())
-                .map(|end| format!("cache {end}; {} intact frames recovered", r.frames_read())),
-            FrameInput::Raw(r) => r.partial_tail().map(|tail| tail.to_string()),
+            FrameInput::Cache(r) => {
+                r.end()
+                    .filter(|end| !end.is_complete())
+                    .map(|end| Damage::Cache {
+                        end: end.clone(),
+                        recovered: r.frames_read(),
+                    })
+            }
+            FrameInput::Raw(r) => r.partial_tail().map(Damage::RawTail),
+        }
+    }
+}
+
+/// Frames of an input that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    /// A cache that stopped before its proper end.
+    Cache {
+        /// Why reading stopped.
+        end: ReadEnd,
+        /// Intact frames read before that.
+        recovered: u64,
+    },
+    /// A raw file ending in a partial frame.
+    RawTail(PartialTail),
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Cache { end, recovered } => {
+                write!(f, "cache {end}; {recovered} intact frames recovered")
+            }
+            Damage::RawTail(tail) => tail.fmt(f),
         }
     }
 }

@@ -7,7 +7,7 @@ pub mod reader;
 pub mod writer;
 
 pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
-pub use input::FrameInput;
+pub use input::{Damage, FrameInput};
 pub use raw::{PartialTail, RawReader};
-pub use reader::{scan_cache, CacheReader, CacheScan, ReadEnd};
+pub use reader::{scan_cache, CacheReader, CacheScan, ReadEnd, RecordProblem};
 pub use writer::CacheWriter;

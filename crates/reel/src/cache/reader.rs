@@ -45,7 +45,7 @@ pub enum ReadEnd {
         /// Byte offset of the record.
         offset: u64,
         /// What was wrong.
-        detail: String,
+        detail: RecordProblem,
     },
     /// A record's pixels do not match its checksum.
     BadChecksum {
@@ -106,6 +106,38 @@ impl std::fmt::Display for ReadEnd {
                 f,
                 "{bytes} unexpected bytes after the last frame, at byte offset {offset}"
             ),
+        }
+    }
+}
+
+/// What is wrong with a frame record's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordProblem {
+    /// It carries another frame's index.
+    WrongIndex {
+        /// The index it carries.
+        found: u32,
+        /// The index it should carry.
+        expected: u64,
+    },
+    /// It carries another frame length.
+    WrongLength {
+        /// The length it carries.
+        found: u32,
+        /// The frame length of the cache.
+        expected: usize,
+    },
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordProblem::WrongIndex { found, expected } => {
+                write!(f, "record carries index {found}, expected {expected}")
+            }
+            RecordProblem::WrongLength { found, expected } => {
+                write!(f, "record length {found}, expected {expected}")
+            }
         }
     }
 }
@@ -258,9 +290,15 @@ impl CacheReader {
         }
         if u64::from(fh.index) != index || fh.len as usize != frame_len {
             let detail = if u64::from(fh.index) != index {
-                format!("record carries index {}, expected {index}", fh.index)
+                RecordProblem::WrongIndex {
+                    found: fh.index,
+                    expected: index,
+                }
             } else {
-                format!("record length {}, expected {frame_len}", fh.len)
+                RecordProblem::WrongLength {
+                    found: fh.len,
+                    expected: frame_len,
+                }
             };
             return self.stop(ReadEnd::BadRecordHeader {
                 index,
