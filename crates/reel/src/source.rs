@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use autorelease::{AutoreleasePool, Obj};
 
+use crate::cache::Damage;
 use crate::cache::{FrameInput, FrameLayout, RowOrder};
 use crate::convert::rgba_to_upright_rgb;
 use crate::error::ExportError;
@@ -81,7 +82,7 @@ pub struct SourceEnd {
     /// Images given.
     pub frames: u64,
     /// Input that could not be used (torn or damaged frames, partial tail).
-    pub damage: Option<String>,
+    pub damage: Option<Damage>,
 }
 
 /// The classic extraction protocol: [`begin`](ImageSource::begin), then
@@ -200,7 +201,7 @@ impl ImageSource for FrameFileSource {
         self.rgba = Vec::new();
         Ok(SourceEnd {
             frames: self.frames,
-            damage: self.input.damage_report(),
+            damage: self.input.damage(),
         })
     }
 }

@@ -7,7 +7,7 @@ use std::fs::OpenOptions;
 use common::{known_frame, write_cache};
 use reel::cache::format::{FRAME_HEADER_LEN, HEADER_LEN};
 use reel::cache::{
-    scan_cache, CacheReader, CacheWriter, Damage, DamageKind, FrameLayout, ReadEnd, RowOrder,
+    scan_cache, CacheReader, CacheWriter, DamageKind, DamagedRun, FrameLayout, ReadEnd, RowOrder,
 };
 use reel::CacheError;
 
@@ -136,7 +136,7 @@ fn record_offset(index: u64) -> usize {
 fn damaged_cache(
     n: u32,
     damage: impl FnOnce(&mut Vec<u8>),
-) -> (Vec<Vec<u8>>, ReadEnd, Vec<Damage>) {
+) -> (Vec<Vec<u8>>, ReadEnd, Vec<DamagedRun>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.reel");
     write_cache(&path, W, H, n);
@@ -157,8 +157,8 @@ fn damaged_cache(
     (frames, r.end().cloned().unwrap(), r.damage().to_vec())
 }
 
-fn run(first: u64, last: u64, kind: DamageKind) -> Damage {
-    Damage {
+fn run(first: u64, last: u64, kind: DamageKind) -> DamagedRun {
+    DamagedRun {
         first,
         last,
         offset: record_offset(first) as u64,

@@ -194,7 +194,7 @@ fn a_frame_damaged_after_its_first_chunk_is_dropped_whole() {
     // Frame 1 is skipped whole (the rows converted before its checksum failed are dropped);
     // frames 0 and 2 are exported.
     assert_eq!(report.written, 2);
-    let damage = report.damage.unwrap();
+    let damage = report.damage.unwrap().to_string();
     assert!(damage.contains("checksum"), "{damage}");
     assert!(damage.contains("skipped: 1 "), "{damage}");
     assert_eq!(file_names(&out).len(), 2);

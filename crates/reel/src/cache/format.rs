@@ -40,7 +40,7 @@
 //! carries a wrong marker, index or length, or fails its checksum, and
 //! reports which of these it was and at what byte offset.
 
-use crate::error::CacheError;
+use crate::error::{CacheError, HeaderField};
 
 /// The first eight bytes of every cache file.
 pub const MAGIC: [u8; 8] = *b"REELCACH";
@@ -253,15 +253,19 @@ impl Header {
         }
         let header_len = u16_at(10);
         if usize::from(header_len) != HEADER_LEN {
-            return Err(CacheError::Corrupt(format!(
-                "header length {header_len}, expected {HEADER_LEN}"
-            )));
+            return Err(CacheError::CorruptHeader {
+                field: HeaderField::HeaderLength,
+                value: header_len.into(),
+            });
         }
-        let pixel_format = PixelFormat::from_code(bytes[20]).ok_or_else(|| {
-            CacheError::Corrupt(format!("unknown pixel format code {}", bytes[20]))
-        })?;
+        let corrupt = |field, value: u8| CacheError::CorruptHeader {
+            field,
+            value: value.into(),
+        };
+        let pixel_format = PixelFormat::from_code(bytes[20])
+            .ok_or_else(|| corrupt(HeaderField::PixelFormat, bytes[20]))?;
         let row_order = RowOrder::from_code(bytes[21])
-            .ok_or_else(|| CacheError::Corrupt(format!("unknown row order code {}", bytes[21])))?;
+            .ok_or_else(|| corrupt(HeaderField::RowOrder, bytes[21]))?;
         let (width, height) = (u32_at(12), u32_at(16));
         let mut layout = FrameLayout::rgba(width, height, row_order)?;
         layout.pixel_format = pixel_format;

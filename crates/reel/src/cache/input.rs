@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use super::format::FrameLayout;
-use super::raw::RawReader;
-use super::reader::CacheReader;
+use super::raw::{PartialTail, RawReader};
+use super::reader::{describe_ranges, CacheReader, DamagedRun, ReadEnd};
 use crate::error::CacheError;
+use std::time::Duration;
 
 /// A source of stored frames: a reel cache or a headerless raw file.
 pub enum FrameInput {
@@ -62,47 +63,102 @@ impl FrameInput {
         }
     }
 
-    /// After reading stopped: a description of frames that could not be
-    /// used (torn, damaged, partial), or `None` if the input was whole.
-    pub fn damage_report(&self) -> Option<String> {
+    /// After reading stopped: the frames that could not be used (damaged, torn, missing,
+    /// partial), or `None` if the input was whole.
+    pub fn damage(&self) -> Option<Damage> {
         match self {
             FrameInput::Cache(r) => {
-                let end = r.end().filter(|end| !end.is_complete());
-                if r.damage().is_empty() && end.is_none() {
-                    return None;
-                }
-                let mut report = String::new();
-                if !r.damage().is_empty() {
-                    let lost: u64 = r.damage().iter().map(super::Damage::frames).sum();
-                    const DETAILED: usize = 3;
-                    let details: Vec<String> = r
-                        .damage()
-                        .iter()
-                        .take(DETAILED)
-                        .map(|d| d.to_string())
-                        .collect();
-                    let more = r.damage().len().saturating_sub(DETAILED);
-                    report = format!(
-                        "{lost} frame(s) damaged or missing, skipped: {} ({}{})",
-                        super::describe_ranges(r.damage()),
-                        details.join("; "),
-                        if more > 0 {
-                            format!("; and {more} more runs")
-                        } else {
-                            String::new()
-                        }
-                    );
-                }
-                if let Some(end) = end {
-                    if !report.is_empty() {
-                        report.push_str("; ");
-                    }
-                    report.push_str(&format!("cache {end}"));
-                }
-                report.push_str(&format!("; {} intact frames recovered", r.frames_read()));
-                Some(report)
+                let end = r.end().cloned().unwrap_or(ReadEnd::Complete);
+                let whole =
+                    r.damage().is_empty() && end.is_complete() && r.stopped_growing().is_none();
+                (!whole).then(|| {
+                    Damage::Cache(Box::new(CacheDamage {
+                        runs: r.damage().to_vec(),
+                        end,
+                        recovered: r.frames_read(),
+                        stopped_growing: r.stopped_growing(),
+                    }))
+                })
             }
-            FrameInput::Raw(r) => r.partial_tail().map(|tail| tail.to_string()),
+            FrameInput::Raw(r) => r.partial_tail().map(Damage::RawTail),
+        }
+    }
+}
+
+/// Frames of an input that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Damage {
+    /// A cache with damaged or missing frames, an improper end, or a recorder that stopped
+    /// without finishing it while it was followed.
+    Cache(Box<CacheDamage>),
+    /// A raw file ending in a partial frame.
+    RawTail(PartialTail),
+}
+
+/// What was wrong with a cache, after reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheDamage {
+    /// The frames lost, in runs.
+    pub runs: Vec<DamagedRun>,
+    /// How the file ended.
+    pub end: ReadEnd,
+    /// Intact frames read.
+    pub recovered: u64,
+    /// How long the file had not grown when a follow gave up on it.
+    pub stopped_growing: Option<Duration>,
+}
+
+impl Damage {
+    /// Frames lost to damage (0 for a raw file's partial tail, which is no frame).
+    pub fn lost_frames(&self) -> u64 {
+        match self {
+            Damage::Cache(c) => c.runs.iter().map(DamagedRun::frames).sum(),
+            Damage::RawTail(_) => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Damage::Cache(c) => {
+                let CacheDamage {
+                    runs,
+                    end,
+                    recovered,
+                    stopped_growing,
+                } = c.as_ref();
+                let mut parts = Vec::new();
+                if !runs.is_empty() {
+                    const DETAILED: usize = 3;
+                    let details: Vec<String> =
+                        runs.iter().take(DETAILED).map(|d| d.to_string()).collect();
+                    let more = runs.len().saturating_sub(DETAILED);
+                    let more = if more > 0 {
+                        format!("; and {more} more runs")
+                    } else {
+                        String::new()
+                    };
+                    parts.push(format!(
+                        "{} frame(s) damaged or missing, skipped: {} ({}{more})",
+                        self.lost_frames(),
+                        describe_ranges(runs),
+                        details.join("; ")
+                    ));
+                }
+                if !end.is_complete() {
+                    parts.push(format!("cache {end}"));
+                }
+                if let Some(idle) = stopped_growing {
+                    parts.push(format!(
+                        "the recording was not finished and stopped growing for {:.1} s",
+                        idle.as_secs_f64()
+                    ));
+                }
+                parts.push(format!("{recovered} intact frames recovered"));
+                f.write_str(&parts.join("; "))
+            }
+            Damage::RawTail(tail) => tail.fmt(f),
         }
     }
 }

@@ -7,9 +7,9 @@ pub mod reader;
 pub mod writer;
 
 pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
-pub use input::FrameInput;
+pub use input::{CacheDamage, Damage, FrameInput};
 pub use raw::{PartialTail, RawReader};
 pub use reader::{
-    describe_ranges, scan_cache, CacheReader, CacheScan, Damage, DamageKind, Follow, ReadEnd,
+    describe_ranges, scan_cache, CacheReader, CacheScan, DamageKind, DamagedRun, Follow, ReadEnd,
 };
 pub use writer::CacheWriter;

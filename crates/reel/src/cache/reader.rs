@@ -12,7 +12,7 @@ use crate::error::CacheError;
 
 /// How a cache's records ended, once a [`CacheReader`] has read them all.
 ///
-/// Damaged records in the middle do not end reading (see [`Damage`]); this says only whether the
+/// Damaged records in the middle do not end reading (see [`DamagedRun`]); this says only whether the
 /// file ended where it should.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadEnd {
@@ -116,7 +116,7 @@ impl std::fmt::Display for DamageKind {
 
 /// A run of consecutive frames lost to the same kind of damage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Damage {
+pub struct DamagedRun {
     /// The first frame of the run (recorded index).
     pub first: u64,
     /// The last frame of the run (inclusive).
@@ -127,14 +127,14 @@ pub struct Damage {
     pub kind: DamageKind,
 }
 
-impl Damage {
+impl DamagedRun {
     /// Frames in the run.
     pub fn frames(&self) -> u64 {
         self.last - self.first + 1
     }
 }
 
-impl std::fmt::Display for Damage {
+impl std::fmt::Display for DamagedRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.first == self.last {
             write!(f, "frame {}", self.first)?;
@@ -146,7 +146,7 @@ impl std::fmt::Display for Damage {
 }
 
 /// Frame ranges as people read them: `5, 7-9, 12`.
-pub fn describe_ranges(damage: &[Damage]) -> String {
+pub fn describe_ranges(damage: &[DamagedRun]) -> String {
     let mut merged: Vec<(u64, u64)> = Vec::new();
     for d in damage {
         match merged.last_mut() {
@@ -187,7 +187,7 @@ pub struct CacheReader {
     /// The index of the frame returned last.
     last_index: Option<u64>,
     frames_read: u64,
-    damage: Vec<Damage>,
+    damage: Vec<DamagedRun>,
     end: Option<ReadEnd>,
     /// While following a cache that is still being recorded.
     follow: Option<Following>,
@@ -335,7 +335,7 @@ impl CacheReader {
     }
 
     /// The frames lost so far, in runs, in order.
-    pub fn damage(&self) -> &[Damage] {
+    pub fn damage(&self) -> &[DamagedRun] {
         &self.damage
     }
 
@@ -537,7 +537,7 @@ impl CacheReader {
             }
         }
         let offset = self.record_offset(index);
-        self.damage.push(Damage {
+        self.damage.push(DamagedRun {
             first: index,
             last: index,
             offset,
@@ -618,7 +618,7 @@ pub struct CacheScan {
     /// Intact frames.
     pub frames: u64,
     /// Frames lost, in runs.
-    pub damage: Vec<Damage>,
+    pub damage: Vec<DamagedRun>,
     /// How the file ended.
     pub end: ReadEnd,
 }
@@ -626,7 +626,7 @@ pub struct CacheScan {
 impl CacheScan {
     /// Frames lost to damage or missing from the file.
     pub fn lost_frames(&self) -> u64 {
-        self.damage.iter().map(Damage::frames).sum()
+        self.damage.iter().map(DamagedRun::frames).sum()
     }
 
     /// Whether every frame is intact and the file ends where it should.

@@ -7,7 +7,7 @@
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, QuantizationTableType, SamplingFactor};
 
 use super::ycbcr::jfif_row_block_chroma;
-use crate::error::ExportError;
+use crate::error::{ExportError, InvalidOption, SizeLimit};
 use crate::source::Image;
 use crate::stage::FrameStage;
 
@@ -21,9 +21,7 @@ impl JpegStage {
     /// A stage encoding at `quality` (1–100).
     pub fn new(quality: u8) -> Result<Self, ExportError> {
         if !(1..=100).contains(&quality) {
-            return Err(ExportError::Unsupported(format!(
-                "JPEG quality must be 1 to 100, got {quality}"
-            )));
+            return Err(InvalidOption::JpegQuality(quality).into());
         }
         Ok(JpegStage { quality })
     }
@@ -31,9 +29,11 @@ impl JpegStage {
     /// Checks that frames of this size can be JPEG-encoded (at most 65535 on a side).
     pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
         if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
-            return Err(ExportError::Unsupported(format!(
-                "JPEG cannot hold {width}x{height} frames (65535 pixels per side at most)"
-            )));
+            return Err(ExportError::InvalidSize {
+                limit: SizeLimit::Jpeg,
+                width,
+                height,
+            });
         }
         Ok(())
     }
@@ -52,9 +52,9 @@ impl FrameStage for JpegStage {
         encoder.set_quantization_tables(table(), table());
         encoder
             .encode_image(BlockChromaYcbcr::new(image))
-            .map_err(|e| ExportError::Encode {
+            .map_err(|source| ExportError::Jpeg {
                 index: image.index(),
-                message: e.to_string(),
+                source,
             })?;
         Ok(out)
     }

@@ -32,9 +32,9 @@ impl FrameStage for PngStage {
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         let mut out = Vec::with_capacity(image.rgb().len() / 2);
-        encode_png(image, &mut out).map_err(|e| ExportError::Encode {
+        encode_png(image, &mut out).map_err(|source| ExportError::Png {
             index: image.index(),
-            message: e.to_string(),
+            source,
         })?;
         Ok(out)
     }

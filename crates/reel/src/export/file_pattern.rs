@@ -1,6 +1,6 @@
 //! printf-style numbered file names (`image-%04d.png`).
 
-use crate::error::ExportError;
+use crate::error::{ExportError, InvalidOption, PatternProblem};
 
 /// A file name pattern with one `%d` or `%0Nd` placeholder for the frame number.
 ///
@@ -20,10 +20,14 @@ impl FilePattern {
     /// Parses a pattern. `%%` stands for a literal `%`. The pattern must be a
     /// plain file name (no `/`) with exactly one number placeholder.
     pub fn parse(pattern: &str) -> Result<Self, ExportError> {
-        let bad =
-            |why: &str| ExportError::Unsupported(format!("bad file pattern {pattern:?}: {why}"));
+        let bad = |problem| {
+            ExportError::from(InvalidOption::FilePattern {
+                pattern: pattern.to_owned(),
+                problem,
+            })
+        };
         if pattern.contains('/') || pattern.contains('\\') {
-            return Err(bad("must be a file name, not a path"));
+            return Err(bad(PatternProblem::NotAFileName));
         }
         let mut prefix = String::new();
         let mut suffix = String::new();
@@ -50,24 +54,26 @@ impl FilePattern {
                 chars.next();
             }
             if chars.next() != Some('d') {
-                return Err(bad("only %d and %0Nd placeholders are supported"));
+                return Err(bad(PatternProblem::UnsupportedPlaceholder));
             }
             if width.is_some() {
-                return Err(bad("more than one number placeholder"));
+                return Err(bad(PatternProblem::TwoPlaceholders));
             }
             let w: usize = if digits.is_empty() {
                 0
             } else {
-                digits.parse().map_err(|_| bad("width too large"))?
+                digits
+                    .parse()
+                    .map_err(|_| bad(PatternProblem::WidthTooLarge))?
             };
             if w > 20 {
-                return Err(bad("width over 20 digits"));
+                return Err(bad(PatternProblem::WidthOver20));
             }
             width = Some(w);
         }
-        let width = width.ok_or_else(|| bad("no %d placeholder for the frame number"))?;
+        let width = width.ok_or_else(|| bad(PatternProblem::NoPlaceholder))?;
         if prefix.is_empty() && suffix.is_empty() && width == 0 {
-            return Err(bad("names would be bare numbers"));
+            return Err(bad(PatternProblem::BareNumbers));
         }
         Ok(FilePattern {
             prefix,

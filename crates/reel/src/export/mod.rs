@@ -23,10 +23,10 @@ pub use file_pattern::FilePattern;
 pub use movie_file::MovieFile;
 pub use pipeline::{PipelineConfig, PoolMode};
 
-use crate::cache::FrameInput;
+use crate::cache::{Damage, FrameInput};
 use crate::encode::h264::x264::{X264Unavailable, INSTALL_HINT};
 use crate::encode::h264::{H264Backend, H264Choice};
-use crate::error::ExportError;
+use crate::error::{ExportError, SizeLimit};
 use crate::progress::Progress;
 use mjpeg_movie::MjpegMovie;
 use openh264_movie::OpenH264Movie;
@@ -120,7 +120,7 @@ pub struct ExportReport {
     /// Whether the export stopped early on request.
     pub aborted: bool,
     /// Input damage noticed (torn frames, partial tail).
-    pub damage: Option<String>,
+    pub damage: Option<Damage>,
     /// Bytes of output kept (all PNG files, or the movie; 0 for an aborted movie).
     pub output_bytes: u64,
     /// What was left on disk.
@@ -222,7 +222,13 @@ fn export_to(
     let layout = input.layout();
     let (w, h) = (layout.width, layout.height);
     let (Ok(width), Ok(height)) = (u16::try_from(w), u16::try_from(h)) else {
-        return Err(ExportError::Unsupported(format!("a movie cannot hold {w}x{h} frames")).into());
+        let limit = SizeLimit::Movie;
+        return Err(ExportError::InvalidSize {
+            limit,
+            width: w,
+            height: h,
+        }
+        .into());
     };
     let finished = match codec {
         MovieCodec::Png => {

@@ -4,7 +4,7 @@ use std::fs::{self, File};
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use crate::error::ExportError;
+use crate::error::{ExportError, InvalidOption};
 use crate::movie::{MovieWriter, VideoFormat};
 
 /// A movie being written to a hidden temporary file next to its final
@@ -23,15 +23,13 @@ impl MovieFile {
     /// Starts a movie that will end up at `path`.
     pub fn create(path: &Path, fps: u32) -> Result<Self, ExportError> {
         if !(1..=1000).contains(&fps) {
-            return Err(ExportError::Unsupported(format!(
-                "fps must be 1 to 1000, got {fps}"
-            )));
+            return Err(InvalidOption::Fps(fps).into());
         }
-        let name = path.file_name().ok_or_else(|| {
-            ExportError::Unsupported(format!("{} is not a file path", path.display()))
-        })?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| InvalidOption::NotAFilePath(path.to_path_buf()))?;
         let tmp = path.with_file_name(format!(".{}.reel-tmp", name.to_string_lossy()));
-        let file = File::create(&tmp).map_err(ExportError::output(&tmp))?;
+        let file = File::create(&tmp).map_err(ExportError::io(&tmp))?;
         let writer = MovieWriter::new(BufWriter::with_capacity(256 << 10, file), fps);
         let mut movie = MovieFile {
             writer: None,
@@ -39,7 +37,7 @@ impl MovieFile {
             path: path.to_path_buf(),
             renamed: false,
         };
-        movie.writer = Some(writer.map_err(ExportError::output(&tmp))?);
+        movie.writer = Some(writer.map_err(ExportError::io(&tmp))?);
         Ok(movie)
     }
 
@@ -58,13 +56,13 @@ impl MovieFile {
         let writer = self.writer.as_mut().expect("movie not finished");
         writer
             .add_sample(data, sync)
-            .map_err(ExportError::output(&self.tmp))
+            .map_err(ExportError::io(&self.tmp))
     }
 
     /// Writes the index, flushes and renames the movie into place; returns its size.
     pub fn finish(mut self, format: &VideoFormat) -> Result<u64, ExportError> {
         let writer = self.writer.take().expect("movie not finished");
-        let io = ExportError::output(&self.tmp);
+        let io = ExportError::io(&self.tmp);
         let file = (|| {
             let file = writer
                 .finish(format)?
@@ -74,12 +72,9 @@ impl MovieFile {
             Ok(file)
         })()
         .map_err(io)?;
-        let size = file
-            .metadata()
-            .map_err(ExportError::output(&self.tmp))?
-            .len();
+        let size = file.metadata().map_err(ExportError::io(&self.tmp))?.len();
         drop(file);
-        fs::rename(&self.tmp, &self.path).map_err(ExportError::output(&self.path))?;
+        fs::rename(&self.tmp, &self.path).map_err(ExportError::io(&self.path))?;
         self.renamed = true;
         Ok(size)
     }

@@ -9,7 +9,7 @@ use super::output::{finish_movie, Finished, MovieSink, Output, Run};
 use super::pipeline::PipelineConfig;
 use super::ExportFailure;
 use crate::encode::h264::openh264::{check_size, OpenH264Encoder, YuvStage};
-use crate::error::ExportError;
+use crate::error::{ExportError, OpenH264Error};
 use crate::movie::VideoFormat;
 use crate::stage::OrderedSink;
 
@@ -86,9 +86,9 @@ impl MovieSink for OpenH264Sink {
     }
     fn format(&self) -> Result<VideoFormat, ExportError> {
         // Known once the first frame is encoded.
-        let config = self.encoder.avc_config().ok_or(ExportError::Encode {
+        let config = self.encoder.avc_config().ok_or(ExportError::OpenH264 {
             index: 0,
-            message: "OpenH264 gave no SPS/PPS".into(),
+            source: OpenH264Error::NoParameterSets,
         })?;
         Ok(VideoFormat::h264(self.size.0, self.size.1, &config))
     }

@@ -68,12 +68,10 @@ pub(crate) fn run_output<O: Output>(
 
 /// The failure for a run without a single intact frame.
 pub(crate) fn nothing_to_export(outcome: &PipelineOutcome, kept: Kept) -> ExportFailure {
-    let why = outcome.source_end.damage.as_deref().map_or_else(
-        || "the input holds no frames".to_string(),
-        |d| format!("the input holds no intact frame ({d})"),
-    );
     ExportFailure {
-        error: ExportError::Unsupported(format!("nothing to export: {why}")),
+        error: ExportError::NothingToExport {
+            damage: outcome.source_end.damage.clone(),
+        },
         written: 0,
         kept,
     }

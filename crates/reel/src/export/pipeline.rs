@@ -269,7 +269,10 @@ mod tests {
         ) -> Result<Option<Obj<Image>>, ExportError> {
             let i = self.produced.load(Ordering::SeqCst);
             if Some(i) == self.fail_at {
-                return Err(ExportError::Unsupported(format!("source broke at {i}")));
+                return Err(ExportError::Io {
+                    path: format!("source broke at {i}").into(),
+                    source: std::io::Error::other("read failed"),
+                });
             }
             if i == self.n {
                 return Ok(None);
@@ -311,7 +314,10 @@ mod tests {
         type Input = u8;
         fn write(&mut self, index: u64, item: u8) -> Result<(), ExportError> {
             if Some(index) == self.fail_at {
-                return Err(ExportError::Unsupported("disk said no".into()));
+                return Err(ExportError::Io {
+                    path: "out".into(),
+                    source: std::io::Error::other("disk said no"),
+                });
             }
             let in_flight = self.produced.load(Ordering::SeqCst) - index;
             self.max_in_flight = self.max_in_flight.max(in_flight);

@@ -102,10 +102,10 @@ pub struct SequenceLayout {
 impl SequenceLayout {
     /// Creates `dir` if needed and checks that files can be created in it.
     pub fn create(dir: &Path, pattern: FilePattern) -> Result<Self, ExportError> {
-        fs::create_dir_all(dir).map_err(ExportError::output(dir))?;
+        fs::create_dir_all(dir).map_err(ExportError::io(dir))?;
         // Fail before any work if the directory cannot take files.
         let probe = dir.join(format!(".reel-write-test-{}", std::process::id()));
-        fs::File::create(&probe).map_err(ExportError::output(dir))?;
+        fs::File::create(&probe).map_err(ExportError::io(dir))?;
         let _ = fs::remove_file(&probe);
         Ok(SequenceLayout {
             dir: dir.to_path_buf(),
@@ -151,7 +151,7 @@ impl FrameStage for PngFileStage {
             Ok(bytes) => Ok((tmp, bytes)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
-                Err(ExportError::Output {
+                Err(ExportError::Io {
                     path: self.layout.path_of(image.index()),
                     source: e,
                 })
@@ -204,7 +204,7 @@ impl OrderedSink for PngSequenceSink {
         let path = self.layout.path_of(index);
         if let Err(e) = fs::rename(&tmp, &path) {
             let _ = fs::remove_file(&tmp);
-            return Err(ExportError::Output { path, source: e });
+            return Err(ExportError::Io { path, source: e });
         }
         self.written += 1;
         self.bytes += bytes;

@@ -10,7 +10,7 @@ use crate::encode::h264::avc_decoder_config;
 use crate::encode::h264::x264::{
     check_size, I420Frame, I420Stage, X264Encoder, X264Library, X264Settings,
 };
-use crate::error::ExportError;
+use crate::error::{ExportError, X264Error};
 use crate::movie::VideoFormat;
 use crate::recycle::BufferRecycler;
 use crate::stage::OrderedSink;
@@ -36,11 +36,9 @@ impl X264Movie {
         // The movie first: it checks the rate and the path.
         let movie = MovieFile::create(path, fps)?;
         let encoder = X264Encoder::open(lib, &settings)?;
-        let config = avc_decoder_config(encoder.sps(), encoder.pps()).ok_or_else(|| {
-            ExportError::Encode {
-                index: 0,
-                message: "x264 gave an unusable SPS".into(),
-            }
+        let config = avc_decoder_config(encoder.sps(), encoder.pps()).ok_or(ExportError::X264 {
+            index: 0,
+            source: X264Error::UnusableSps,
         })?;
         let format = VideoFormat::h264(width, height, &config);
         // One I420 buffer per frame in flight, plus one being filled.
@@ -132,9 +130,9 @@ impl MovieSink for X264Sink {
         if samples == written {
             Ok(())
         } else {
-            Err(ExportError::Encode {
+            Err(ExportError::X264 {
                 index: samples,
-                message: format!("x264 gave {samples} frames for {written}"),
+                source: X264Error::FrameCount { samples, written },
             })
         }
     }

@@ -9,7 +9,7 @@ pub mod openh264;
 pub mod x264;
 
 use crate::error::ExportError;
-use x264::{X264Library, X264Unavailable, INSTALL_HINT, LIBRARY_ENV};
+use x264::{X264Library, X264Unavailable};
 
 /// Which H.264 encoder an export uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -46,12 +46,9 @@ impl H264Backend {
                     x264_missing: Some(e),
                 },
             }),
-            H264Backend::X264 => X264Library::get().map(H264Choice::X264).map_err(|e| {
-                ExportError::Unsupported(format!(
-                    "H.264 encoder x264 requested, but {e}; install it with `{INSTALL_HINT}` \
-                     (or set {LIBRARY_ENV} to its path), or use the openh264 encoder"
-                ))
-            }),
+            H264Backend::X264 => X264Library::get()
+                .map(H264Choice::X264)
+                .map_err(|source| ExportError::CodecUnavailable { source }),
         }
     }
 }

@@ -8,21 +8,25 @@ use openh264::formats::{RgbSliceU8, YUVBuffer};
 use openh264::OpenH264API;
 
 use super::avc_decoder_config;
-use crate::error::ExportError;
+use crate::error::{ExportError, OpenH264Error, SizeLimit};
 use crate::source::Image;
 use crate::stage::FrameStage;
 
 /// Checks that OpenH264 can encode frames of this size here.
 pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
     if width % 2 != 0 || height % 2 != 0 {
-        return Err(ExportError::Unsupported(format!(
-            "H.264 (4:2:0) needs an even width and height, got {width}x{height}"
-        )));
+        return Err(ExportError::InvalidSize {
+            limit: SizeLimit::EvenFor420,
+            width,
+            height,
+        });
     }
     if width.max(height) > 3840 || width.min(height) > 2160 {
-        return Err(ExportError::Unsupported(format!(
-            "OpenH264 encodes at most 3840x2160, got {width}x{height}"
-        )));
+        return Err(ExportError::InvalidSize {
+            limit: SizeLimit::OpenH264,
+            width,
+            height,
+        });
     }
     Ok(())
 }
@@ -87,9 +91,9 @@ impl OpenH264Encoder {
             .set_multiple_thread_idc(threads);
         let encoder =
             Encoder::with_api_config(OpenH264API::from_source(), config).map_err(|e| {
-                ExportError::Encode {
+                ExportError::OpenH264 {
                     index: 0,
-                    message: format!("cannot start OpenH264: {e}"),
+                    source: OpenH264Error::Start(e),
                 }
             })?;
         Ok(OpenH264Encoder {
@@ -107,11 +111,14 @@ impl OpenH264Encoder {
         if index > 0 && index % self.keyframe_interval == 0 {
             self.encoder.force_intra_frame();
         }
-        let err = |message: String| ExportError::Encode { index, message };
-        let stream = self.encoder.encode(yuv).map_err(|e| err(e.to_string()))?;
+        let err = |source| ExportError::OpenH264 { index, source };
+        let stream = self
+            .encoder
+            .encode(yuv)
+            .map_err(|e| err(OpenH264Error::Encode(e)))?;
         let frame_type = stream.frame_type();
         if matches!(frame_type, FrameType::Skip | FrameType::Invalid) {
-            return Err(err(format!("OpenH264 gave no picture ({frame_type:?})")));
+            return Err(err(OpenH264Error::NoPicture(frame_type)));
         }
         let mut data = Vec::new();
         for l in 0..stream.num_layers() {
@@ -130,7 +137,7 @@ impl OpenH264Encoder {
             }
         }
         if data.is_empty() {
-            return Err(err("OpenH264 gave no picture data".into()));
+            return Err(err(OpenH264Error::NoPictureData));
         }
         self.frames += 1;
         Ok(AccessUnit {

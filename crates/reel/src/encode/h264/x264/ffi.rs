@@ -13,12 +13,14 @@
 use std::borrow::Cow;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::ptr::NonNull;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use libloading::Library;
 
-use super::{X264Settings, X264Unavailable, LIBRARY_ENV, LIBRARY_NAME, X264_BUILD};
-use crate::error::ExportError;
+use super::{
+    X264LoadFailure, X264Settings, X264Unavailable, LIBRARY_ENV, LIBRARY_NAME, X264_BUILD,
+};
+use crate::error::{ExportError, SizeLimit, X264Error};
 
 /// `X264_CSP_I420`: planar 4:2:0, 8 bits.
 pub(super) const CSP_I420: c_int = 0x0002;
@@ -202,19 +204,15 @@ impl X264Library {
     /// Loads libx264 from `library` (a file name for the dynamic loader, or
     /// a path), without caching; refuses any build but [`X264_BUILD`].
     pub fn load_from(library: &str) -> Result<X264Library, X264Unavailable> {
-        let unavailable = |reason: String| X264Unavailable {
+        let unavailable = |reason| X264Unavailable {
             library: library.to_owned(),
             reason,
         };
         // SAFETY: opening a shared library runs its initialisers. The file is
         // the x264 library the user installed or named through REEL_LIBX264;
         // libx264's initialisers only set up static tables.
-        let lib = unsafe { Library::new(library) }.map_err(|e| {
-            // dlerror() names the file again: say it once.
-            let e = e.to_string();
-            let prefix = format!("{library}: ");
-            unavailable(e.strip_prefix(&prefix).unwrap_or(&e).to_owned())
-        })?;
+        let lib = unsafe { Library::new(library) }
+            .map_err(|e| unavailable(X264LoadFailure::Open(Arc::new(e))))?;
         let open_name = format!("x264_encoder_open_{X264_BUILD}");
         // SAFETY: only checks that the symbol exists; the pointer is not used.
         let has_open = unsafe { lib.get::<EncoderOpenFn>(open_name.as_bytes()) }.is_ok();
@@ -225,11 +223,8 @@ impl X264Library {
                 unsafe { lib.get::<EncoderOpenFn>(name.as_bytes()) }.is_ok()
             });
             return Err(unavailable(match other {
-                Some(build) => format!(
-                    "it is x264 build {build}, but reel's x264 bindings are for build \
-                     {X264_BUILD} only (Debian 12's libx264-164)"
-                ),
-                None => format!("it has no {open_name}: not x264 build {X264_BUILD}"),
+                Some(build) => X264LoadFailure::OtherBuild(build),
+                None => X264LoadFailure::NotX264,
             }));
         }
         macro_rules! symbol {
@@ -238,8 +233,12 @@ impl X264Library {
                 // type is its C prototype in x264.h of build 164 (which the
                 // versioned open symbol just confirmed). The pointer is copied
                 // out and stays valid while `lib`, stored alongside it, is loaded.
-                *unsafe { lib.get(concat!($name, "\0").as_bytes()) }
-                    .map_err(|e| unavailable(format!("{}: {e}", $name)))?
+                *unsafe { lib.get(concat!($name, "\0").as_bytes()) }.map_err(|e| {
+                    unavailable(X264LoadFailure::MissingSymbol {
+                        symbol: $name,
+                        error: Arc::new(e),
+                    })
+                })?
             };
         }
         Ok(X264Library {
@@ -301,10 +300,14 @@ pub struct EncodedFrame<'a> {
 impl<'lib> X264Encoder<'lib> {
     /// Opens an encoder with `settings` and reads the stream's SPS and PPS.
     pub fn open(lib: &'lib X264Library, settings: &X264Settings) -> Result<Self, ExportError> {
-        let fail = |message: String| ExportError::Encode { index: 0, message };
+        let fail = |source| ExportError::X264 { index: 0, source };
         let (width, height) = (settings.width, settings.height);
         let (Ok(w), Ok(h)) = (c_int::try_from(width), c_int::try_from(height)) else {
-            return Err(fail(format!("x264 cannot encode {width}x{height}")));
+            return Err(ExportError::InvalidSize {
+                limit: SizeLimit::X264,
+                width,
+                height,
+            });
         };
         // Boxed (2 KiB) and zeroed, so the bytes past x264's struct are
         // initialised too.
@@ -318,7 +321,7 @@ impl<'lib> X264Encoder<'lib> {
         let status =
             unsafe { (lib.param_default_preset)(&mut *param, preset.as_ptr(), std::ptr::null()) };
         if status < 0 {
-            return Err(fail(format!("x264 has no preset {:?}", settings.preset)));
+            return Err(fail(X264Error::NoPreset(settings.preset.clone())));
         }
         param.i_width = w;
         param.i_height = h;
@@ -330,12 +333,11 @@ impl<'lib> X264Encoder<'lib> {
             // NUL-terminated and outlive the call.
             let status = unsafe { (lib.param_parse)(&mut *param, n.as_ptr(), v.as_ptr()) };
             if status != 0 {
-                let why = match status {
-                    -1 => "unknown option",
-                    -2 => "bad value",
-                    _ => "out of memory",
-                };
-                result = Err(fail(format!("x264 option {name}={value}: {why}")));
+                result = Err(fail(X264Error::Option {
+                    name,
+                    value,
+                    status,
+                }));
                 break;
             }
         }
@@ -349,10 +351,7 @@ impl<'lib> X264Encoder<'lib> {
         unsafe { (lib.param_cleanup)(&mut *param) };
         result?;
         let Some(handle) = handle else {
-            return Err(fail(format!(
-                "x264 refused the settings ({}; see its messages above)",
-                settings.describe()
-            )));
+            return Err(fail(X264Error::Refused(settings.clone())));
         };
         let mut input = Box::new(Picture::zeroed());
         // SAFETY: PICTURE_BYTES >= sizeof(x264_picture_t) (layout test);
@@ -390,16 +389,16 @@ impl<'lib> X264Encoder<'lib> {
         let bytes =
             unsafe { (self.lib.encoder_headers)(self.handle.as_ptr(), &mut nals, &mut count) };
         if bytes < 0 {
-            return Err(ExportError::Encode {
+            return Err(ExportError::X264 {
                 index: 0,
-                message: "x264 gave no stream headers".into(),
+                source: X264Error::NoHeaders,
             });
         }
         // SAFETY: x264 returned `count` NALs at `nals`, each payload valid
         // until the next call into this encoder; the slices are copied
         // below, before any other call.
         let slices = unsafe { nal_slices(nals, count) }
-            .map_err(|message| ExportError::Encode { index: 0, message })?;
+            .map_err(|source| ExportError::X264 { index: 0, source })?;
         let mut sei = Vec::new();
         for (kind, nal) in slices {
             match kind {
@@ -410,9 +409,9 @@ impl<'lib> X264Encoder<'lib> {
             }
         }
         if self.sps.len() < 4 || self.pps.is_empty() {
-            return Err(ExportError::Encode {
+            return Err(ExportError::X264 {
                 index: 0,
-                message: "x264's headers hold no SPS/PPS".into(),
+                source: X264Error::NoParameterSets,
             });
         }
         self.sei = (!sei.is_empty()).then_some(sei);
@@ -442,12 +441,14 @@ impl<'lib> X264Encoder<'lib> {
         let (w, h) = (self.width, self.height);
         let expected = crate::encode::ycbcr::i420_len(w, h);
         if i420.len() != expected {
-            return Err(ExportError::Encode {
+            return Err(ExportError::X264 {
                 index,
-                message: format!(
-                    "I420 frame has {} bytes, {w}x{h} needs {expected}",
-                    i420.len()
-                ),
+                source: X264Error::WrongInputSize {
+                    got: i420.len(),
+                    expected,
+                    width: w,
+                    height: h,
+                },
             });
         }
         let base = i420.as_ptr().cast_mut();
@@ -481,12 +482,12 @@ impl<'lib> X264Encoder<'lib> {
             let delayed = unsafe { (self.lib.encoder_delayed_frames)(self.handle.as_ptr()) };
             if delayed <= 0 {
                 if self.frames_out != self.frames_in {
-                    return Err(ExportError::Encode {
+                    return Err(ExportError::X264 {
                         index,
-                        message: format!(
-                            "x264 gave back {} of {} frames",
-                            self.frames_out, self.frames_in
-                        ),
+                        source: X264Error::LostFrames {
+                            out: self.frames_out,
+                            given: self.frames_in,
+                        },
                     });
                 }
                 return Ok(None);
@@ -495,9 +496,9 @@ impl<'lib> X264Encoder<'lib> {
                 return Ok(Some(self.frame(raw)));
             }
         }
-        Err(ExportError::Encode {
+        Err(ExportError::X264 {
             index: self.frames_out as u64,
-            message: "x264 holds frames back but gives none".into(),
+            source: X264Error::Stuck,
         })
     }
 
@@ -508,7 +509,7 @@ impl<'lib> X264Encoder<'lib> {
         input: *mut Picture,
         index: u64,
     ) -> Result<Option<RawFrame>, ExportError> {
-        let fail = |message: String| ExportError::Encode { index, message };
+        let fail = |source| ExportError::X264 { index, source };
         let mut nals: *mut Nal = std::ptr::null_mut();
         let mut count: c_int = 0;
         // SAFETY: `handle` is an open encoder; `input` is null or our
@@ -525,7 +526,7 @@ impl<'lib> X264Encoder<'lib> {
             )
         };
         if bytes < 0 {
-            return Err(fail(format!("x264_encoder_encode failed ({bytes})")));
+            return Err(fail(X264Error::EncodeFailed(bytes)));
         }
         if bytes == 0 {
             return Ok(None);
@@ -536,15 +537,13 @@ impl<'lib> X264Encoder<'lib> {
         let slices = unsafe { nal_slices(nals, count) }.map_err(fail)?;
         let (first, total) = contiguous(&slices).map_err(fail)?;
         if total != bytes as usize {
-            return Err(fail(format!(
-                "x264 said {bytes} bytes but its NAL units hold {total}"
-            )));
+            return Err(fail(X264Error::ByteCount { said: bytes, total }));
         }
         if self.output.i_pts != self.frames_out {
-            return Err(fail(format!(
-                "x264 gave frame {} where frame {} was due (reordered frames are not supported)",
-                self.output.i_pts, self.frames_out
-            )));
+            return Err(fail(X264Error::Reordered {
+                got: self.output.i_pts,
+                due: self.frames_out,
+            }));
         }
         self.frames_out += 1;
         Ok(Some(RawFrame {
@@ -590,11 +589,15 @@ struct RawFrame {
 ///
 /// `nals` must point to `count` NAL descriptions from x264 whose payloads
 /// are valid, and stay valid while the returned slices are used.
-unsafe fn nal_slices<'a>(nals: *const Nal, count: c_int) -> Result<Vec<(c_int, &'a [u8])>, String> {
-    let count = usize::try_from(count).map_err(|_| format!("x264 gave {count} NAL units"))?;
-    if nals.is_null() || count == 0 {
-        return Err("x264 gave no NAL units".into());
-    }
+unsafe fn nal_slices<'a>(
+    nals: *const Nal,
+    count: c_int,
+) -> Result<Vec<(c_int, &'a [u8])>, X264Error> {
+    let bad_count = X264Error::NalCount(count);
+    let count = match usize::try_from(count) {
+        Ok(n) if n > 0 && !nals.is_null() => n,
+        _ => return Err(bad_count),
+    };
     // SAFETY: the caller promises `count` initialised descriptions at `nals`
     // (x264_nal_t has exactly the layout of `Nal`: layout test).
     let nals = unsafe { std::slice::from_raw_parts(nals, count) };
@@ -602,16 +605,14 @@ unsafe fn nal_slices<'a>(nals: *const Nal, count: c_int) -> Result<Vec<(c_int, &
         .map(|nal| {
             let len = usize::try_from(nal.i_payload).unwrap_or(0);
             if nal.p_payload.is_null() || len < 5 {
-                return Err(format!("x264 gave a NAL unit of {} bytes", nal.i_payload));
+                return Err(X264Error::NalLength(nal.i_payload));
             }
             // SAFETY: x264 describes `len` payload bytes at `p_payload`,
             // valid as long as the caller promised.
             let bytes: &'a [u8] = unsafe { std::slice::from_raw_parts(nal.p_payload, len) };
             let prefix = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
             if prefix != len - 4 {
-                return Err(format!(
-                    "x264 NAL unit of {len} bytes has length prefix {prefix} (is annexb off?)"
-                ));
+                return Err(X264Error::NalPrefix { len, prefix });
             }
             Ok((nal.i_type, bytes))
         })
@@ -620,13 +621,13 @@ unsafe fn nal_slices<'a>(nals: *const Nal, count: c_int) -> Result<Vec<(c_int, &
 
 /// The start and total length of NAL units that follow each other in
 /// memory, as x264 promises for one call's output.
-fn contiguous(slices: &[(c_int, &[u8])]) -> Result<(*const u8, usize), String> {
-    let first = slices.first().ok_or("no NAL units")?.1.as_ptr();
+fn contiguous(slices: &[(c_int, &[u8])]) -> Result<(*const u8, usize), X264Error> {
+    let first = slices.first().ok_or(X264Error::NalCount(0))?.1.as_ptr();
     let mut end = first;
     let mut total = 0;
     for (_, s) in slices {
         if s.as_ptr() != end {
-            return Err("x264's NAL units are not contiguous".into());
+            return Err(X264Error::NotContiguous);
         }
         end = end.wrapping_add(s.len());
         total += s.len();
@@ -672,7 +673,10 @@ pub fn disable_transparent_huge_pages() {
 pub fn disable_transparent_huge_pages() {}
 
 fn cstring(s: &str) -> Result<CString, ExportError> {
-    CString::new(s).map_err(|_| ExportError::Unsupported(format!("NUL in x264 option {s:?}")))
+    CString::new(s).map_err(|_| ExportError::X264 {
+        index: 0,
+        source: X264Error::NulInOption(s.to_owned()),
+    })
 }
 
 impl Drop for X264Encoder<'_> {

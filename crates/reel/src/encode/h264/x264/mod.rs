@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use ffi::{disable_transparent_huge_pages, EncodedFrame, X264Encoder, X264Library};
 
 use crate::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
-use crate::error::ExportError;
+use crate::error::{ExportError, SizeLimit};
 use crate::recycle::BufferRecycler;
 use crate::source::Image;
 use crate::stage::FrameStage;
@@ -50,13 +50,57 @@ pub const LIBRARY_ENV: &str = "REEL_LIBX264";
 pub const INSTALL_HINT: &str = "apt-get install libx264-164";
 
 /// libx264 could not be loaded (missing, or not build 164).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("x264 is not available: {library} could not be loaded: {reason}")]
+#[derive(Debug, Clone)]
 pub struct X264Unavailable {
     /// The file name or path tried.
     pub library: String,
     /// Why it failed.
-    pub reason: String,
+    pub reason: X264LoadFailure,
+}
+
+/// Why libx264 could not be loaded.
+#[derive(Debug, Clone)]
+pub enum X264LoadFailure {
+    /// The dynamic loader could not open the file.
+    Open(Arc<libloading::Error>),
+    /// The file is another x264 build.
+    OtherBuild(u32),
+    /// The file has no `x264_encoder_open_164`: not x264 build 164.
+    NotX264,
+    /// A function is missing from the file.
+    MissingSymbol {
+        /// The function.
+        symbol: &'static str,
+        /// What the loader said.
+        error: Arc<libloading::Error>,
+    },
+}
+
+impl std::error::Error for X264Unavailable {}
+
+impl std::fmt::Display for X264Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let library = &self.library;
+        write!(f, "x264 is not available: {library} could not be loaded: ")?;
+        match &self.reason {
+            X264LoadFailure::Open(e) => {
+                // dlerror() names the file again: say it once.
+                let e = e.to_string();
+                let prefix = format!("{library}: ");
+                f.write_str(e.strip_prefix(&prefix).unwrap_or(&e))
+            }
+            X264LoadFailure::OtherBuild(build) => write!(
+                f,
+                "it is x264 build {build}, but reel's x264 bindings are for build \
+                 {X264_BUILD} only (Debian 12's libx264-164)"
+            ),
+            X264LoadFailure::NotX264 => write!(
+                f,
+                "it has no x264_encoder_open_{X264_BUILD}: not x264 build {X264_BUILD}"
+            ),
+            X264LoadFailure::MissingSymbol { symbol, error } => write!(f, "{symbol}: {error}"),
+        }
+    }
 }
 
 /// Encoder settings, applied with `x264_param_default_preset` and
@@ -119,10 +163,12 @@ impl X264Settings {
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
+}
 
-    /// A short description for messages.
-    fn describe(&self) -> String {
-        format!(
+impl std::fmt::Display for X264Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
             "{}x{}, {} fps, preset {}, crf {}, {} threads",
             self.width, self.height, self.fps, self.preset, self.crf, self.threads
         )
@@ -132,17 +178,18 @@ impl X264Settings {
 /// Checks that x264 can encode frames of this size here (even sides, for
 /// 4:2:0, and at most 65535 on a side, for the movie).
 pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
-    if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
-        return Err(ExportError::Unsupported(format!(
-            "H.264 (4:2:0) needs an even width and height, got {width}x{height}"
-        )));
-    }
-    if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
-        return Err(ExportError::Unsupported(format!(
-            "x264 here encodes at most 65535 pixels per side, got {width}x{height}"
-        )));
-    }
-    Ok(())
+    let limit = if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
+        SizeLimit::EvenFor420
+    } else if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
+        SizeLimit::X264
+    } else {
+        return Ok(());
+    };
+    Err(ExportError::InvalidSize {
+        limit,
+        width,
+        height,
+    })
 }
 
 /// One frame as I420 (Y, Cb, Cr planes without padding), in a buffer that
