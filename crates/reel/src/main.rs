@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use reel::encode::h264::H264Backend;
-use reel::export::{ExportTarget, FilePattern};
+use reel::H264Backend;
+use reel::{ExportTarget, FilePattern};
 
 use cli::codec_arg::CodecArg;
 
@@ -134,7 +134,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Huge pages buy x264 no measurable speed here and cost 2.5 MiB of peak
     // memory per export (see the function).
-    reel::encode::h264::x264::disable_transparent_huge_pages();
+    reel::disable_transparent_huge_pages();
     let result = match cli.command {
         Command::Export(a) => export(a),
         Command::Info { input, raw } => cli::info_cmd::run(&input, raw).map(|whole| {

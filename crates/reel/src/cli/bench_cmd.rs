@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use super::synthetic::Scene;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use reel::synthetic::Scene;
 
 use super::size_arg::parse_size;
 

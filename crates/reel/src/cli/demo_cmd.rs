@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use reel::encode::h264::H264Backend;
-use reel::export::{ExportReport, ExportTarget, FilePattern};
+use reel::H264Backend;
+use reel::{ExportReport, ExportTarget, FilePattern};
 
 use super::codec_arg::CodecArg;
 
@@ -111,7 +111,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         fps: a.fps,
     }))?;
 
-    let peak = reel::memory::peak_rss_bytes().unwrap_or(0);
+    let peak = super::memory::peak_rss_bytes().unwrap_or(0);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let line = |what: &str, r: &ExportReport, path: &std::path::Path| {
         let secs = r.elapsed.as_secs_f64().max(1e-9);

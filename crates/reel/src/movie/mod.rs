@@ -5,9 +5,9 @@
 //! into `mdat` and writes `moov` last; [`reader::MovieIndex`] parses the
 //! sample tables back (for verification).
 
-pub mod atoms;
-pub mod reader;
-pub mod writer;
+mod atoms;
+mod reader;
+mod writer;
 
 pub use reader::{MovieIndex, MovieParseError};
 pub use writer::{MovieWriter, VideoFormat};

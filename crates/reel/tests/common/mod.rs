@@ -120,7 +120,7 @@ pub fn skip_or_fail(test: &str, why: &str) {
 /// Whether libx264 loads here (as reel would load it); otherwise skips or
 /// fails per [`skip_or_fail`].
 pub fn x264_or_skip(test: &str) -> bool {
-    match reel::encode::h264::x264::X264Library::get() {
+    match reel::probe_x264() {
         Ok(_) => true,
         Err(e) => {
             skip_or_fail(test, &format!("{e} (apt-get install libx264-164)"));

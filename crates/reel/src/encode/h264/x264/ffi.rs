@@ -429,7 +429,8 @@ impl<'lib> X264Encoder<'lib> {
     }
 
     /// Frames handed in and not yet given back.
-    pub fn delayed_frames(&self) -> u64 {
+    #[cfg(test)]
+    fn delayed_frames(&self) -> u64 {
         (self.frames_in - self.frames_out) as u64
     }
 

@@ -28,7 +28,7 @@ mod ffi;
 
 use std::sync::Arc;
 
-pub use ffi::{disable_transparent_huge_pages, EncodedFrame, X264Encoder, X264Library};
+pub use ffi::{disable_transparent_huge_pages, X264Encoder, X264Library};
 
 use crate::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
 use crate::error::{ExportError, SizeLimit};
