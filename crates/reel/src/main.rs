@@ -41,8 +41,6 @@ enum Command {
     Record(RecordArgs),
     /// Record a few seconds of the synthetic scene, export a PNG sequence and a movie into ./reel-demo/, and summarize.
     Demo(cli::demo_cmd::DemoArgs),
-    /// Export the same frames with reel and with ffmpeg; print frames/s, peak memory, bytes/frame and ratios.
-    Bench(cli::bench_cmd::BenchArgs),
 }
 
 #[derive(Args)]
@@ -94,9 +92,6 @@ struct CommonExportArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Write key=value statistics (frames, elapsed_ms, peak_rss_bytes, ...) to this file.
-    #[arg(long, hide = true)]
-    stats_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -164,7 +159,6 @@ fn main() -> ExitCode {
             })
         }
         Command::Demo(a) => cli::demo_cmd::run(&a).map(|()| ExitCode::SUCCESS),
-        Command::Bench(a) => cli::bench_cmd::run(&a).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -199,7 +193,6 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         threads: a.common.threads.unwrap_or_else(cli::default_threads),
         single_pool: a.common.single_pool,
         quiet: a.common.quiet,
-        stats_file: a.common.stats_file,
     };
     cli::export_cmd::run(&req)?;
     Ok(ExitCode::SUCCESS)

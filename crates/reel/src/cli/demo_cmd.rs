@@ -97,7 +97,6 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         threads,
         single_pool: false,
         quiet: a.quiet,
-        stats_file: None,
     };
     let png_dir = a.out.join("png");
     let png = export_cmd::run(&request(ExportTarget::PngSequence {

@@ -26,8 +26,6 @@ pub struct ExportRequest {
     pub single_pool: bool,
     /// No progress bar.
     pub quiet: bool,
-    /// Where to write machine-readable statistics.
-    pub stats_file: Option<PathBuf>,
 }
 
 /// The export stopped because Ctrl-C asked it to.
@@ -73,21 +71,6 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
         eprintln!("reel: warning: {damage}");
     }
     let peak = super::memory::peak_rss_bytes().unwrap_or(0);
-    if let Some(path) = &req.stats_file {
-        let stats = format!(
-            "frames={}\nexpected={}\naborted={}\nelapsed_ms={}\npeak_rss_bytes={peak}\noutput_bytes={}\npool_high_water={}\n{}",
-            report.written,
-            report.expected,
-            report.aborted,
-            report.elapsed.as_millis(),
-            report.output_bytes,
-            report.pool_high_water,
-            report
-                .h264_encoder
-                .map_or(String::new(), |e| format!("h264_encoder={e}\n"))
-        );
-        std::fs::write(path, stats)?;
-    }
     if report.aborted {
         return Err(Aborted {
             written: report.written,

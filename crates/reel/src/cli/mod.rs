@@ -1,6 +1,5 @@
 //! The `reel` command's subcommands.
 
-pub mod bench_cmd;
 pub mod codec_arg;
 pub mod demo_cmd;
 pub mod error_report;
