@@ -127,8 +127,8 @@ struct RecordArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Huge pages buy x264 no measurable speed here and cost 2.5 MiB of peak
-    // memory per export (see the function).
+    // Huge pages buy x264 no measurable speed here and cost peak memory
+    // (see the function and BENCHMARKS.md).
     reel::disable_transparent_huge_pages();
     let result = match cli.command {
         Command::Export(a) => export(a),

@@ -61,32 +61,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         a.size.1,
         cache.display()
     );
-    let scene = if a.cpu {
-        super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
-        "CPU-rendered scene".to_string()
-    } else {
-        match super::record_cmd::gl(
-            &cache,
-            a.size,
-            frames,
-            glcapture::CaptureMode::Auto,
-            a.quiet,
-        ) {
-            Ok((_, stats)) => format!(
-                "OpenGL scene, {} capture, {}",
-                stats.mode, stats.context.renderer
-            ),
-            Err(e) if super::record_cmd::is_gl_unavailable(&e) => {
-                eprintln!(
-                    "reel demo: note: no OpenGL here ({:#}); using the CPU-rendered scene",
-                    e
-                );
-                super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
-                "CPU-rendered scene (no OpenGL)".to_string()
-            }
-            Err(e) => return Err(e),
-        }
-    };
+    let scene = record(a, &cache, frames)?;
     let cache_bytes = std::fs::metadata(&cache)?.len();
 
     let threads = a.threads.unwrap_or_else(super::default_threads);
@@ -149,4 +124,29 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         png.pool_high_water.max(movie.pool_high_water)
     );
     Ok(())
+}
+
+/// Records `frames` frames into `cache`, through OpenGL unless `--cpu` or no OpenGL is
+/// available; says which scene it recorded.
+fn record(a: &DemoArgs, cache: &std::path::Path, frames: u64) -> Result<String> {
+    Ok(if a.cpu {
+        super::record_cmd::synthetic(cache, a.size, frames, 0.05, a.quiet)?;
+        "CPU-rendered scene".to_string()
+    } else {
+        match super::record_cmd::gl(cache, a.size, frames, glcapture::CaptureMode::Auto, a.quiet) {
+            Ok((_, stats)) => format!(
+                "OpenGL scene, {} capture, {}",
+                stats.mode, stats.context.renderer
+            ),
+            Err(e) if super::record_cmd::is_gl_unavailable(&e) => {
+                eprintln!(
+                    "reel demo: note: no OpenGL here ({:#}); using the CPU-rendered scene",
+                    e
+                );
+                super::record_cmd::synthetic(cache, a.size, frames, 0.05, a.quiet)?;
+                "CPU-rendered scene (no OpenGL)".to_string()
+            }
+            Err(e) => return Err(e),
+        }
+    })
 }

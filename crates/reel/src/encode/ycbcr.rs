@@ -4,8 +4,8 @@
 //!   time, for JPEG. `jpeg-encoder` subsamples 4:2:0 chroma by taking one
 //!   pixel of each 2×2 block. Averaging the block first (and storing the
 //!   average in all four pixels) gives the box-filtered chroma other
-//!   encoders use, which keeps noisy frames about 2.5 dB closer to the
-//!   source at the same file size.
+//!   encoders use, which keeps noisy frames closer to the source at the
+//!   same file size (BENCHMARKS.md).
 //! - [`rgb_to_i420_bt601`] gives limited-range ("TV", Y 16–235, Cb/Cr
 //!   16–240) BT.601 YCbCr as planar 4:2:0 (I420), for H.264 through x264:
 //!   the matrix and range of ffmpeg's `rgb24` to `yuv420p` conversion, and

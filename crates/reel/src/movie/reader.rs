@@ -9,13 +9,38 @@ pub enum MovieParseError {
     /// Reading failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    /// The structure is not what a QuickTime movie should have.
-    #[error("malformed movie: {0}")]
-    Malformed(String),
-}
-
-fn malformed(s: impl Into<String>) -> MovieParseError {
-    MovieParseError::Malformed(s.into())
+    /// An atom claims more bytes than the file has.
+    #[error("malformed movie: atom '{}' at offset {offset} has size {size} past the end of the file ({len} bytes)", String::from_utf8_lossy(.kind))]
+    AtomPastEnd {
+        /// The atom's type.
+        kind: [u8; 4],
+        /// Where it starts.
+        offset: u64,
+        /// The size it claims.
+        size: u64,
+        /// The file's length.
+        len: u64,
+    },
+    /// A required atom is missing (named by its path).
+    #[error("malformed movie: no {0} atom")]
+    MissingAtom(&'static str),
+    /// No `moov`: the movie was not finished.
+    #[error("malformed movie: no moov atom (the movie was not finished)")]
+    Unfinished,
+    /// An atom (or entry) too short for its fields.
+    #[error("malformed movie: {0} too short")]
+    TooShort(&'static str),
+    /// The sample-to-chunk table does not start at chunk 1.
+    #[error("malformed movie: stsc does not cover chunk 1")]
+    ChunkNotCovered,
+    /// The chunks hold another number of samples than `stsz` lists.
+    #[error("malformed movie: stsz lists {listed} samples but chunks hold {in_chunks}")]
+    SampleCount {
+        /// Samples `stsz` lists.
+        listed: usize,
+        /// Samples the chunks hold (at least; counting stops past `listed`).
+        in_chunks: usize,
+    },
 }
 
 /// The first video track of a movie, as its sample table describes it.
@@ -68,10 +93,12 @@ impl MovieIndex {
                 size = len - at;
             }
             if size < header_len || at + size > len {
-                return Err(malformed(format!(
-                    "atom '{}' at offset {at} has size {size} past the end of the file ({len} bytes)",
-                    String::from_utf8_lossy(&kind)
-                )));
+                return Err(MovieParseError::AtomPastEnd {
+                    kind,
+                    offset: at,
+                    size,
+                    len,
+                });
             }
             match &kind {
                 b"ftyp" => {
@@ -88,31 +115,29 @@ impl MovieIndex {
             }
             at += size;
         }
-        let brand = brand.ok_or_else(|| malformed("no ftyp atom"))?;
-        let moov = moov.ok_or_else(|| malformed("no moov atom (the movie was not finished)"))?;
+        let brand = brand.ok_or(MovieParseError::MissingAtom("ftyp"))?;
+        let moov = moov.ok_or(MovieParseError::Unfinished)?;
         Self::parse_moov(brand, &moov)
     }
 
     fn parse_moov(brand: [u8; 4], moov: &[u8]) -> Result<Self, MovieParseError> {
+        use MovieParseError::{MissingAtom, TooShort};
         let stbl = find_path(moov, &[b"trak", b"mdia", b"minf", b"stbl"])
-            .ok_or_else(|| malformed("no trak/mdia/minf/stbl"))?;
-        let mdhd =
-            find_path(moov, &[b"trak", b"mdia", b"mdhd"]).ok_or_else(|| malformed("no mdhd"))?;
+            .ok_or(MissingAtom("trak/mdia/minf/stbl"))?;
+        let mdhd = find_path(moov, &[b"trak", b"mdia", b"mdhd"]).ok_or(MissingAtom("mdhd"))?;
         let timescale = be32(mdhd, 12)?;
 
-        let stsd = child(stbl, b"stsd").ok_or_else(|| malformed("no stsd"))?;
-        let entry = stsd.get(8..).ok_or_else(|| malformed("short stsd"))?;
+        let stsd = child(stbl, b"stsd").ok_or(MissingAtom("stsd"))?;
+        let entry = stsd.get(8..).ok_or(TooShort("stsd"))?;
         let entry_size = be32(entry, 0)? as usize;
-        let entry = entry
-            .get(..entry_size)
-            .ok_or_else(|| malformed("short stsd entry"))?;
+        let entry = entry.get(..entry_size).ok_or(TooShort("stsd entry"))?;
         let codec_tag: [u8; 4] = entry[4..8].try_into().unwrap();
         // Fixed fields of a video sample entry end at byte 86 (8 header + 78).
         let width = be16(entry, 32)?;
         let height = be16(entry, 34)?;
         let extensions = entry.get(86..).unwrap_or_default().to_vec();
 
-        let stsz = child(stbl, b"stsz").ok_or_else(|| malformed("no stsz"))?;
+        let stsz = child(stbl, b"stsz").ok_or(MissingAtom("stsz"))?;
         let uniform = be32(stsz, 4)?;
         let count = be32(stsz, 8)? as usize;
         let sample_sizes = if uniform != 0 {
@@ -122,54 +147,10 @@ impl MovieIndex {
                 .map(|i| be32(stsz, 12 + 4 * i))
                 .collect::<Result<_, _>>()?
         };
+        let (chunk_offsets, co64) = chunk_offsets(stbl)?;
+        let sample_offsets = sample_offsets(stbl, &chunk_offsets, &sample_sizes)?;
 
-        let (chunk_offsets, co64) = if let Some(stco) = child(stbl, b"stco") {
-            let n = be32(stco, 4)? as usize;
-            let v = (0..n)
-                .map(|i| be32(stco, 8 + 4 * i).map(u64::from))
-                .collect::<Result<Vec<_>, _>>()?;
-            (v, false)
-        } else if let Some(co64) = child(stbl, b"co64") {
-            let n = be32(co64, 4)? as usize;
-            let v = (0..n)
-                .map(|i| be64(co64, 8 + 8 * i))
-                .collect::<Result<Vec<_>, _>>()?;
-            (v, true)
-        } else {
-            return Err(malformed("no stco or co64"));
-        };
-
-        let stsc = child(stbl, b"stsc").ok_or_else(|| malformed("no stsc"))?;
-        let runs = (0..be32(stsc, 4)? as usize)
-            .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
-            .collect::<Result<Vec<(u32, u32)>, MovieParseError>>()?;
-        let mut sample_offsets = Vec::with_capacity(count);
-        for (chunk_index, &chunk_offset) in chunk_offsets.iter().enumerate() {
-            let chunk_number = chunk_index as u32 + 1;
-            let per_chunk = runs
-                .iter()
-                .rev()
-                .find(|(first, _)| *first <= chunk_number)
-                .map(|r| r.1)
-                .ok_or_else(|| malformed("stsc does not cover chunk 1"))?;
-            let mut offset = chunk_offset;
-            for _ in 0..per_chunk {
-                let n = sample_offsets.len();
-                let size = *sample_sizes
-                    .get(n)
-                    .ok_or_else(|| malformed("chunks hold more samples than stsz lists"))?;
-                sample_offsets.push(offset);
-                offset += u64::from(size);
-            }
-        }
-        if sample_offsets.len() != count {
-            return Err(malformed(format!(
-                "stsz lists {count} samples but chunks hold {}",
-                sample_offsets.len()
-            )));
-        }
-
-        let stts = child(stbl, b"stts").ok_or_else(|| malformed("no stts"))?;
+        let stts = child(stbl, b"stts").ok_or(MissingAtom("stts"))?;
         let mut sample_durations = Vec::with_capacity(count);
         for i in 0..be32(stts, 4)? as usize {
             let (n, delta) = (be32(stts, 8 + 8 * i)?, be32(stts, 12 + 8 * i)?);
@@ -214,19 +195,80 @@ impl MovieIndex {
 fn be16(b: &[u8], at: usize) -> Result<u16, MovieParseError> {
     b.get(at..at + 2)
         .map(|s| u16::from_be_bytes(s.try_into().unwrap()))
-        .ok_or_else(|| malformed("atom too short"))
+        .ok_or(MovieParseError::TooShort("atom"))
 }
 
 fn be32(b: &[u8], at: usize) -> Result<u32, MovieParseError> {
     b.get(at..at + 4)
         .map(|s| u32::from_be_bytes(s.try_into().unwrap()))
-        .ok_or_else(|| malformed("atom too short"))
+        .ok_or(MovieParseError::TooShort("atom"))
 }
 
 fn be64(b: &[u8], at: usize) -> Result<u64, MovieParseError> {
     b.get(at..at + 8)
         .map(|s| u64::from_be_bytes(s.try_into().unwrap()))
-        .ok_or_else(|| malformed("atom too short"))
+        .ok_or(MovieParseError::TooShort("atom"))
+}
+
+/// The chunk offsets of a sample table (`stco`, or `co64`: then `true`).
+fn chunk_offsets(stbl: &[u8]) -> Result<(Vec<u64>, bool), MovieParseError> {
+    if let Some(stco) = child(stbl, b"stco") {
+        let n = be32(stco, 4)? as usize;
+        let v = (0..n)
+            .map(|i| be32(stco, 8 + 4 * i).map(u64::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((v, false))
+    } else if let Some(co64) = child(stbl, b"co64") {
+        let n = be32(co64, 4)? as usize;
+        let v = (0..n)
+            .map(|i| be64(co64, 8 + 8 * i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((v, true))
+    } else {
+        Err(MovieParseError::MissingAtom("stco or co64"))
+    }
+}
+
+/// Where each sample starts: its chunk's offset plus the sizes of the samples
+/// before it in that chunk (`stsc` says how many samples each chunk holds).
+fn sample_offsets(
+    stbl: &[u8],
+    chunk_offsets: &[u64],
+    sample_sizes: &[u32],
+) -> Result<Vec<u64>, MovieParseError> {
+    let count = sample_sizes.len();
+    let stsc = child(stbl, b"stsc").ok_or(MovieParseError::MissingAtom("stsc"))?;
+    let runs = (0..be32(stsc, 4)? as usize)
+        .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
+        .collect::<Result<Vec<(u32, u32)>, MovieParseError>>()?;
+    let mut offsets = Vec::with_capacity(count);
+    for (chunk_index, &chunk_offset) in chunk_offsets.iter().enumerate() {
+        let chunk_number = chunk_index as u32 + 1;
+        let per_chunk = runs
+            .iter()
+            .rev()
+            .find(|(first, _)| *first <= chunk_number)
+            .map(|r| r.1)
+            .ok_or(MovieParseError::ChunkNotCovered)?;
+        let mut offset = chunk_offset;
+        for _ in 0..per_chunk {
+            let Some(&size) = sample_sizes.get(offsets.len()) else {
+                return Err(MovieParseError::SampleCount {
+                    listed: count,
+                    in_chunks: offsets.len() + 1,
+                });
+            };
+            offsets.push(offset);
+            offset += u64::from(size);
+        }
+    }
+    if offsets.len() != count {
+        return Err(MovieParseError::SampleCount {
+            listed: count,
+            in_chunks: offsets.len(),
+        });
+    }
+    Ok(offsets)
 }
 
 /// The body of the first child atom of `kind` within `body` (32-bit sizes only, as in `moov`).
