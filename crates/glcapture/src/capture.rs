@@ -1,20 +1,6 @@
 //! Framebuffer capture: a pixel-buffer-object ring with fences, or synchronous `glReadPixels`.
 //!
-//! # Ring discipline
-//!
-//! With a ring of `depth` PBOs, [`FrameCapture::capture`] for frame `n`
-//! 1. issues `glReadPixels` into PBO `n % depth` (an asynchronous transfer: the call
-//!    returns without waiting for rendering or the copy), puts a fence
-//!    (`glFenceSync`) behind it and flushes, then
-//! 2. delivers the oldest frames until at most `depth - 1` are in flight: for each, it
-//!    waits on its fence (`glClientWaitSync`), maps its PBO (`glMapBufferRange`), hands
-//!    the mapping to the sink and unmaps it.
-//!
-//! With the default depth of two, frame `n - 1` is delivered while frame `n`'s transfer
-//! runs and the application goes on to render frame `n + 1`. A PBO is reused only after
-//! its frame was delivered, and a frame is delivered only after its fence signalled, so
-//! no frame is read before its transfer completed or overwritten before it was read.
-//! [`FrameCapture::finish`] delivers the frames still in flight.
+//! See [`FrameCapture`] for the ring discipline.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -65,7 +51,7 @@ pub enum CaptureMode {
     /// copy on every frame. Needs nothing beyond GL 3.0 / GLES 3.0 basics.
     Synchronous,
     /// A ring of `depth` (at least 2) pixel-buffer objects with fences; see the
-    /// [module docs](crate::capture).
+    /// [ring discipline](FrameCapture#ring-discipline).
     PboRing {
         /// Number of PBOs; frames in flight after each capture call is `depth - 1`.
         depth: usize,
@@ -199,13 +185,29 @@ struct Pending {
 /// buffer) as RGBA8. Calls set `GL_PACK_ALIGNMENT` to 4, `GL_PACK_ROW_LENGTH` and the pack
 /// skips to 0, and leave `GL_PIXEL_PACK_BUFFER` unbound.
 ///
+/// # Ring discipline
+///
+/// With a ring of `depth` PBOs, [`FrameCapture::capture`] for frame `n`
+/// 1. issues `glReadPixels` into PBO `n % depth` (an asynchronous transfer: the call
+///    returns without waiting for rendering or the copy), puts a fence
+///    (`glFenceSync`) behind it and flushes, then
+/// 2. delivers the oldest frames until at most `depth - 1` are in flight: for each, it
+///    waits on its fence (`glClientWaitSync`), maps its PBO (`glMapBufferRange`), hands
+///    the mapping to the sink and unmaps it.
+///
+/// With the default depth of two, frame `n - 1` is delivered while frame `n`'s transfer
+/// runs and the application goes on to render frame `n + 1`. A PBO is reused only after
+/// its frame was delivered, and a frame is delivered only after its fence signalled, so
+/// no frame is read before its transfer completed or overwritten before it was read.
+/// [`FrameCapture::finish`] delivers the frames still in flight.
+///
 /// Always end with [`finish`](FrameCapture::finish) (delivers frames still in flight
 /// and frees the PBOs) or [`discard`](FrameCapture::discard); dropping it leaks the
 /// GL objects, since there is no context to free them with.
 ///
 /// ```
 /// # fn main() -> Result<(), glcapture::GlError> {
-/// # if let Err(e) = glcapture::loader::egl() { eprintln!("skipped: {e}"); return Ok(()); }
+/// # if let Err(e) = glcapture::egl_library() { eprintln!("skipped: {e}"); return Ok(()); }
 /// use glcapture::{CaptureMode, CollectFrames, DemoScene, FrameCapture, HeadlessContext, OffscreenFramebuffer};
 /// let ctx = HeadlessContext::new()?;
 /// let gl = ctx.gl();
@@ -230,13 +232,28 @@ pub struct FrameCapture {
     width: u32,
     height: u32,
     frame_bytes: usize,
-    mode: CaptureMode,
+    readback: Readback,
     next_index: u64,
-    ring: Vec<glow::Buffer>,
-    next_slot: usize,
-    pending: VecDeque<Pending>,
-    scratch: Vec<u8>,
     stats: CaptureStats,
+}
+
+/// How frames are read back, with what each way needs.
+#[derive(Debug)]
+enum Readback {
+    /// `glReadPixels` into client memory.
+    Sync {
+        /// The frame being delivered (`width * height * 4` bytes).
+        scratch: Vec<u8>,
+    },
+    /// A ring of pixel-buffer objects with fences.
+    Ring {
+        /// The PBOs, `width * height * 4` bytes each.
+        buffers: Vec<glow::Buffer>,
+        /// The PBO the next frame goes into.
+        next_slot: usize,
+        /// Transfers in flight, oldest first (at most `buffers.len() - 1` between calls).
+        pending: VecDeque<Pending>,
+    },
 }
 
 impl FrameCapture {
@@ -255,63 +272,32 @@ impl FrameCapture {
             CaptureMode::Auto => mode.resolve(&unsafe { gl.get_parameter_string(glow::RENDERER) }),
             other => other,
         };
-        let mut capture = FrameCapture {
-            width,
-            height,
-            frame_bytes,
-            mode,
-            next_index: 0,
-            ring: Vec::new(),
-            next_slot: 0,
-            pending: VecDeque::new(),
-            scratch: Vec::new(),
-            stats: CaptureStats::default(),
-        };
-        match mode {
+        let readback = match mode {
             // (Auto was resolved above.)
-            CaptureMode::Synchronous | CaptureMode::Auto => capture.scratch = vec![0; frame_bytes],
+            CaptureMode::Synchronous | CaptureMode::Auto => Readback::Sync {
+                scratch: vec![0; frame_bytes],
+            },
             CaptureMode::PboRing { depth } if depth < 2 => {
                 return Err(GlError::InvalidRingDepth { depth })
             }
-            CaptureMode::PboRing { depth } => {
-                for _ in 0..depth {
-                    // SAFETY: buffer creation and allocation on the current context; the
-                    // size fits i32 (checked by frame_byte_len). No data pointer is passed.
-                    let buffer = unsafe { gl.create_buffer() };
-                    match buffer {
-                        Ok(buffer) => {
-                            capture.ring.push(buffer);
-                            // SAFETY: as above.
-                            unsafe {
-                                gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(buffer));
-                                gl.buffer_data_size(
-                                    glow::PIXEL_PACK_BUFFER,
-                                    frame_bytes as i32,
-                                    glow::STREAM_READ,
-                                );
-                            }
-                        }
-                        Err(message) => {
-                            capture.discard(gl);
-                            return Err(GlError::gl_call("glGenBuffers")(message));
-                        }
-                    }
-                }
-                // SAFETY: unbinding is always valid.
-                unsafe { gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None) };
-                if let Err(e) = check_gl(gl, || {
-                    format!("allocating {depth} pixel buffers of {frame_bytes} bytes")
-                }) {
-                    capture.discard(gl);
-                    return Err(e);
-                }
-            }
-        }
-        Ok(capture)
+            CaptureMode::PboRing { depth } => Readback::Ring {
+                buffers: create_ring(gl, depth, frame_bytes)?,
+                next_slot: 0,
+                pending: VecDeque::new(),
+            },
+        };
+        Ok(FrameCapture {
+            width,
+            height,
+            frame_bytes,
+            readback,
+            next_index: 0,
+            stats: CaptureStats::default(),
+        })
     }
 
     /// Captures the current contents of the read framebuffer as the next frame and hands
-    /// every frame whose turn has come to `sink` (see the [module docs](crate::capture)).
+    /// every frame whose turn has come to `sink` (see the [ring discipline](FrameCapture#ring-discipline)).
     ///
     /// In synchronous mode the frame is delivered before this returns. A sink error is
     /// returned as [`GlError::Sink`]; the capture stays usable.
@@ -320,85 +306,106 @@ impl FrameCapture {
         gl: &glow::Context,
         sink: &mut S,
     ) -> Result<(), GlError> {
-        let frame = self.next_index;
-        match self.mode {
-            // (Auto is resolved in `new`; it is never stored.)
-            CaptureMode::Synchronous | CaptureMode::Auto => {
-                let started = Instant::now();
-                // SAFETY: no pack buffer is bound, so glReadPixels writes to `scratch`,
-                // which holds exactly width*height*4 bytes for the tight RGBA8 layout the
-                // pack state below selects.
-                unsafe {
-                    gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None);
-                    set_tight_pack_state(gl);
-                    gl.read_pixels(
-                        0,
-                        0,
-                        self.width as i32,
-                        self.height as i32,
-                        glow::RGBA,
-                        glow::UNSIGNED_BYTE,
-                        glow::PixelPackData::Slice(Some(&mut self.scratch)),
-                    );
-                }
-                check_gl(gl, || format!("glReadPixels of frame {frame}"))?;
-                let read = Instant::now();
-                self.stats.readback += read - started;
-                self.next_index += 1;
-                let written = sink.write_frame(frame, &self.scratch);
-                self.stats.delivery += read.elapsed();
-                self.stats.frames += 1;
-                written.map_err(|e| GlError::Sink {
-                    frame,
-                    source: e.into(),
-                })
-            }
-            CaptureMode::PboRing { depth } => {
-                let started = Instant::now();
-                let slot = self.next_slot;
-                debug_assert!(self.pending.iter().all(|p| p.slot != slot));
-                // SAFETY: the PBO of `slot` is not in flight (pending holds at most
-                // depth - 1 frames, occupying the slots before this one) and holds
-                // width*height*4 bytes; with a pack buffer bound, glReadPixels writes
-                // into it at offset 0 instead of client memory.
-                let fence = unsafe {
-                    gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(self.ring[slot]));
-                    set_tight_pack_state(gl);
-                    gl.read_pixels(
-                        0,
-                        0,
-                        self.width as i32,
-                        self.height as i32,
-                        glow::RGBA,
-                        glow::UNSIGNED_BYTE,
-                        glow::PixelPackData::BufferOffset(0),
-                    );
-                    gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None);
-                    let fence = gl.fence_sync(glow::SYNC_GPU_COMMANDS_COMPLETE, 0);
-                    // Submit now so rendering and the transfer run while we deliver the
-                    // previous frame.
-                    gl.flush();
-                    fence
-                };
-                let fence =
-                    fence.map_err(GlError::gl_call(format!("glFenceSync after frame {frame}")))?;
-                if let Err(e) =
-                    check_gl(gl, || format!("glReadPixels into a PBO for frame {frame}"))
-                {
-                    // SAFETY: the fence was just created and is not referenced elsewhere.
-                    unsafe { gl.delete_sync(fence) };
-                    return Err(e);
-                }
-                self.pending.push_back(Pending { slot, frame, fence });
-                self.next_slot = (slot + 1) % depth;
-                self.next_index += 1;
-                self.stats.readback += started.elapsed();
-                while self.pending.len() >= depth {
-                    self.deliver_oldest(gl, sink)?;
-                }
-                Ok(())
-            }
+        match self.readback {
+            Readback::Sync { .. } => self.capture_sync(gl, sink),
+            Readback::Ring { .. } => self.capture_ring(gl, sink),
         }
+    }
+
+    /// [`capture`](FrameCapture::capture) in synchronous mode.
+    fn capture_sync<S: FrameSink>(
+        &mut self,
+        gl: &glow::Context,
+        sink: &mut S,
+    ) -> Result<(), GlError> {
+        let Readback::Sync { scratch } = &mut self.readback else {
+            unreachable!("called in synchronous mode only");
+        };
+        let frame = self.next_index;
+        let started = Instant::now();
+        // SAFETY: no pack buffer is bound, so glReadPixels writes to `scratch`, which
+        // holds exactly width*height*4 bytes for the tight RGBA8 layout the pack state
+        // below selects.
+        unsafe {
+            gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None);
+            set_tight_pack_state(gl);
+            gl.read_pixels(
+                0,
+                0,
+                self.width as i32,
+                self.height as i32,
+                glow::RGBA,
+                glow::UNSIGNED_BYTE,
+                glow::PixelPackData::Slice(Some(scratch)),
+            );
+        }
+        check_gl(gl, || format!("glReadPixels of frame {frame}"))?;
+        let read = Instant::now();
+        self.stats.readback += read - started;
+        self.next_index += 1;
+        let written = sink.write_frame(frame, scratch);
+        self.stats.delivery += read.elapsed();
+        self.stats.frames += 1;
+        written.map_err(|e| GlError::Sink {
+            frame,
+            source: e.into(),
+        })
+    }
+
+    /// [`capture`](FrameCapture::capture) with the PBO ring.
+    fn capture_ring<S: FrameSink>(
+        &mut self,
+        gl: &glow::Context,
+        sink: &mut S,
+    ) -> Result<(), GlError> {
+        let Readback::Ring {
+            buffers,
+            next_slot,
+            pending,
+        } = &mut self.readback
+        else {
+            unreachable!("called in ring mode only");
+        };
+        let (frame, depth, slot) = (self.next_index, buffers.len(), *next_slot);
+        let started = Instant::now();
+        debug_assert!(pending.iter().all(|p| p.slot != slot));
+        // SAFETY: the PBO of `slot` is not in flight (pending holds at most depth - 1
+        // frames, occupying the slots before this one) and holds width*height*4 bytes;
+        // with a pack buffer bound, glReadPixels writes into it at offset 0 instead of
+        // client memory.
+        let fence = unsafe {
+            gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(buffers[slot]));
+            set_tight_pack_state(gl);
+            gl.read_pixels(
+                0,
+                0,
+                self.width as i32,
+                self.height as i32,
+                glow::RGBA,
+                glow::UNSIGNED_BYTE,
+                glow::PixelPackData::BufferOffset(0),
+            );
+            gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None);
+            let fence = gl.fence_sync(glow::SYNC_GPU_COMMANDS_COMPLETE, 0);
+            // Submit now so rendering and the transfer run while we deliver the
+            // previous frame.
+            gl.flush();
+            fence
+        };
+        let fence = fence.map_err(GlError::gl_call(format!("glFenceSync after frame {frame}")))?;
+        if let Err(e) = check_gl(gl, || format!("glReadPixels into a PBO for frame {frame}")) {
+            // SAFETY: the fence was just created and is not referenced elsewhere.
+            unsafe { gl.delete_sync(fence) };
+            return Err(e);
+        }
+        pending.push_back(Pending { slot, frame, fence });
+        *next_slot = (slot + 1) % depth;
+        self.next_index += 1;
+        self.stats.readback += started.elapsed();
+        while self.in_flight() >= depth {
+            self.deliver_oldest(gl, sink)?;
+        }
+        Ok(())
     }
 
     /// Delivers the frames still in flight, frees the GL objects and returns the totals.
@@ -410,7 +417,7 @@ impl FrameCapture {
         sink: &mut S,
     ) -> Result<CaptureStats, GlError> {
         let mut result = Ok(());
-        while !self.pending.is_empty() {
+        while self.in_flight() > 0 {
             result = self.deliver_oldest(gl, sink);
             if result.is_err() {
                 break;
@@ -422,16 +429,12 @@ impl FrameCapture {
     }
 
     /// Frees the GL objects without delivering the frames in flight.
-    pub fn discard(mut self, gl: &glow::Context) {
-        // SAFETY: fences and buffers were created by this context and are not used after
-        // this (self is consumed).
-        unsafe {
-            for pending in self.pending.drain(..) {
-                gl.delete_sync(pending.fence);
-            }
-            for buffer in self.ring.drain(..) {
-                gl.delete_buffer(buffer);
-            }
+    pub fn discard(self, gl: &glow::Context) {
+        if let Readback::Ring {
+            buffers, pending, ..
+        } = self.readback
+        {
+            delete_ring(gl, buffers, pending);
         }
     }
 
@@ -442,12 +445,20 @@ impl FrameCapture {
 
     /// Frames captured but not yet delivered to a sink.
     pub fn in_flight(&self) -> usize {
-        self.pending.len()
+        match &self.readback {
+            Readback::Sync { .. } => 0,
+            Readback::Ring { pending, .. } => pending.len(),
+        }
     }
 
     /// The mode in use ([`CaptureMode::Auto`] already resolved).
     pub fn mode(&self) -> CaptureMode {
-        self.mode
+        match &self.readback {
+            Readback::Sync { .. } => CaptureMode::Synchronous,
+            Readback::Ring { buffers, .. } => CaptureMode::PboRing {
+                depth: buffers.len(),
+            },
+        }
     }
 
     /// Bytes per frame (`width * height * 4`).
@@ -461,9 +472,16 @@ impl FrameCapture {
         gl: &glow::Context,
         sink: &mut S,
     ) -> Result<(), GlError> {
-        let Some(Pending { slot, frame, fence }) = self.pending.pop_front() else {
+        let Readback::Ring {
+            buffers, pending, ..
+        } = &mut self.readback
+        else {
             return Ok(());
         };
+        let Some(Pending { slot, frame, fence }) = pending.pop_front() else {
+            return Ok(());
+        };
+        let buffer = buffers[slot];
         let wait_started = Instant::now();
         let outcome = loop {
             // SAFETY: the fence is live (deleted only below or in discard, after popping).
@@ -495,7 +513,7 @@ impl FrameCapture {
         // mapping it for reading is valid while no other map of it exists (we unmap below
         // before any other use).
         let mapped = unsafe {
-            gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(self.ring[slot]));
+            gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(buffer));
             gl.map_buffer_range(glow::PIXEL_PACK_BUFFER, 0, len as i32, glow::MAP_READ_BIT)
         };
         if mapped.is_null() {
@@ -524,6 +542,62 @@ impl FrameCapture {
             source: e.into(),
         })?;
         check_gl(gl, || format!("mapping the pixel buffer of frame {frame}"))
+    }
+}
+
+/// Creates `depth` pixel-buffer objects of `frame_bytes` each; on an error, deletes
+/// those already made.
+fn create_ring(
+    gl: &glow::Context,
+    depth: usize,
+    frame_bytes: usize,
+) -> Result<Vec<glow::Buffer>, GlError> {
+    let mut buffers = Vec::with_capacity(depth);
+    for _ in 0..depth {
+        // SAFETY: buffer creation and allocation on the current context; the size fits
+        // i32 (checked by frame_byte_len). No data pointer is passed.
+        let buffer = unsafe { gl.create_buffer() };
+        match buffer {
+            Ok(buffer) => {
+                buffers.push(buffer);
+                // SAFETY: as above.
+                unsafe {
+                    gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(buffer));
+                    gl.buffer_data_size(
+                        glow::PIXEL_PACK_BUFFER,
+                        frame_bytes as i32,
+                        glow::STREAM_READ,
+                    );
+                }
+            }
+            Err(message) => {
+                delete_ring(gl, buffers, VecDeque::new());
+                return Err(GlError::gl_call("glGenBuffers")(message));
+            }
+        }
+    }
+    // SAFETY: unbinding is always valid.
+    unsafe { gl.bind_buffer(glow::PIXEL_PACK_BUFFER, None) };
+    if let Err(e) = check_gl(gl, || {
+        format!("allocating {depth} pixel buffers of {frame_bytes} bytes")
+    }) {
+        delete_ring(gl, buffers, VecDeque::new());
+        return Err(e);
+    }
+    Ok(buffers)
+}
+
+/// Deletes a ring's PBOs and the fences of its transfers in flight.
+fn delete_ring(gl: &glow::Context, buffers: Vec<glow::Buffer>, pending: VecDeque<Pending>) {
+    // SAFETY: fences and buffers were created by this context and are not used after
+    // this (both are consumed).
+    unsafe {
+        for pending in pending {
+            gl.delete_sync(pending.fence);
+        }
+        for buffer in buffers {
+            gl.delete_buffer(buffer);
+        }
     }
 }
 

@@ -129,7 +129,7 @@ pub struct ContextInfo {
 ///
 /// ```
 /// # fn main() -> Result<(), glcapture::GlError> {
-/// # if let Err(e) = glcapture::loader::egl() { eprintln!("skipped: {e}"); return Ok(()); }
+/// # if let Err(e) = glcapture::egl_library() { eprintln!("skipped: {e}"); return Ok(()); }
 /// use glow::HasContext;
 /// let ctx = glcapture::HeadlessContext::new()?;
 /// println!("rendering with {}", ctx.info().renderer);
@@ -138,14 +138,38 @@ pub struct ContextInfo {
 /// # Ok(()) }
 /// ```
 pub struct HeadlessContext {
-    egl: &'static Egl,
-    context: kegl::Context,
-    surface: Option<kegl::Surface>,
     gl: glow::Context,
     info: ContextInfo,
-    // Dropped after the context and surface are destroyed (in `Drop::drop`).
-    display: DisplayRef,
+    // Fields drop in order: the context and surface go before the display, which is
+    // held for its drop (terminating the display with the last context).
+    objects: ContextObjects,
+    _display: DisplayRef,
     _current_on_this_thread: PhantomData<*const ()>,
+}
+
+/// A context and its pbuffer, if any: released (when current on this thread) and
+/// destroyed on drop. The one cleanup path for the finished context and for every
+/// failure after `eglCreateContext`.
+struct ContextObjects {
+    egl: &'static Egl,
+    display: kegl::Display,
+    context: kegl::Context,
+    surface: Option<kegl::Surface>,
+}
+
+impl Drop for ContextObjects {
+    fn drop(&mut self) {
+        let (egl, display) = (self.egl, self.display);
+        if egl.get_current_context() == Some(self.context) {
+            // Errors cannot be reported from drop; the display is terminated with the
+            // last context anyway, which frees whatever is left.
+            let _ = egl.make_current(display, None, None, None);
+        }
+        let _ = egl.destroy_context(display, self.context);
+        if let Some(surface) = self.surface {
+            let _ = egl.destroy_surface(display, surface);
+        }
+    }
 }
 
 impl HeadlessContext {
@@ -157,7 +181,7 @@ impl HeadlessContext {
 
     /// Creates a context as `options` asks and makes it current on this thread.
     pub fn with_options(options: ContextOptions) -> Result<Self, GlError> {
-        let egl = loader::egl()?;
+        let egl = loader::egl_library()?;
         let display = DisplayRef::open(egl)?;
         let display_extensions = egl
             .query_string(Some(display.display), kegl::EXTENSIONS)
@@ -187,17 +211,14 @@ impl HeadlessContext {
         let mut attempts = Vec::new();
         for &api in apis {
             match create_context(egl, display.display, api, use_pbuffer) {
-                Ok((context, surface)) => {
-                    let gl = load_gl(egl, display.display, context, surface)?;
+                Ok(objects) => {
+                    let gl = load_gl(egl)?;
                     let mut ctx = HeadlessContext {
-                        egl,
-                        context,
-                        surface,
                         gl,
                         info: ContextInfo {
                             api,
                             display: display.kind,
-                            surface: if surface.is_some() {
+                            surface: if objects.surface.is_some() {
                                 SurfaceKind::Pbuffer
                             } else {
                                 SurfaceKind::None
@@ -206,7 +227,8 @@ impl HeadlessContext {
                             renderer: String::new(),
                             version: String::new(),
                         },
-                        display,
+                        objects,
+                        _display: display,
                         _current_on_this_thread: PhantomData,
                     };
                     ctx.fill_info()?;
@@ -238,13 +260,9 @@ impl HeadlessContext {
     /// Makes this context current on the calling thread again (after another context
     /// of the same thread was made current).
     pub fn make_current(&self) -> Result<(), GlError> {
-        self.egl
-            .make_current(
-                self.display.display,
-                self.surface,
-                self.surface,
-                Some(self.context),
-            )
+        let o = &self.objects;
+        o.egl
+            .make_current(o.display, o.surface, o.surface, Some(o.context))
             .map_err(GlError::egl("eglMakeCurrent"))
     }
 
@@ -278,29 +296,13 @@ impl HeadlessContext {
     }
 }
 
-impl Drop for HeadlessContext {
-    fn drop(&mut self) {
-        let egl = self.egl;
-        let display = self.display.display;
-        if egl.get_current_context() == Some(self.context) {
-            // Errors cannot be reported from drop; the display is terminated with the
-            // last context anyway, which frees whatever is left.
-            let _ = egl.make_current(display, None, None, None);
-        }
-        let _ = egl.destroy_context(display, self.context);
-        if let Some(surface) = self.surface {
-            let _ = egl.destroy_surface(display, surface);
-        }
-    }
-}
-
 /// Creates a context (and pbuffer, if asked) for `api` and makes it current.
 fn create_context(
-    egl: &Egl,
+    egl: &'static Egl,
     display: kegl::Display,
     api: GlApi,
     use_pbuffer: bool,
-) -> Result<(kegl::Context, Option<kegl::Surface>), GlError> {
+) -> Result<ContextObjects, GlError> {
     let (client_api, renderable, context_attributes): (_, _, &[kegl::Int]) = match api {
         GlApi::OpenGlCore => (
             kegl::OPENGL_API,
@@ -333,32 +335,24 @@ fn create_context(
     let context = egl
         .create_context(display, config, None, context_attributes)
         .map_err(GlError::egl("eglCreateContext"))?;
-    let surface = if use_pbuffer {
-        let attributes = [kegl::WIDTH, 16, kegl::HEIGHT, 16, kegl::NONE];
-        match egl.create_pbuffer_surface(display, config, &attributes) {
-            Ok(surface) => Some(surface),
-            Err(error) => {
-                let _ = egl.destroy_context(display, context);
-                return Err(GlError::Egl {
-                    call: "eglCreatePbufferSurface",
-                    error,
-                });
-            }
-        }
-    } else {
-        None
+    // From here on, dropping `objects` on an error destroys what was made.
+    let mut objects = ContextObjects {
+        egl,
+        display,
+        context,
+        surface: None,
     };
-    if let Err(error) = egl.make_current(display, surface, surface, Some(context)) {
-        let _ = egl.destroy_context(display, context);
-        if let Some(surface) = surface {
-            let _ = egl.destroy_surface(display, surface);
-        }
-        return Err(GlError::Egl {
-            call: "eglMakeCurrent",
-            error,
-        });
+    if use_pbuffer {
+        let attributes = [kegl::WIDTH, 16, kegl::HEIGHT, 16, kegl::NONE];
+        let surface = egl
+            .create_pbuffer_surface(display, config, &attributes)
+            .map_err(GlError::egl("eglCreatePbufferSurface"))?;
+        objects.surface = Some(surface);
     }
-    Ok((context, surface))
+    let surface = objects.surface;
+    egl.make_current(display, surface, surface, Some(context))
+        .map_err(GlError::egl("eglMakeCurrent"))?;
+    Ok(objects)
 }
 
 /// An RGBA8 pbuffer-capable config for `renderable`, or any pbuffer-capable one.
@@ -403,19 +397,10 @@ fn choose_config(
     })
 }
 
-/// Loads the GL function table for the context that `create_context` made current.
-fn load_gl(
-    egl: &'static Egl,
-    display: kegl::Display,
-    context: kegl::Context,
-    surface: Option<kegl::Surface>,
-) -> Result<glow::Context, GlError> {
+/// Loads the GL function table for the context that `create_context` made current
+/// (on an error the caller drops that context's [`ContextObjects`]).
+fn load_gl(egl: &'static Egl) -> Result<glow::Context, GlError> {
     if egl.get_proc_address("glGetString").is_none() {
-        let _ = egl.make_current(display, None, None, None);
-        let _ = egl.destroy_context(display, context);
-        if let Some(surface) = surface {
-            let _ = egl.destroy_surface(display, surface);
-        }
         return Err(GlError::GlCall {
             operation: "eglGetProcAddress(\"glGetString\")".into(),
             message: "the EGL vendor exposes no OpenGL entry points".into(),

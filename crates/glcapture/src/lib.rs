@@ -2,7 +2,7 @@
 //!
 //! - [`HeadlessContext`]: an EGL context with no window system (Mesa's surfaceless
 //!   platform, llvmpipe software rendering; a pbuffer fallback), with GL loaded through
-//!   [`glow`]. libEGL is opened at run time ([`loader`]): nothing links against it, and a
+//!   [`glow`]. libEGL is opened at run time ([`egl_library`]): nothing links against it, and a
 //!   machine without it gets [`GlError::LibraryMissing`] naming the Debian packages
 //!   (`libegl1 libegl-mesa0 libgl1-mesa-dri`).
 //! - [`OffscreenFramebuffer`]: the RGBA8 framebuffer object frames are rendered into.
@@ -66,21 +66,26 @@
 //! # Ok(()) }
 //! ```
 
-pub mod capture;
-pub mod demo;
-pub mod egl;
-pub mod error;
-pub mod framebuffer;
-pub mod loader;
-pub mod scene;
-pub mod shader;
-pub mod sink;
+mod capture;
+mod demo;
+mod egl;
+mod error;
+mod framebuffer;
+mod loader;
+mod scene;
+mod shader;
+mod sink;
 
 pub use capture::{frame_byte_len, CaptureMode, CaptureStats, FrameCapture};
 pub use demo::{record_demo, DemoStats};
-pub use egl::{ContextInfo, ContextOptions, GlApi, HeadlessContext};
-pub use error::GlError;
+pub use egl::{
+    ApiPreference, ContextInfo, ContextOptions, DisplayKind, GlApi, HeadlessContext, SurfaceKind,
+    SurfacePreference,
+};
+pub use error::{GlError, SinkError, DEBIAN_PACKAGES_HINT};
 pub use framebuffer::OffscreenFramebuffer;
 pub use glow;
+pub use loader::{egl_library, load_egl_from, Egl, EGL_LIBRARY_ENV, EGL_LIBRARY_NAMES};
 pub use scene::DemoScene;
+pub use shader::link_program;
 pub use sink::{CollectFrames, FrameSink};

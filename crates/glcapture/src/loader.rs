@@ -15,10 +15,10 @@ use crate::error::GlError;
 /// (`eglGetPlatformDisplay`) are used when the library provides them.
 pub type Egl = khronos_egl::DynamicInstance<khronos_egl::EGL1_4>;
 
-/// File names tried, in order, by [`egl`].
+/// File names tried, in order, by [`egl_library`].
 pub const EGL_LIBRARY_NAMES: [&str; 2] = ["libEGL.so.1", "libEGL.so"];
 
-/// Environment variable naming the one libEGL file [`egl`] loads instead of
+/// Environment variable naming the one libEGL file [`egl_library`] loads instead of
 /// [`EGL_LIBRARY_NAMES`] (a path or a name for the dynamic loader), e.g. to use another
 /// EGL implementation, or a non-existent path to check how a program behaves without GL.
 pub const EGL_LIBRARY_ENV: &str = "GLCAPTURE_LIBEGL";
@@ -30,12 +30,12 @@ pub const EGL_LIBRARY_ENV: &str = "GLCAPTURE_LIBEGL";
 /// too). A failure is remembered: the first error is returned on every later call.
 ///
 /// ```
-/// match glcapture::loader::egl() {
+/// match glcapture::egl_library() {
 ///     Ok(egl) => println!("EGL {:?} loaded", egl.version()),
 ///     Err(e) => println!("no EGL here: {e}"),
 /// }
 /// ```
-pub fn egl() -> Result<&'static Egl, GlError> {
+pub fn egl_library() -> Result<&'static Egl, GlError> {
     static EGL: OnceLock<Result<Egl, (String, String)>> = OnceLock::new();
     let loaded = EGL.get_or_init(|| {
         let chosen = std::env::var(EGL_LIBRARY_ENV)
@@ -65,10 +65,10 @@ pub fn egl() -> Result<&'static Egl, GlError> {
 }
 
 /// Loads libEGL from `library` (a file name searched by the dynamic loader, or a path),
-/// without caching. [`egl`] is what the rest of the crate uses.
+/// without caching. [`egl_library`] is what the rest of the crate uses.
 ///
 /// ```
-/// let err = glcapture::loader::load_egl_from("/nonexistent/libEGL.so.1").unwrap_err();
+/// let err = glcapture::load_egl_from("/nonexistent/libEGL.so.1").unwrap_err();
 /// assert!(err.is_unavailable());
 /// assert!(err.to_string().starts_with("/nonexistent/libEGL.so.1 could not be loaded"));
 /// ```
@@ -92,7 +92,7 @@ pub fn load_egl_from(library: &str) -> Result<Egl, GlError> {
 ///
 /// Mesa advertises `EGL_KHR_get_all_proc_addresses`, so core GL functions resolve too.
 /// Suitable for [`glow::Context::from_loader_function_cstr`].
-pub fn gl_proc_address(egl: &Egl, name: &CStr) -> *const c_void {
+pub(crate) fn gl_proc_address(egl: &Egl, name: &CStr) -> *const c_void {
     match name.to_str() {
         Ok(name) => egl
             .get_proc_address(name)

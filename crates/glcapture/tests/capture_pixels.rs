@@ -4,7 +4,7 @@
 mod common;
 
 use common::{clear, clear_rect, context_or_skip, pixel, RectPainter};
-use glcapture::egl::{ApiPreference, SurfaceKind, SurfacePreference};
+use glcapture::{ApiPreference, SurfaceKind, SurfacePreference};
 use glcapture::{
     CaptureMode, CollectFrames, ContextOptions, FrameCapture, HeadlessContext, OffscreenFramebuffer,
 };
@@ -146,7 +146,7 @@ fn default_context_is_core_profile_on_the_surfaceless_platform_without_surface()
     };
     let info = context.info();
     assert_eq!(info.api, glcapture::GlApi::OpenGlCore);
-    assert_eq!(info.display, glcapture::egl::DisplayKind::Surfaceless);
+    assert_eq!(info.display, glcapture::DisplayKind::Surfaceless);
     assert_eq!(info.surface, SurfaceKind::None);
     assert!(!info.renderer.is_empty());
     eprintln!(

@@ -130,7 +130,7 @@ fn framebuffer_larger_than_the_driver_allows_is_rejected_with_the_limit() {
 
 #[test]
 fn missing_egl_library_error_names_the_library_and_the_packages() {
-    let err = glcapture::loader::load_egl_from("/nonexistent/libEGL.so.1").unwrap_err();
+    let err = glcapture::load_egl_from("/nonexistent/libEGL.so.1").unwrap_err();
     assert!(err.is_unavailable());
     let message = err.to_string();
     assert!(

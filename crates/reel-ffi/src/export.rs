@@ -2,15 +2,10 @@
 
 use std::ffi::{c_char, c_double, c_int};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 
-use reel::cache::FrameInput;
-use reel::encode::h264::H264Backend;
-use reel::export::{
-    export, ExportFailure, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig,
+use reel::{
+    ExportJob, ExportTarget, FilePattern, FrameInput, H264Backend, MovieCodec, PipelineConfig,
 };
-use reel::progress::Progress;
 
 use crate::message::{guard, set_error, str_arg};
 
@@ -31,10 +26,9 @@ pub struct ReelExportOptions {
     pub threads: c_int,
 }
 
-/// An export running on its own thread (`reel_export` in C).
+/// An export running on its own thread (`reel_export` in C): the library's [`ExportJob`].
 pub struct ReelExport {
-    progress: Arc<Progress>,
-    thread: JoinHandle<Result<ExportReport, ExportFailure>>,
+    job: ExportJob,
 }
 
 /// The largest thread count accepted: more only costs memory (each thread holds frames).
@@ -159,14 +153,12 @@ fn movie_target(
 }
 
 fn start(input: FrameInput, target: ExportTarget, threads: usize) -> Result<ReelExport, String> {
-    let progress = Arc::new(Progress::new());
-    progress.set_total(input.expected_frames());
-    let p = Arc::clone(&progress);
-    let thread = std::thread::Builder::new()
-        .name("reel-export".into())
-        .spawn(move || export(input, &target, PipelineConfig::with_threads(threads), &p))
+    let expected = input.expected_frames();
+    let job = ExportJob::start(input, target, PipelineConfig::with_threads(threads))
         .map_err(|e| format!("cannot start the export thread: {e}"))?;
-    Ok(ReelExport { progress, thread })
+    // Known before the thread reads the input, so the first poll already sees it.
+    job.progress().set_total(expected);
+    Ok(ReelExport { job })
 }
 
 /// `void reel_export_progress(const reel_export *exp, uint64_t *done, uint64_t *total)`
@@ -180,8 +172,10 @@ pub unsafe extern "C" fn reel_export_progress(
     total: *mut u64,
 ) {
     // SAFETY: per this function's contract.
-    let (d, t) =
-        unsafe { exp.as_ref() }.map_or((0, 0), |e| (e.progress.done(), e.progress.total()));
+    let (d, t) = unsafe { exp.as_ref() }.map_or((0, 0), |e| {
+        let p = e.job.progress();
+        (p.done(), p.total())
+    });
     // SAFETY: per this function's contract: each is NULL or writable.
     unsafe {
         if let Some(done) = done.as_mut() {
@@ -201,7 +195,7 @@ pub unsafe extern "C" fn reel_export_progress(
 pub unsafe extern "C" fn reel_export_abort(exp: *mut ReelExport) {
     // SAFETY: per this function's contract (only atomics are touched: any thread may call it).
     if let Some(exp) = unsafe { exp.as_ref() } {
-        exp.progress.request_abort();
+        exp.job.abort();
     }
 }
 
@@ -217,10 +211,9 @@ pub unsafe extern "C" fn reel_export_wait(exp: *mut ReelExport, error: *mut *mut
         }
         // SAFETY: a live export made by `reel_export_start`, given up by the caller.
         let exp = unsafe { Box::from_raw(exp) };
-        match exp.thread.join() {
-            Ok(Ok(report)) => Ok(report.aborted),
-            Ok(Err(failure)) => Err(failure.to_string()),
-            Err(_) => Err("the export thread panicked (please report it)".into()),
+        match exp.job.wait() {
+            Ok(report) => Ok(report.aborted),
+            Err(failure) => Err(failure.to_string()),
         }
     });
     // SAFETY: per this function's contract.

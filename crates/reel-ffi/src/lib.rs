@@ -9,9 +9,9 @@
 //!
 //! - `recorder.rs`: `reel_recorder_open`, `reel_recorder_append_rgba` (any row stride, rows
 //!   bottom-up or top-down), `reel_recorder_last_error`, `reel_recorder_frames`,
-//!   `reel_recorder_finish`, over [`reel::cache::CacheWriter`].
+//!   `reel_recorder_finish`, over [`reel::CacheWriter`].
 //! - `export.rs`: `reel_export_start` / `_progress` / `_abort` / `_wait`, over
-//!   [`reel::export::export`] on a thread of its own.
+//!   [`reel::ExportJob`], the library's export on a thread of its own.
 //! - `message.rs`: messages handed to C (`reel_string_free`), and the guard that keeps every Rust
 //!   panic on the Rust side: a function that panics returns its error value with the panic's
 //!   message instead of unwinding into C.

@@ -2,7 +2,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CString};
 
-use reel::cache::{CacheWriter, FrameLayout, RowOrder};
+use reel::{CacheWriter, FrameLayout, RowOrder};
 
 use crate::message::{c_string, guard, set_error, str_arg};
 

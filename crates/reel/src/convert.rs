@@ -8,16 +8,6 @@ use crate::cache::{FrameLayout, RowOrder};
 /// receives `width * height * 3` bytes, first row at the top. Works row by
 /// row so each source row is read once and written once.
 ///
-/// ```
-/// use reel::cache::{FrameLayout, RowOrder};
-/// // 1x2 frame, bottom-up: bottom pixel red, top pixel blue.
-/// let rgba = [255, 0, 0, 255, 0, 0, 255, 255];
-/// let layout = FrameLayout::rgba(1, 2, RowOrder::BottomUp).unwrap();
-/// let mut rgb = [0u8; 6];
-/// reel::convert::rgba_to_upright_rgb(&rgba, layout, &mut rgb);
-/// assert_eq!(rgb, [0, 0, 255, 255, 0, 0]);
-/// ```
-///
 /// # Panics
 ///
 /// If the buffers do not have the sizes the layout implies.
@@ -71,6 +61,16 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_bottom_up_frame_comes_out_upright_without_alpha() {
+        // 1x2 frame, bottom-up: bottom pixel red, top pixel blue.
+        let rgba = [255, 0, 0, 255, 0, 0, 255, 255];
+        let layout = FrameLayout::rgba(1, 2, RowOrder::BottomUp).unwrap();
+        let mut rgb = [0u8; 6];
+        rgba_to_upright_rgb(&rgba, layout, &mut rgb);
+        assert_eq!(rgb, [0, 0, 255, 255, 0, 0]);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use reel::encode::h264::H264Backend;
-use reel::export::{ExportTarget, FilePattern};
+use reel::H264Backend;
+use reel::{ExportTarget, FilePattern};
 
 use cli::codec_arg::CodecArg;
 
@@ -46,8 +46,6 @@ enum Command {
     Record(RecordArgs),
     /// Record a few seconds of the synthetic scene, export a PNG sequence and a movie into ./reel-demo/, and summarize.
     Demo(cli::demo_cmd::DemoArgs),
-    /// Export the same frames with reel and with ffmpeg; print frames/s, peak memory, bytes/frame and ratios.
-    Bench(cli::bench_cmd::BenchArgs),
 }
 
 #[derive(Args)]
@@ -99,9 +97,6 @@ struct CommonExportArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
-    /// Write key=value statistics (frames, elapsed_ms, peak_rss_bytes, ...) to this file.
-    #[arg(long, hide = true)]
-    stats_file: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -137,9 +132,9 @@ struct RecordArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // Huge pages buy x264 no measurable speed here and cost 2.5 MiB of peak
-    // memory per export (see the function).
-    reel::encode::h264::x264::disable_transparent_huge_pages();
+    // Huge pages buy x264 no measurable speed here and cost peak memory
+    // (see the function and BENCHMARKS.md).
+    reel::disable_transparent_huge_pages();
     let result = match cli.command {
         Command::Export(a) => export(a),
         Command::Info { input, raw } => cli::info_cmd::run(&input, raw).map(|whole| {
@@ -169,7 +164,6 @@ fn main() -> ExitCode {
             })
         }
         Command::Demo(a) => cli::demo_cmd::run(&a).map(|()| ExitCode::SUCCESS),
-        Command::Bench(a) => cli::bench_cmd::run(&a).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -204,7 +198,6 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         threads: a.common.threads.unwrap_or_else(cli::default_threads),
         single_pool: a.common.single_pool,
         quiet: a.common.quiet,
-        stats_file: a.common.stats_file,
     };
     cli::export_cmd::run(&req)?;
     Ok(ExitCode::SUCCESS)

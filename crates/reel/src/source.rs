@@ -25,6 +25,7 @@ impl Image {
     /// # Panics
     ///
     /// If `rgb` has the wrong length.
+    #[cfg(test)]
     pub fn new(index: u64, width: u32, height: u32, rgb: Vec<u8>) -> Self {
         assert_eq!(rgb.len(), width as usize * height as usize * 3, "RGB size");
         Image {
@@ -129,14 +130,9 @@ impl FrameFileSource {
             frames: 0,
         }
     }
-
-    /// The input's frame layout.
-    pub fn layout(&self) -> FrameLayout {
-        self.input.layout()
-    }
 }
 
-/// About how many bytes of RGBA [`FrameFileSource`] reads at a time: small
+/// About how many bytes of RGBA an export reads at a time: small
 /// enough to stay in cache while it is converted, large enough that the
 /// reads cost nothing (a 1280x720 frame is 60 reads of 12 rows).
 pub const READ_CHUNK_BYTES: usize = 64 << 10;

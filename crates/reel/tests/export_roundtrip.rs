@@ -9,10 +9,10 @@ use std::path::Path;
 use common::{decode_png, expected_names, expected_rgb, file_names, write_cache, write_raw};
 use reel::cache::format::{FRAME_HEADER_LEN, HEADER_LEN};
 use reel::cache::{FrameInput, FrameLayout, RowOrder};
-use reel::encode::h264::H264Backend;
-use reel::export::{export, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig};
 use reel::movie::MovieIndex;
-use reel::progress::Progress;
+use reel::H264Backend;
+use reel::Progress;
+use reel::{export, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig};
 
 const W: u32 = 34;
 const H: u32 = 18;
@@ -121,7 +121,7 @@ fn check_png_sequence(out: &Path, (w, h): (u32, u32), frames: u32) {
 #[test]
 fn frames_read_in_several_chunks_come_out_upright_and_exact_from_every_kind_of_input() {
     assert!(
-        TALL.0 as usize * 4 * TALL.1 as usize > reel::source::READ_CHUNK_BYTES,
+        TALL.0 as usize * 4 * TALL.1 as usize > reel::READ_CHUNK_BYTES,
         "the frame must need more than one read"
     );
     let dir = tempfile::tempdir().unwrap();

@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{reel, run_reel, x264_or_skip};
+use common::{export_summary, reel, run_reel, x264_or_skip};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -27,9 +27,8 @@ fn record(path: &Path, frames: u32) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// Exports `cache` in a child process; returns its stats and stderr.
+/// Exports `cache` in a child process; returns its summary and stderr.
 fn export_stats(cache: &Path, out: &Path, extra: &[&str]) -> (HashMap<String, u64>, String) {
-    let stats = out.with_extension("stats");
     let o = reel()
         .args([
             "export",
@@ -41,18 +40,16 @@ fn export_stats(cache: &Path, out: &Path, extra: &[&str]) -> (HashMap<String, u6
             "-q",
         ])
         .args(extra)
-        .arg("--stats-file")
-        .arg(&stats)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
     assert!(o.status.success(), "{stderr}");
-    let map = std::fs::read_to_string(&stats)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .filter_map(|(k, v)| Some((k.to_string(), v.parse().ok()?)))
-        .collect();
+    let summary = export_summary(&stderr);
+    let map = HashMap::from([
+        ("frames".to_string(), summary.frames),
+        ("peak_rss_bytes".to_string(), summary.peak_rss_bytes),
+        ("pool_high_water".to_string(), summary.pool_high_water),
+    ]);
     (map, stderr)
 }
 

@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{file_names, reel, skip_or_fail, write_cache, x264_or_skip};
+use common::{export_summary, file_names, reel, skip_or_fail, write_cache, x264_or_skip};
 use reel::movie::MovieIndex;
 
 const MISSING_LIBRARY: &str = "/nonexistent/libx264.so.164";
@@ -63,26 +63,13 @@ fn check_h264_movie(mov: &Path, w: u16, h: u16, frames: usize) {
     }
 }
 
-fn stats_field(path: &Path, key: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_owned))
-}
-
 #[test]
 fn auto_falls_back_to_openh264_with_a_one_line_note_when_libx264_is_missing() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
     write_cache(&cache, 48, 32, 6);
     let mov = dir.path().join("out.mov");
-    let stats = dir.path().join("stats.txt");
-    let o = export_h264(
-        &cache,
-        &mov,
-        &["--stats-file", stats.to_str().unwrap()],
-        Some(MISSING_LIBRARY),
-    );
+    let o = export_h264(&cache, &mov, &[], Some(MISSING_LIBRARY));
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     let note = err
@@ -96,7 +83,7 @@ fn auto_falls_back_to_openh264_with_a_one_line_note_when_libx264_is_missing() {
         );
     }
     assert_eq!(
-        stats_field(&stats, "h264_encoder").as_deref(),
+        export_summary(&err).h264_encoder.as_deref(),
         Some("openh264")
     );
     check_h264_movie(&mov, 48, 32, 6);
@@ -194,22 +181,17 @@ fn x264_flushes_delayed_frames_so_movies_of_1_2_and_7_frames_are_whole() {
         write_cache(&cache, 64, 48, frames);
         for threads in ["1", "2", "4"] {
             let mov = dir.path().join(format!("{frames}-{threads}.mov"));
-            let stats = dir.path().join("stats.txt");
             let o = export_h264(
                 &cache,
                 &mov,
-                &[
-                    "--h264-encoder",
-                    "x264",
-                    "--threads",
-                    threads,
-                    "--stats-file",
-                    stats.to_str().unwrap(),
-                ],
+                &["--h264-encoder", "x264", "--threads", threads],
                 None,
             );
             assert!(o.status.success(), "{}", stderr(&o));
-            assert_eq!(stats_field(&stats, "h264_encoder").as_deref(), Some("x264"));
+            assert_eq!(
+                export_summary(&stderr(&o)).h264_encoder.as_deref(),
+                Some("x264")
+            );
             check_h264_movie(&mov, 64, 48, frames as usize);
         }
     }

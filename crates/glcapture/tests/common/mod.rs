@@ -49,7 +49,7 @@ out vec4 o_color;
 void main() { o_color = u_color; }
 "#;
         let program =
-            glcapture::shader::link_program(gl, api, vertex, fragment).expect("test shaders build");
+            glcapture::link_program(gl, api, vertex, fragment).expect("test shaders build");
         // SAFETY: objects on the current context.
         unsafe {
             RectPainter {

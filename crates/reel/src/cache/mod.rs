@@ -1,10 +1,10 @@
 //! Frame caches: the recorder's crash-safe file format, and headerless raw input.
 
 pub mod format;
-pub mod input;
-pub mod raw;
-pub mod reader;
-pub mod writer;
+mod input;
+mod raw;
+mod reader;
+mod writer;
 
 pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
 pub use input::{CacheDamage, Damage, FrameInput};

@@ -1,7 +1,7 @@
 //! The `--codec` argument: a movie codec named without its options.
 
-use reel::encode::h264::H264Backend;
-use reel::export::MovieCodec;
+use reel::H264Backend;
+use reel::MovieCodec;
 
 /// A movie codec as named on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use reel::encode::h264::H264Backend;
-use reel::export::{ExportReport, ExportTarget, FilePattern};
+use reel::H264Backend;
+use reel::{ExportReport, ExportTarget, FilePattern};
 
 use super::codec_arg::CodecArg;
 
@@ -61,32 +61,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         a.size.1,
         cache.display()
     );
-    let scene = if a.cpu {
-        super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
-        "CPU-rendered scene".to_string()
-    } else {
-        match super::record_cmd::gl(
-            &cache,
-            a.size,
-            frames,
-            glcapture::CaptureMode::Auto,
-            a.quiet,
-        ) {
-            Ok((_, stats)) => format!(
-                "OpenGL scene, {} capture, {}",
-                stats.mode, stats.context.renderer
-            ),
-            Err(e) if super::record_cmd::is_gl_unavailable(&e) => {
-                eprintln!(
-                    "reel demo: note: no OpenGL here ({:#}); using the CPU-rendered scene",
-                    e
-                );
-                super::record_cmd::synthetic(&cache, a.size, frames, 0.05, a.quiet)?;
-                "CPU-rendered scene (no OpenGL)".to_string()
-            }
-            Err(e) => return Err(e),
-        }
-    };
+    let scene = record(a, &cache, frames)?;
     let cache_bytes = std::fs::metadata(&cache)?.len();
 
     let threads = a.threads.unwrap_or_else(super::default_threads);
@@ -97,7 +72,6 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         threads,
         single_pool: false,
         quiet: a.quiet,
-        stats_file: None,
     };
     let png_dir = a.out.join("png");
     let png = export_cmd::run(&request(ExportTarget::PngSequence {
@@ -111,7 +85,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         fps: a.fps,
     }))?;
 
-    let peak = reel::memory::peak_rss_bytes().unwrap_or(0);
+    let peak = super::memory::peak_rss_bytes().unwrap_or(0);
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     let line = |what: &str, r: &ExportReport, path: &std::path::Path| {
         let secs = r.elapsed.as_secs_f64().max(1e-9);
@@ -150,4 +124,29 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         png.pool_high_water.max(movie.pool_high_water)
     );
     Ok(())
+}
+
+/// Records `frames` frames into `cache`, through OpenGL unless `--cpu` or no OpenGL is
+/// available; says which scene it recorded.
+fn record(a: &DemoArgs, cache: &std::path::Path, frames: u64) -> Result<String> {
+    Ok(if a.cpu {
+        super::record_cmd::synthetic(cache, a.size, frames, 0.05, a.quiet)?;
+        "CPU-rendered scene".to_string()
+    } else {
+        match super::record_cmd::gl(cache, a.size, frames, glcapture::CaptureMode::Auto, a.quiet) {
+            Ok((_, stats)) => format!(
+                "OpenGL scene, {} capture, {}",
+                stats.mode, stats.context.renderer
+            ),
+            Err(e) if super::record_cmd::is_gl_unavailable(&e) => {
+                eprintln!(
+                    "reel demo: note: no OpenGL here ({:#}); using the CPU-rendered scene",
+                    e
+                );
+                super::record_cmd::synthetic(cache, a.size, frames, 0.05, a.quiet)?;
+                "CPU-rendered scene (no OpenGL)".to_string()
+            }
+            Err(e) => return Err(e),
+        }
+    })
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use reel::cache::FrameInput;
-use reel::export::{export, ExportReport, ExportTarget, Kept, PipelineConfig, PoolMode};
-use reel::progress::Progress;
+use reel::Progress;
+use reel::{export, ExportReport, ExportTarget, Kept, PipelineConfig, PoolMode};
 
 use super::interrupt::abort_on_ctrl_c;
 use super::progress_driver::run_with_progress;
@@ -26,8 +26,6 @@ pub struct ExportRequest {
     pub single_pool: bool,
     /// No progress bar.
     pub quiet: bool,
-    /// Where to write machine-readable statistics.
-    pub stats_file: Option<PathBuf>,
 }
 
 /// The export stopped because Ctrl-C asked it to.
@@ -72,22 +70,7 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
     if let Some(damage) = &report.damage {
         eprintln!("reel: warning: {damage}");
     }
-    let peak = reel::memory::peak_rss_bytes().unwrap_or(0);
-    if let Some(path) = &req.stats_file {
-        let stats = format!(
-            "frames={}\nexpected={}\naborted={}\nelapsed_ms={}\npeak_rss_bytes={peak}\noutput_bytes={}\npool_high_water={}\n{}",
-            report.written,
-            report.expected,
-            report.aborted,
-            report.elapsed.as_millis(),
-            report.output_bytes,
-            report.pool_high_water,
-            report
-                .h264_encoder
-                .map_or(String::new(), |e| format!("h264_encoder={e}\n"))
-        );
-        std::fs::write(path, stats)?;
-    }
+    let peak = super::memory::peak_rss_bytes().unwrap_or(0);
     if report.aborted {
         return Err(Aborted {
             written: report.written,

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use reel::progress::Progress;
+use reel::Progress;
 
 static CURRENT: Mutex<Option<Arc<Progress>>> = Mutex::new(None);
 static PRESSES: AtomicUsize = AtomicUsize::new(0);

@@ -1,15 +1,16 @@
 //! The `reel` command's subcommands.
 
-pub mod bench_cmd;
 pub mod codec_arg;
 pub mod demo_cmd;
 pub mod error_report;
 pub mod export_cmd;
 pub mod info_cmd;
 pub mod interrupt;
+pub mod memory;
 pub mod progress_driver;
 pub mod record_cmd;
 pub mod size_arg;
+pub mod synthetic;
 
 /// One encoder thread per core.
 pub fn default_threads() -> usize {

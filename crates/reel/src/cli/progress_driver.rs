@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use reel::progress::Progress;
+use reel::Progress;
 use runloop::{Mode, RunLoop, RunLoopHandle, Timer};
 
 /// How often the main thread polls the progress.

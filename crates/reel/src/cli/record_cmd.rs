@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use glcapture::{CaptureMode, DemoStats, GlError};
 use reel::cache::{CacheWriter, FrameLayout, RowOrder};
-use reel::progress::Progress;
+use reel::Progress;
 
 use super::progress_driver::run_with_progress;
 
@@ -22,7 +22,7 @@ pub fn synthetic(
     progress.set_total(frames);
     let p = Arc::clone(&progress);
     let recorded = run_with_progress("recording", progress, quiet, move || {
-        reel::synthetic::record_synthetic(out, width, height, frames, noise, |_| p.frame_done())
+        super::synthetic::record_synthetic(out, width, height, frames, noise, |_| p.frame_done())
     })
     .with_context(|| format!("recording to {}", out.display()))?;
     Ok(recorded)

@@ -8,10 +8,9 @@ use crate::stage::FrameStage;
 /// deflate (`Compression::Fast`) and the Average row filter, streaming
 /// into `out`.
 ///
-/// `Fast` alone picks the filter per row by trying all five; on the
-/// benchmark frames (1280x720, gradients plus noise) the Average filter
-/// alone gave the same size (2.298 vs 2.296 MB/frame) for about 28% less
-/// CPU (6.5 vs 9.0 ms/frame).
+/// `Fast` alone picks the filter per row by trying all five; the Average
+/// filter alone gives the same size for much less CPU (measured in
+/// BENCHMARKS.md).
 pub fn encode_png<W: std::io::Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
     let mut encoder = ::png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(::png::ColorType::Rgb);

@@ -4,8 +4,8 @@
 //!   time, for JPEG. `jpeg-encoder` subsamples 4:2:0 chroma by taking one
 //!   pixel of each 2×2 block. Averaging the block first (and storing the
 //!   average in all four pixels) gives the box-filtered chroma other
-//!   encoders use, which keeps noisy frames about 2.5 dB closer to the
-//!   source at the same file size.
+//!   encoders use, which keeps noisy frames closer to the source at the
+//!   same file size (BENCHMARKS.md).
 //! - [`rgb_to_i420_bt601`] gives limited-range ("TV", Y 16–235, Cb/Cr
 //!   16–240) BT.601 YCbCr as planar 4:2:0 (I420), for H.264 through x264:
 //!   the matrix and range of ffmpeg's `rgb24` to `yuv420p` conversion, and
@@ -136,14 +136,6 @@ pub fn i420_len(w: usize, h: usize) -> usize {
 /// with BT.601 limited-range coefficients and each chroma sample the average
 /// of its 2×2 block.
 ///
-/// ```
-/// use reel::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
-/// // 2x2 white: Y 235 (limited range), neutral chroma.
-/// let mut out = vec![0; i420_len(2, 2)];
-/// rgb_to_i420_bt601(&[255; 12], 2, 2, &mut out);
-/// assert_eq!(out, [235, 235, 235, 235, 128, 128]);
-/// ```
-///
 /// # Panics
 ///
 /// If `w` or `h` is odd (4:2:0 needs whole 2×2 blocks) or a buffer has the
@@ -221,6 +213,13 @@ fn tv_chroma(sum4: i32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn white_is_limited_range_luma_235_with_neutral_chroma() {
+        let mut out = vec![0; i420_len(2, 2)];
+        rgb_to_i420_bt601(&[255; 12], 2, 2, &mut out);
+        assert_eq!(out, [235, 235, 235, 235, 128, 128]);
+    }
 
     /// A whole frame through [`jfif_row_block_chroma`], row by row, as
     /// interleaved YCbCr.

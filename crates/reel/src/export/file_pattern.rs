@@ -5,7 +5,7 @@ use crate::error::{ExportError, InvalidOption, PatternProblem};
 /// A file name pattern with one `%d` or `%0Nd` placeholder for the frame number.
 ///
 /// ```
-/// let p = reel::export::FilePattern::parse("image-%04d.png").unwrap();
+/// let p = reel::FilePattern::parse("image-%04d.png").unwrap();
 /// assert_eq!(p.name(7), "image-0007.png");
 /// assert_eq!(p.name(12345), "image-12345.png");
 /// ```

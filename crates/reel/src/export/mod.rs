@@ -1,26 +1,28 @@
 //! Exporting frames: PNG sequences and QuickTime movies.
 //!
-//! [`export`] reads an input through the [`ImageSource`](crate::source::ImageSource)
-//! protocol, encodes frames in parallel with a bounded window (see
-//! [`pipeline`]) and writes them in order. Each kind of output (PNG files,
+//! [`export`] reads an input through the image source protocol (begin,
+//! next image, end), encodes frames in parallel with a bounded window (the
+//! pipeline) and writes them in order; [`ExportJob`] runs it on a thread
+//! of its own. Each kind of output (PNG files,
 //! or a movie of PNG, MJPEG, OpenH264 or x264 samples) is one type owning
 //! its stage, its sink, its sample description and its finish step.
 
-pub mod file_pattern;
+mod file_pattern;
+mod job;
 mod mjpeg_movie;
-pub mod movie_file;
+mod movie_file;
 mod openh264_movie;
 mod output;
-pub mod pipeline;
+mod pipeline;
 mod png_movie;
-pub mod png_sequence;
+mod png_sequence;
 mod x264_movie;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use file_pattern::FilePattern;
-pub use movie_file::MovieFile;
+pub use job::ExportJob;
 pub use pipeline::{PipelineConfig, PoolMode};
 
 use crate::cache::{Damage, FrameInput};

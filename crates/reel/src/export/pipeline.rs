@@ -35,7 +35,7 @@ pub enum PoolMode {
 /// Threads, window and pool scoping of a pipeline run.
 #[derive(Debug, Clone, Copy)]
 pub struct PipelineConfig {
-    /// Worker threads running the [`FrameStage`].
+    /// Worker threads encoding frames (the parallel stage).
     pub threads: usize,
     /// Frames in flight at most (read but not yet written). [`export`](super::export)
     /// adds two for PNG sequences and sizes its own for x264.

@@ -2,18 +2,6 @@
 
 /// Appends big-endian fields and nested atoms to a byte buffer, filling in
 /// each atom's 32-bit size when it is closed.
-///
-/// ```
-/// use reel::movie::atoms::AtomWriter;
-/// let mut w = AtomWriter::new();
-/// w.atom(*b"outr", |w| {
-///     w.atom(*b"innr", |w| w.u16(0xABCD));
-/// });
-/// assert_eq!(
-///     w.into_bytes(),
-///     [0, 0, 0, 18, b'o', b'u', b't', b'r', 0, 0, 0, 10, b'i', b'n', b'n', b'r', 0xAB, 0xCD]
-/// );
-/// ```
 #[derive(Debug, Default)]
 pub struct AtomWriter {
     buf: Vec<u8>,
@@ -33,11 +21,6 @@ impl AtomWriter {
     /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.buf.len()
-    }
-
-    /// Whether nothing has been written.
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
     }
 
     /// Writes an atom of type `kind` whose body `body` writes.
@@ -116,6 +99,21 @@ impl AtomWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_atoms_get_their_sizes_filled_in() {
+        let mut w = AtomWriter::new();
+        w.atom(*b"outr", |w| {
+            w.atom(*b"innr", |w| w.u16(0xABCD));
+        });
+        assert_eq!(
+            w.into_bytes(),
+            [
+                0, 0, 0, 18, b'o', b'u', b't', b'r', 0, 0, 0, 10, b'i', b'n', b'n', b'r', 0xAB,
+                0xCD
+            ]
+        );
+    }
 
     #[test]
     fn full_atom_writes_version_and_flags_before_the_body() {

@@ -5,10 +5,10 @@
 //! into `mdat` and writes `moov` last; [`reader::MovieIndex`] parses the
 //! sample tables back (for verification).
 
-pub mod atoms;
-pub mod frame_rate;
-pub mod reader;
-pub mod writer;
+mod atoms;
+mod frame_rate;
+mod reader;
+mod writer;
 
 pub use frame_rate::{FrameRate, FrameRateError};
 pub use reader::{MovieIndex, MovieParseError};

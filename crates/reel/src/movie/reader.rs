@@ -9,13 +9,49 @@ pub enum MovieParseError {
     /// Reading failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-    /// The structure is not what a QuickTime movie should have.
-    #[error("malformed movie: {0}")]
-    Malformed(String),
-}
-
-fn malformed(s: impl Into<String>) -> MovieParseError {
-    MovieParseError::Malformed(s.into())
+    /// An atom claims more bytes than the file has.
+    #[error("malformed movie: atom '{}' at offset {offset} has size {size} past the end of the file ({len} bytes)", String::from_utf8_lossy(.kind))]
+    AtomPastEnd {
+        /// The atom's type.
+        kind: [u8; 4],
+        /// Where it starts.
+        offset: u64,
+        /// The size it claims.
+        size: u64,
+        /// The file's length.
+        len: u64,
+    },
+    /// A required atom is missing (named by its path).
+    #[error("malformed movie: no {0} atom")]
+    MissingAtom(&'static str),
+    /// No `moov`: the movie was not finished.
+    #[error("malformed movie: no moov atom (the movie was not finished)")]
+    Unfinished,
+    /// An atom (or entry) too short for its fields.
+    #[error("malformed movie: {0} too short")]
+    TooShort(&'static str),
+    /// The sample-to-chunk table does not start at chunk 1.
+    #[error("malformed movie: stsc does not cover chunk 1")]
+    ChunkNotCovered,
+    /// A sample table lists more entries than its atom has room for (damage, not a movie
+    /// with billions of samples).
+    #[error("malformed movie: {table} lists {count} entries but has room for {room}")]
+    TableTooLong {
+        /// The table's atom.
+        table: &'static str,
+        /// Entries it lists.
+        count: usize,
+        /// Entries its size holds.
+        room: usize,
+    },
+    /// The chunks hold another number of samples than `stsz` lists.
+    #[error("malformed movie: stsz lists {listed} samples but chunks hold {in_chunks}")]
+    SampleCount {
+        /// Samples `stsz` lists.
+        listed: usize,
+        /// Samples the chunks hold (at least; counting stops past `listed`).
+        in_chunks: usize,
+    },
 }
 
 /// The first video track of a movie, as its sample table describes it.
@@ -52,8 +88,7 @@ impl MovieIndex {
         let mut at = 0u64;
         let mut brand = None;
         let mut moov = None;
-        // Bytes too few for an atom header, or junk after the index, end the scan (players
-        // ignore trailing bytes too); junk before the index is damage.
+        // Fewer bytes than an atom header are trailing junk, not an atom.
         while at + 8 <= len {
             file.seek(SeekFrom::Start(at))?;
             let mut head = [0u8; 8];
@@ -69,14 +104,18 @@ impl MovieIndex {
             } else if size == 0 {
                 size = len - at;
             }
+            // Junk after the index ends the scan (players ignore trailing bytes too); junk
+            // before it is damage.
             if (size < header_len || at + size > len) && moov.is_some() && brand.is_some() {
                 break;
             }
             if size < header_len || at + size > len {
-                return Err(malformed(format!(
-                    "atom '{}' at offset {at} has size {size} past the end of the file ({len} bytes)",
-                    String::from_utf8_lossy(&kind)
-                )));
+                return Err(MovieParseError::AtomPastEnd {
+                    kind,
+                    offset: at,
+                    size,
+                    len,
+                });
             }
             match &kind {
                 b"ftyp" => {
@@ -93,42 +132,44 @@ impl MovieIndex {
             }
             at += size;
         }
-        let brand = brand.ok_or_else(|| malformed("no ftyp atom"))?;
-        let moov = moov.ok_or_else(|| malformed("no moov atom (the movie was not finished)"))?;
+        let brand = brand.ok_or(MovieParseError::MissingAtom("ftyp"))?;
+        let moov = moov.ok_or(MovieParseError::Unfinished)?;
         Self::parse_moov(brand, &moov, len)
     }
 
     fn parse_moov(brand: [u8; 4], moov: &[u8], file_len: u64) -> Result<Self, MovieParseError> {
+        use MovieParseError::{MissingAtom, TooShort};
         let stbl = find_path(moov, &[b"trak", b"mdia", b"minf", b"stbl"])
-            .ok_or_else(|| malformed("no trak/mdia/minf/stbl"))?;
-        let mdhd =
-            find_path(moov, &[b"trak", b"mdia", b"mdhd"]).ok_or_else(|| malformed("no mdhd"))?;
+            .ok_or(MissingAtom("trak/mdia/minf/stbl"))?;
+        let mdhd = find_path(moov, &[b"trak", b"mdia", b"mdhd"]).ok_or(MissingAtom("mdhd"))?;
         // Version 1 has 64-bit times before the timescale.
         let timescale_at = if mdhd.first() == Some(&1) { 20 } else { 12 };
         let timescale = be32(mdhd, timescale_at)?;
 
-        let stsd = child(stbl, b"stsd").ok_or_else(|| malformed("no stsd"))?;
-        let entry = stsd.get(8..).ok_or_else(|| malformed("short stsd"))?;
+        let stsd = child(stbl, b"stsd").ok_or(MissingAtom("stsd"))?;
+        let entry = stsd.get(8..).ok_or(TooShort("stsd"))?;
         let entry_size = be32(entry, 0)? as usize;
         let entry = entry
             .get(..entry_size)
             .filter(|e| e.len() >= 8)
-            .ok_or_else(|| malformed("short stsd entry"))?;
+            .ok_or(TooShort("stsd entry"))?;
         let codec_tag: [u8; 4] = entry[4..8].try_into().unwrap();
         // Fixed fields of a video sample entry end at byte 86 (8 header + 78).
         let width = be16(entry, 32)?;
         let height = be16(entry, 34)?;
         let extensions = entry.get(86..).unwrap_or_default().to_vec();
 
-        let stsz = child(stbl, b"stsz").ok_or_else(|| malformed("no stsz"))?;
+        let stsz = child(stbl, b"stsz").ok_or(MissingAtom("stsz"))?;
         let uniform = be32(stsz, 4)?;
         let count = be32(stsz, 8)? as usize;
         let sample_sizes = if uniform != 0 {
             // Every sample has bytes in the file: more samples than bytes is damage.
             if count as u64 > file_len {
-                return Err(malformed(format!(
-                    "stsz lists {count} samples in a {file_len}-byte file"
-                )));
+                return Err(MovieParseError::TableTooLong {
+                    table: "stsz",
+                    count,
+                    room: file_len as usize,
+                });
             }
             vec![uniform; count]
         } else {
@@ -137,61 +178,19 @@ impl MovieIndex {
                 .map(|i| be32(stsz, 12 + 4 * i))
                 .collect::<Result<_, _>>()?
         };
+        let (chunk_offsets, co64) = chunk_offsets(stbl)?;
+        let sample_offsets = sample_offsets(stbl, &chunk_offsets, &sample_sizes)?;
 
-        let (chunk_offsets, co64) = if let Some(stco) = child(stbl, b"stco") {
-            let n = table(stco, 4, 4, "stco")?;
-            let v = (0..n)
-                .map(|i| be32(stco, 8 + 4 * i).map(u64::from))
-                .collect::<Result<Vec<_>, _>>()?;
-            (v, false)
-        } else if let Some(co64) = child(stbl, b"co64") {
-            let n = table(co64, 4, 8, "co64")?;
-            let v = (0..n)
-                .map(|i| be64(co64, 8 + 8 * i))
-                .collect::<Result<Vec<_>, _>>()?;
-            (v, true)
-        } else {
-            return Err(malformed("no stco or co64"));
-        };
-
-        let stsc = child(stbl, b"stsc").ok_or_else(|| malformed("no stsc"))?;
-        let runs = (0..table(stsc, 4, 12, "stsc")?)
-            .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
-            .collect::<Result<Vec<(u32, u32)>, MovieParseError>>()?;
-        let mut sample_offsets = Vec::with_capacity(count);
-        for (chunk_index, &chunk_offset) in chunk_offsets.iter().enumerate() {
-            let chunk_number = chunk_index as u32 + 1;
-            let per_chunk = runs
-                .iter()
-                .rev()
-                .find(|(first, _)| *first <= chunk_number)
-                .map(|r| r.1)
-                .ok_or_else(|| malformed("stsc does not cover chunk 1"))?;
-            let mut offset = chunk_offset;
-            for _ in 0..per_chunk {
-                let n = sample_offsets.len();
-                let size = *sample_sizes
-                    .get(n)
-                    .ok_or_else(|| malformed("chunks hold more samples than stsz lists"))?;
-                sample_offsets.push(offset);
-                offset += u64::from(size);
-            }
-        }
-        if sample_offsets.len() != count {
-            return Err(malformed(format!(
-                "stsz lists {count} samples but chunks hold {}",
-                sample_offsets.len()
-            )));
-        }
-
-        let stts = child(stbl, b"stts").ok_or_else(|| malformed("no stts"))?;
+        let stts = child(stbl, b"stts").ok_or(MissingAtom("stts"))?;
         let mut sample_durations = Vec::with_capacity(count);
         for i in 0..table(stts, 4, 8, "stts")? {
             let (n, delta) = (be32(stts, 8 + 8 * i)?, be32(stts, 12 + 8 * i)?);
             if sample_durations.len() + n as usize > count {
-                return Err(malformed(format!(
-                    "stts covers more than the {count} samples"
-                )));
+                return Err(MovieParseError::TableTooLong {
+                    table: "stts",
+                    count: sample_durations.len() + n as usize,
+                    room: count,
+                });
             }
             sample_durations.resize(sample_durations.len() + n as usize, delta);
         }
@@ -242,40 +241,103 @@ impl MovieIndex {
     }
 }
 
+fn be16(b: &[u8], at: usize) -> Result<u16, MovieParseError> {
+    b.get(at..at + 2)
+        .map(|s| u16::from_be_bytes(s.try_into().unwrap()))
+        .ok_or(MovieParseError::TooShort("atom"))
+}
+
+fn be32(b: &[u8], at: usize) -> Result<u32, MovieParseError> {
+    b.get(at..at + 4)
+        .map(|s| u32::from_be_bytes(s.try_into().unwrap()))
+        .ok_or(MovieParseError::TooShort("atom"))
+}
+
+fn be64(b: &[u8], at: usize) -> Result<u64, MovieParseError> {
+    b.get(at..at + 8)
+        .map(|s| u64::from_be_bytes(s.try_into().unwrap()))
+        .ok_or(MovieParseError::TooShort("atom"))
+}
+
+/// The chunk offsets of a sample table (`stco`, or `co64`: then `true`).
+fn chunk_offsets(stbl: &[u8]) -> Result<(Vec<u64>, bool), MovieParseError> {
+    if let Some(stco) = child(stbl, b"stco") {
+        let n = table(stco, 4, 4, "stco")?;
+        let v = (0..n)
+            .map(|i| be32(stco, 8 + 4 * i).map(u64::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((v, false))
+    } else if let Some(co64) = child(stbl, b"co64") {
+        let n = table(co64, 4, 8, "co64")?;
+        let v = (0..n)
+            .map(|i| be64(co64, 8 + 8 * i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((v, true))
+    } else {
+        Err(MovieParseError::MissingAtom("stco or co64"))
+    }
+}
+
+/// Where each sample starts: its chunk's offset plus the sizes of the samples
+/// before it in that chunk (`stsc` says how many samples each chunk holds).
+fn sample_offsets(
+    stbl: &[u8],
+    chunk_offsets: &[u64],
+    sample_sizes: &[u32],
+) -> Result<Vec<u64>, MovieParseError> {
+    let count = sample_sizes.len();
+    let stsc = child(stbl, b"stsc").ok_or(MovieParseError::MissingAtom("stsc"))?;
+    let runs = (0..table(stsc, 4, 12, "stsc")?)
+        .map(|i| Ok((be32(stsc, 8 + 12 * i)?, be32(stsc, 12 + 12 * i)?)))
+        .collect::<Result<Vec<(u32, u32)>, MovieParseError>>()?;
+    let mut offsets = Vec::with_capacity(count);
+    for (chunk_index, &chunk_offset) in chunk_offsets.iter().enumerate() {
+        let chunk_number = chunk_index as u32 + 1;
+        let per_chunk = runs
+            .iter()
+            .rev()
+            .find(|(first, _)| *first <= chunk_number)
+            .map(|r| r.1)
+            .ok_or(MovieParseError::ChunkNotCovered)?;
+        let mut offset = chunk_offset;
+        for _ in 0..per_chunk {
+            let Some(&size) = sample_sizes.get(offsets.len()) else {
+                return Err(MovieParseError::SampleCount {
+                    listed: count,
+                    in_chunks: offsets.len() + 1,
+                });
+            };
+            offsets.push(offset);
+            offset += u64::from(size);
+        }
+    }
+    if offsets.len() != count {
+        return Err(MovieParseError::SampleCount {
+            listed: count,
+            in_chunks: offsets.len(),
+        });
+    }
+    Ok(offsets)
+}
+
 /// The entry count of a sample table whose `entry_len`-byte entries follow the count at
 /// `count_at`, checked against the atom's size (so damage cannot ask for billions of entries).
 fn table(
     atom: &[u8],
     count_at: usize,
     entry_len: usize,
-    name: &str,
+    name: &'static str,
 ) -> Result<usize, MovieParseError> {
     let count = be32(atom, count_at)? as usize;
     let room = atom.len().saturating_sub(count_at + 4) / entry_len;
     if count > room {
-        return Err(malformed(format!(
-            "{name} lists {count} entries but has room for {room}"
-        )));
+        return Err(MovieParseError::TableTooLong {
+            table: name,
+            count,
+            room,
+        });
     }
     Ok(count)
-}
-
-fn be16(b: &[u8], at: usize) -> Result<u16, MovieParseError> {
-    b.get(at..at + 2)
-        .map(|s| u16::from_be_bytes(s.try_into().unwrap()))
-        .ok_or_else(|| malformed("atom too short"))
-}
-
-fn be32(b: &[u8], at: usize) -> Result<u32, MovieParseError> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_be_bytes(s.try_into().unwrap()))
-        .ok_or_else(|| malformed("atom too short"))
-}
-
-fn be64(b: &[u8], at: usize) -> Result<u64, MovieParseError> {
-    b.get(at..at + 8)
-        .map(|s| u64::from_be_bytes(s.try_into().unwrap()))
-        .ok_or_else(|| malformed("atom too short"))
 }
 
 /// The body of the first child atom of `kind` within `body` (32-bit sizes only, as in `moov`).

@@ -120,11 +120,49 @@ pub fn skip_or_fail(test: &str, why: &str) {
 /// Whether libx264 loads here (as reel would load it); otherwise skips or
 /// fails per [`skip_or_fail`].
 pub fn x264_or_skip(test: &str) -> bool {
-    match reel::encode::h264::x264::X264Library::get() {
+    match reel::probe_x264() {
         Ok(_) => true,
         Err(e) => {
             skip_or_fail(test, &format!("{e} (apt-get install libx264-164)"));
             false
         }
+    }
+}
+
+/// What `reel export` says in its summary line on stderr.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportSummary {
+    /// Frames exported.
+    pub frames: u64,
+    /// Peak memory, bytes (the line gives MiB to 0.1).
+    pub peak_rss_bytes: u64,
+    /// Autorelease pool high-water, objects.
+    pub pool_high_water: u64,
+    /// The H.264 encoder named, if any.
+    pub h264_encoder: Option<String>,
+}
+
+/// Parses the `reel: exported N frames in ... (... frames/s) [with ENCODER]; ...;
+/// peak memory P MiB; autorelease pool high-water H objects` line of `stderr`.
+pub fn export_summary(stderr: &str) -> ExportSummary {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("reel: exported "))
+        .unwrap_or_else(|| panic!("no summary line in: {stderr}"));
+    let after = |key: &str| {
+        line.split(key)
+            .nth(1)
+            .and_then(|rest| rest.split([' ', ';']).next())
+            .unwrap_or_else(|| panic!("no {key:?} in: {line}"))
+    };
+    let peak_mib: f64 = after("peak memory ").parse().unwrap();
+    ExportSummary {
+        frames: after("reel: exported ").parse().unwrap(),
+        peak_rss_bytes: (peak_mib * 1024.0 * 1024.0) as u64,
+        pool_high_water: after("pool high-water ").parse().unwrap(),
+        h264_encoder: line
+            .split(" frames/s) with ")
+            .nth(1)
+            .map(|rest| rest.split(';').next().unwrap().to_string()),
     }
 }

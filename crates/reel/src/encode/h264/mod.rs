@@ -53,6 +53,12 @@ impl H264Backend {
     }
 }
 
+/// Checks that x264 loads here, as an export with [`H264Backend::X264`]
+/// would load it (the result is remembered for the process).
+pub fn probe_x264() -> Result<(), X264Unavailable> {
+    X264Library::get().map(|_| ())
+}
+
 impl std::fmt::Display for H264Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -429,7 +429,8 @@ impl<'lib> X264Encoder<'lib> {
     }
 
     /// Frames handed in and not yet given back.
-    pub fn delayed_frames(&self) -> u64 {
+    #[cfg(test)]
+    fn delayed_frames(&self) -> u64 {
         (self.frames_in - self.frames_out) as u64
     }
 
@@ -639,10 +640,9 @@ fn contiguous(slices: &[(c_int, &[u8])]) -> Result<(*const u8, usize), X264Error
 /// a no-op): it stays off, and child processes inherit it.
 ///
 /// x264 asks the kernel for 2 MiB pages (`madvise(MADV_HUGEPAGE)`) for
-/// every buffer of 1.75 MiB or more. A 1280x720 input frame with its
-/// look-ahead planes is 2.8 MB, so it occupies two huge pages: about
-/// 2.5 MiB of extra resident memory per export, for no speed the benchmark
-/// could measure. Because the setting is process-wide, the library never
+/// every buffer of 1.75 MiB or more, so a 1280x720 input frame with its
+/// look-ahead planes occupies two huge pages: extra resident memory for no
+/// speed the benchmark could measure (BENCHMARKS.md). Because the setting is process-wide, the library never
 /// changes it by itself; the `reel` command calls this at start-up, and an
 /// application that wants the same lower peak calls it from its own `main`.
 #[cfg(target_os = "linux")]

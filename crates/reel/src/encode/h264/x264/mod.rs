@@ -1,7 +1,7 @@
 //! H.264 through x264, loaded at run time.
 //!
 //! x264 is what ffmpeg uses for `-c:v libx264`; at `-preset ultrafast` it
-//! needs about a third of OpenH264's CPU time per frame. reel does not link
+//! needs far less CPU per frame than OpenH264 (BENCHMARKS.md). reel does not link
 //! it: [`X264Library`] opens `libx264.so.164` with `dlopen` (through
 //! `libloading`) when an export asks for it, so reel builds, and its other
 //! codecs run, on machines without x264. Set `REEL_LIBX264` to load another
@@ -28,7 +28,7 @@ mod ffi;
 
 use std::sync::Arc;
 
-pub use ffi::{disable_transparent_huge_pages, EncodedFrame, X264Encoder, X264Library};
+pub use ffi::{disable_transparent_huge_pages, X264Encoder, X264Library};
 
 use crate::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
 use crate::error::{ExportError, SizeLimit};
@@ -156,7 +156,7 @@ impl X264Settings {
             ("bframes", "0".into()),
             // Prepare frames for rate control on the calling thread instead
             // of a lookahead thread: the same bitstream, one frame buffer
-            // (2.8 MB at 1280x720) less.
+            // less.
             ("sync-lookahead", "0".into()),
         ]
         .into_iter()

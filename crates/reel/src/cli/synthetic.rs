@@ -3,13 +3,6 @@
 //! Frames come out as OpenGL would return them: RGBA, rows bottom-up.
 
 /// Renders frames of the synthetic scene.
-///
-/// ```
-/// let scene = reel::synthetic::Scene::new(64, 36, 0.1);
-/// let mut frame = vec![0u8; 64 * 36 * 4];
-/// scene.render(0, &mut frame);
-/// assert!(frame.chunks(4).all(|px| px[3] == 255));
-/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Scene {
     width: u32,
@@ -85,10 +78,10 @@ pub fn record_synthetic(
     frames: u64,
     noise: f32,
     mut on_frame: impl FnMut(u64),
-) -> Result<u64, crate::CacheError> {
-    let layout = crate::cache::FrameLayout::rgba(width, height, crate::cache::RowOrder::BottomUp)?;
+) -> Result<u64, reel::CacheError> {
+    let layout = reel::FrameLayout::rgba(width, height, reel::RowOrder::BottomUp)?;
     let scene = Scene::new(width, height, noise);
-    let mut writer = crate::cache::CacheWriter::create(path, layout)?;
+    let mut writer = reel::CacheWriter::create(path, layout)?;
     for index in 0..frames {
         writer.append_with(|pixels| scene.render(index, pixels))?;
         on_frame(index);
@@ -115,6 +108,14 @@ impl XorShift {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pixel_is_opaque() {
+        let scene = Scene::new(64, 36, 0.1);
+        let mut frame = vec![0u8; 64 * 36 * 4];
+        scene.render(0, &mut frame);
+        assert!(frame.chunks(4).all(|px| px[3] == 255));
+    }
 
     #[test]
     fn frames_are_deterministic_and_change_over_time() {

@@ -1,16 +1,22 @@
-//! `reel bench` on a tiny workload: the table it prints, with and without
+//! `reel-bench` on a tiny workload: the table it prints, with and without
 //! ffmpeg on the `PATH`. The timings themselves are not checked (a
 //! benchmark, not a timed test); the shape of the report is.
 
 mod common;
 
-use common::{reel, skip_or_fail, which, x264_or_skip};
+use common::{skip_or_fail, which, x264_or_skip};
 
-/// `reel bench` on 6 frames of 64x48, two runs per tool.
+/// `reel-bench` on 6 frames of 64x48, two runs per tool.
 fn bench(only: &str, path: Option<&std::path::Path>) -> std::process::Output {
-    let mut command = reel();
+    bench_with(only, path, &[])
+}
+
+fn bench_with(only: &str, path: Option<&std::path::Path>, extra: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_reel-bench"));
+    command
+        .args(["--reel", env!("CARGO_BIN_EXE_reel")])
+        .args(extra);
     command.args([
-        "bench",
         "--frames",
         "6",
         "--size",
@@ -19,7 +25,7 @@ fn bench(only: &str, path: Option<&std::path::Path>) -> std::process::Output {
         "2",
         "--runs",
         "2",
-        "--only",
+        "--outputs",
         only,
     ]);
     if let Some(path) = path {
@@ -45,6 +51,7 @@ fn bench_prints_a_row_per_tool_and_output_then_the_ratios() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(out.contains("6 frames 64x48"), "{out}");
+    assert!(out.contains("ffmpeg testsrc2"), "{out}");
     for row in [
         "| png | reel |",
         "| png | ffmpeg |",
@@ -98,7 +105,7 @@ fn bench_labels_reel_h264_rows_with_the_encoder_it_used() {
 fn bench_without_ffmpeg_measures_reel_alone_and_says_so() {
     // A PATH with nothing on it: no ffmpeg (and no `sync`, which is best effort).
     let empty = tempfile::tempdir().unwrap();
-    let o = bench("png", Some(empty.path()));
+    let o = bench_with("png", Some(empty.path()), &["--content", "synthetic"]);
     let out = String::from_utf8_lossy(&o.stdout);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{out}{err}");
@@ -109,4 +116,28 @@ fn bench_without_ffmpeg_measures_reel_alone_and_says_so() {
     assert_eq!(out.matches("| png | reel |").count(), 1, "{out}");
     assert!(!out.contains("ffmpeg |"), "{out}");
     assert!(!out.contains("reel/ffmpeg"), "{out}");
+}
+
+#[test]
+fn bench_with_a_baseline_binary_adds_its_rows_and_a_ratio_table_against_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let o = bench_with(
+        "png",
+        Some(empty.path()),
+        &[
+            "--content",
+            "synthetic",
+            "--baseline",
+            env!("CARGO_BIN_EXE_reel"),
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(out.matches("| png | reel |").count(), 1, "{out}");
+    assert_eq!(out.matches("| png | reel (baseline) |").count(), 1, "{out}");
+    assert!(out.contains("| output | reel/baseline frames/s |"), "{out}");
 }
