@@ -4,7 +4,8 @@ use std::ffi::{c_char, c_double, c_int};
 use std::path::{Path, PathBuf};
 
 use reel::{
-    ExportJob, ExportTarget, FilePattern, FrameInput, H264Backend, MovieCodec, PipelineConfig,
+    ExportJob, ExportTarget, FilePattern, FrameInput, FrameRate, H264Backend, MovieCodec,
+    PipelineConfig,
 };
 
 use crate::message::{guard, set_error, str_arg};
@@ -92,6 +93,8 @@ unsafe fn target_from(o: &ReelExportOptions) -> Result<(ExportTarget, usize), St
             ExportTarget::PngSequence {
                 dir: PathBuf::from(dir),
                 pattern: FilePattern::parse("image-%04d.png").map_err(|e| e.to_string())?,
+                start_number: None,
+                overwrite: false,
             }
         }
         (None, Some(path)) => movie_target(path, codec, o.fps, o.quality)?,
@@ -105,12 +108,7 @@ fn movie_target(
     fps: f64,
     quality: c_int,
 ) -> Result<ExportTarget, String> {
-    let fps = if fps == 0.0 { 30.0 } else { fps };
-    if !(fps.is_finite() && fps.fract() == 0.0 && (1.0..=1000.0).contains(&fps)) {
-        return Err(format!(
-            "fps {fps} is not supported: a whole number of frames per second from 1 to 1000"
-        ));
-    }
+    let rate = frame_rate(if fps == 0.0 { 30.0 } else { fps })?;
     if !(0..=100).contains(&quality) {
         return Err(format!(
             "quality {quality} is out of range: 1 to 100, or 0 for the default"
@@ -148,8 +146,26 @@ fn movie_target(
     Ok(ExportTarget::Movie {
         path,
         codec,
-        fps: fps as u32,
+        rate,
+        overwrite: false,
     })
+}
+
+/// The exact rate a `double` stands for: as written in decimal (12.5, or an NTSC rate such as
+/// 29.97 meaning 30000/1001), or n/1001 when it is one computed as such.
+fn frame_rate(fps: f64) -> Result<FrameRate, String> {
+    let refused = || format!("fps {fps} is not a frame rate: above 0 and at most 1000");
+    if !fps.is_finite() || fps <= 0.0 {
+        return Err(refused());
+    }
+    let ntsc = (fps * 1001.0).round();
+    let text = if (ntsc / 1001.0 - fps).abs() < 1e-9 && ntsc.fract() == 0.0 && fps.fract() != 0.0 {
+        format!("{ntsc}/1001")
+    } else {
+        format!("{fps}")
+    };
+    text.parse()
+        .map_err(|e: reel::FrameRateError| format!("fps: {e}"))
 }
 
 fn start(input: FrameInput, target: ExportTarget, threads: usize) -> Result<ReelExport, String> {

@@ -124,6 +124,10 @@ pub enum ExportError {
         #[source]
         source: std::io::Error,
     },
+    /// The output cannot be written as asked (it exists, is not a regular file, is the input,
+    /// another export is writing it, ...).
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     /// The input has not a single intact frame.
     #[error("nothing to export: {}", NothingToExport(.damage))]
     NothingToExport {

@@ -29,7 +29,8 @@
 //! let target = ExportTarget::Movie {
 //!     path: movie.clone(),
 //!     codec: MovieCodec::Mjpeg { quality: 90 },
-//!     fps: 30,
+//!     rate: "30000/1001".parse()?, // NTSC, exactly
+//!     overwrite: false,            // an existing movie is refused, never replaced silently
 //! };
 //! let job = ExportJob::start(FrameInput::open(&cache, None)?, target, PipelineConfig::with_threads(2))?;
 //! while !job.is_finished() {
@@ -44,6 +45,8 @@
 //! let target = ExportTarget::PngSequence {
 //!     dir: dir.path().join("png"),
 //!     pattern: FilePattern::parse("frame-%04d.png")?,
+//!     start_number: None, // files keep their recorded frame numbers
+//!     overwrite: false,
 //! };
 //! let job = ExportJob::start(FrameInput::open(&cache, None)?, target, PipelineConfig::with_threads(2))?;
 //! job.abort();
@@ -110,5 +113,7 @@ pub use export::{
     export, ExportFailure, ExportJob, ExportReport, ExportTarget, FilePattern, Kept, MovieCodec,
     PipelineConfig, PoolMode,
 };
+pub use movie::{FrameRate, FrameRateError};
+pub use output::OutputError;
 pub use progress::Progress;
 pub use source::READ_CHUNK_BYTES;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use reel::H264Backend;
-use reel::{ExportTarget, FilePattern};
+use reel::{ExportTarget, FilePattern, FrameRate};
 
 use cli::codec_arg::CodecArg;
 
@@ -63,34 +63,56 @@ struct ExportArgs {
         required_unless_present = "movie"
     )]
     png: Option<PathBuf>,
-    /// File names of the PNG sequence (one %d or %0Nd for the frame number, from 0).
+    /// File names of the PNG sequence: one %d or %0Nd for the frame number. Files keep their
+    /// recorded frame numbers, so a damaged frame leaves a gap (see --start-number).
     #[arg(long, default_value = "image-%04d.png", requires = "png")]
     pattern: String,
-    /// Write a QuickTime movie to this file.
+    /// Number the first file of the exported range N instead of by its recorded frame number
+    /// (later files keep their distance from it, gaps included).
+    #[arg(long, value_name = "N", requires = "png")]
+    start_number: Option<u64>,
+    /// Write a QuickTime movie to this file. An existing device, FIFO or socket is never
+    /// replaced (refused); a symlink is followed and its target replaced, with --overwrite.
     #[arg(long, value_name = "OUT.mov")]
     movie: Option<PathBuf>,
     /// Movie codec: png (lossless), mjpeg or h264.
     #[arg(long, value_enum, default_value = "png", requires = "movie")]
     codec: CodecArg,
-    /// Movie frame rate.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    fps: u32,
-    /// JPEG quality for --codec mjpeg (1-100).
-    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
-    quality: u8,
+    /// Movie frame rate: a number (30, 12.5), a fraction (30000/1001) or an NTSC rate (29.97,
+    /// 23.976, 59.94, meaning their exact /1001 rates). Written as an exact time base.
+    #[arg(long, default_value = "30", requires = "movie")]
+    fps: FrameRate,
+    /// JPEG quality for --codec mjpeg (1-100, default 90).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100), requires = "movie")]
+    quality: Option<u8>,
     /// H.264 encoder for --codec h264: auto (x264 when libx264.so.164 is installed, else
     /// OpenH264), x264 (loaded at run time; REEL_LIBX264 names another file) or openh264.
-    #[arg(long, value_name = "ENCODER", default_value = "auto")]
-    h264_encoder: H264Backend,
+    #[arg(long, value_name = "ENCODER", requires = "movie")]
+    h264_encoder: Option<H264Backend>,
+    /// Export only frames A up to (not including) B, by recorded frame number: A..B, A.. or
+    /// ..B. Applies to movies too.
+    #[arg(long, value_name = "A..B", value_parser = cli::range_arg::parse_range)]
+    range: Option<std::ops::Range<u64>>,
+    /// Replace what is there: the movie, or the PNG files the pattern names (exactly those;
+    /// nothing else in the directory). Without it an existing output is refused untouched.
+    #[arg(long)]
+    overwrite: bool,
+    /// Export a cache that is still being recorded: wait for new frames until the recorder
+    /// finishes the cache, or until it stops growing for --idle-timeout seconds.
+    #[arg(long, conflicts_with = "raw")]
+    follow: bool,
+    /// With --follow: seconds without growth after which an unfinished cache ends the export.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, requires = "follow")]
+    idle_timeout: f64,
     #[command(flatten)]
     common: CommonExportArgs,
 }
 
 #[derive(Args, Clone)]
 struct CommonExportArgs {
-    /// Encoder threads (default: one per core).
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Encoder threads (default: one per core; at most 64).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=cli::MAX_THREADS as u64))]
+    threads: Option<u64>,
     /// Reproduce the classic bug: one autorelease pool around the whole export.
     #[arg(long)]
     single_pool: bool,
@@ -183,22 +205,50 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         (Some(dir), None) => ExportTarget::PngSequence {
             dir,
             pattern: FilePattern::parse(&a.pattern)?,
+            start_number: a.start_number,
+            overwrite: a.overwrite,
         },
-        (None, Some(path)) => ExportTarget::Movie {
-            path,
-            codec: a.codec.with_options(a.quality, a.h264_encoder),
-            fps: a.fps,
-        },
+        (None, Some(path)) => {
+            if a.quality.is_some() && a.codec != CodecArg::Mjpeg {
+                anyhow::bail!("--quality applies to --codec mjpeg only");
+            }
+            if a.h264_encoder.is_some() && a.codec != CodecArg::H264 {
+                anyhow::bail!("--h264-encoder applies to --codec h264 only");
+            }
+            let quality = a.quality.unwrap_or(90);
+            let encoder = a.h264_encoder.unwrap_or(H264Backend::Auto);
+            ExportTarget::Movie {
+                path,
+                codec: a.codec.with_options(quality, encoder),
+                rate: a.fps,
+                overwrite: a.overwrite,
+            }
+        }
         _ => unreachable!("clap requires exactly one of --png and --movie"),
     };
+    if !(a.idle_timeout.is_finite() && a.idle_timeout > 0.0) {
+        anyhow::bail!("--idle-timeout must be a positive number of seconds");
+    }
     let req = ExportRequest {
         input: a.input,
         raw: a.raw,
         target,
-        threads: a.common.threads.unwrap_or_else(cli::default_threads),
+        threads: a
+            .common
+            .threads
+            .map_or_else(cli::default_threads, |t| t as usize),
         single_pool: a.common.single_pool,
         quiet: a.common.quiet,
+        range: a.range,
+        follow: a
+            .follow
+            .then(|| std::time::Duration::from_secs_f64(a.idle_timeout)),
     };
-    cli::export_cmd::run(&req)?;
-    Ok(ExitCode::SUCCESS)
+    let report = cli::export_cmd::run(&req)?;
+    // 2: finished, but damaged or missing frames were skipped (the warning names them).
+    Ok(if report.damage.is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -13,6 +13,7 @@ use crate::recycle::BufferRecycler;
 /// One upright RGB frame (8 bits per channel, rows top-down, no padding).
 pub struct Image {
     index: u64,
+    frame: u64,
     width: u32,
     height: u32,
     rgb: Vec<u8>,
@@ -30,6 +31,7 @@ impl Image {
         assert_eq!(rgb.len(), width as usize * height as usize * 3, "RGB size");
         Image {
             index,
+            frame: index,
             width,
             height,
             rgb,
@@ -40,6 +42,12 @@ impl Image {
     /// The frame's position in the source, from 0.
     pub fn index(&self) -> u64 {
         self.index
+    }
+
+    /// The frame's number as recorded: equal to [`index`](Self::index) unless frames before it
+    /// were damaged, missing or outside the range exported.
+    pub fn frame(&self) -> u64 {
+        self.frame
     }
 
     /// Width in pixels.
@@ -82,6 +90,9 @@ pub struct SourceInfo {
 pub struct SourceEnd {
     /// Images given.
     pub frames: u64,
+    /// The recorded frame number the source ended before: frames up to it were either given
+    /// or lost to damage (a movie holds its last frame until then).
+    pub end_frame: u64,
     /// Input that could not be used (torn or damaged frames, partial tail).
     pub damage: Option<Damage>,
 }
@@ -179,8 +190,10 @@ impl ImageSource for FrameFileSource {
             self.recycler.give(rgb);
             return Ok(None);
         }
+        let frame = self.input.last_index().unwrap_or(self.frames);
         let image = Obj::new(Image {
             index: self.frames,
+            frame,
             width: layout.width,
             height: layout.height,
             rgb,
@@ -197,6 +210,7 @@ impl ImageSource for FrameFileSource {
         self.rgba = Vec::new();
         Ok(SourceEnd {
             frames: self.frames,
+            end_frame: self.input.end_frame(),
             damage: self.input.damage(),
         })
     }

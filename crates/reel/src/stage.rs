@@ -20,6 +20,7 @@ pub trait FrameStage: Send {
 pub trait OrderedSink: Send {
     /// What it consumes.
     type Input: Send;
-    /// Consumes frame `index`; called with indices 0, 1, 2, … in order.
-    fn write(&mut self, index: u64, item: Self::Input) -> Result<(), ExportError>;
+    /// Consumes the frame recorded as number `frame`; called once per frame, in increasing order
+    /// (0, 1, 2, … unless frames were damaged, missing or outside the range exported).
+    fn write(&mut self, frame: u64, item: Self::Input) -> Result<(), ExportError>;
 }

@@ -35,6 +35,8 @@ fn png_target(dir: &Path) -> ExportTarget {
     ExportTarget::PngSequence {
         dir: dir.to_path_buf(),
         pattern: FilePattern::parse("image-%04d.png").unwrap(),
+        start_number: None,
+        overwrite: false,
     }
 }
 
@@ -42,7 +44,8 @@ fn movie_target(path: &Path, codec: MovieCodec) -> ExportTarget {
     ExportTarget::Movie {
         path: path.to_path_buf(),
         codec,
-        fps: 30,
+        rate: reel::FrameRate::integer(30).unwrap(),
+        overwrite: false,
     }
 }
 

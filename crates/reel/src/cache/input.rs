@@ -25,6 +25,73 @@ impl FrameInput {
         })
     }
 
+    /// Reads only the frames `range` (recorded frame numbers, half-open) from now on.
+    pub fn restrict_to(&mut self, range: std::ops::Range<u64>) -> Result<(), CacheError> {
+        match self {
+            FrameInput::Cache(r) => r.restrict_to(range),
+            FrameInput::Raw(r) => r.restrict_to(range)?,
+        }
+        Ok(())
+    }
+
+    /// The first frame number to be read (0, or the start of the range asked for).
+    pub fn first_frame(&self) -> u64 {
+        match self {
+            FrameInput::Cache(r) => r.frames_visited(),
+            FrameInput::Raw(r) => r.frames_read(),
+        }
+    }
+
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        match self {
+            FrameInput::Cache(r) => r.path(),
+            FrameInput::Raw(r) => r.path(),
+        }
+    }
+
+    /// The recorded number of the frame read last.
+    pub fn last_index(&self) -> Option<u64> {
+        match self {
+            FrameInput::Cache(r) => r.last_index(),
+            FrameInput::Raw(r) => r.frames_read().checked_sub(1),
+        }
+    }
+
+    /// After reading: the recorded frame number reading ended before (frames up to it were read
+    /// or lost to damage).
+    pub fn end_frame(&self) -> u64 {
+        match self {
+            FrameInput::Cache(r) => r.frames_visited(),
+            FrameInput::Raw(r) => r.frames_read(),
+        }
+    }
+
+    /// Opens a cache that may still be being recorded (see [`CacheReader::open_following`]).
+    pub fn open_following(
+        path: impl AsRef<Path>,
+        follow: super::reader::Follow,
+    ) -> Result<Self, CacheError> {
+        Ok(FrameInput::Cache(CacheReader::open_following(
+            path, follow,
+        )?))
+    }
+
+    /// Whether frames are still being recorded and waited for (their number is not known).
+    pub fn is_following(&self) -> bool {
+        matches!(self, FrameInput::Cache(r) if r.is_following())
+    }
+
+    /// For a cache that was never finished and is not followed: the frames it holds so far.
+    pub fn unfinished_frames(&self) -> Option<u64> {
+        match self {
+            FrameInput::Cache(r) if r.header().frame_count.is_none() && !r.is_following() => {
+                Some(r.expected_frames())
+            }
+            _ => None,
+        }
+    }
+
     /// The frames' layout.
     pub fn layout(&self) -> FrameLayout {
         match self {

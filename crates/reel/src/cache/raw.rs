@@ -78,6 +78,16 @@ impl RawReader {
         })
     }
 
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Frames returned so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames_read
+    }
+
     /// The frame layout (always RGBA bottom-up).
     pub fn layout(&self) -> FrameLayout {
         self.layout
@@ -102,6 +112,19 @@ impl RawReader {
             bytes,
             frame_len,
         })
+    }
+
+    /// Reads only frames `range` (numbered from 0 in file order) from now on. Call before
+    /// reading.
+    pub fn restrict_to(&mut self, range: std::ops::Range<u64>) -> Result<(), CacheError> {
+        use std::io::{Seek, SeekFrom};
+        let start = range.start.min(self.frames);
+        self.file
+            .seek(SeekFrom::Start(start * self.layout.frame_len() as u64))
+            .map_err(CacheError::io(&self.path))?;
+        self.frames_read = start;
+        self.frames = self.frames.min(range.end.max(start));
+        Ok(())
     }
 
     /// Reads the next whole frame into `pixels`; `false` after the last one.

@@ -193,6 +193,8 @@ pub struct CacheReader {
     follow: Option<Following>,
     /// How long the file had not grown when following gave up on it.
     stopped_growing: Option<Duration>,
+    /// Frames from this one on are not read ([`restrict_to`](CacheReader::restrict_to)).
+    range_end: Option<u64>,
 }
 
 /// How to read a cache that is still being recorded ([`CacheReader::open_following`]).
@@ -259,6 +261,7 @@ impl CacheReader {
             end: None,
             follow: None,
             stopped_growing: None,
+            range_end: None,
         })
     }
 
@@ -324,6 +327,30 @@ impl CacheReader {
             .div_ceil(self.layout().record_len())
     }
 
+    /// The file being read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records visited so far, intact or not: the recorded number reading has got to.
+    pub fn frames_visited(&self) -> u64 {
+        self.next
+    }
+
+    /// Reads only the frames recorded as numbers `range` from now on (frames outside it are
+    /// neither read nor counted as damaged). Call before reading.
+    pub fn restrict_to(&mut self, range: std::ops::Range<u64>) {
+        self.next = self.next.max(range.start);
+        self.range_end = Some(range.end.max(range.start));
+    }
+
+    /// The frame number reading stops before: the recorded count (or, while following, the
+    /// records so far), or the end of the range asked for if that comes first.
+    fn limit(&self) -> u64 {
+        self.expected_frames()
+            .min(self.range_end.unwrap_or(u64::MAX))
+    }
+
     /// Intact frames returned so far.
     pub fn frames_read(&self) -> u64 {
         self.frames_read
@@ -371,10 +398,15 @@ impl CacheReader {
             });
         }
         while self.end.is_none() {
+            if self.range_end.is_some_and(|end| self.next >= end) {
+                self.follow = None;
+                self.end = Some(ReadEnd::Complete);
+                break;
+            }
             if self.follow.is_some() {
                 self.wait_for_record(self.next)?;
             }
-            if self.next >= self.expected_frames() {
+            if self.next >= self.limit() {
                 self.finish();
                 break;
             }
@@ -382,7 +414,7 @@ impl CacheReader {
             if self.record_offset(index) >= self.file_len {
                 // Every frame from here on is missing: one run, not one step per frame (a
                 // damaged count could promise billions).
-                let last = self.expected_frames() - 1;
+                let last = self.limit() - 1;
                 self.note_damage(index, DamageKind::Missing);
                 if let Some(run) = self.damage.last_mut() {
                     run.last = last;

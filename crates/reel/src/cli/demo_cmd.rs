@@ -72,17 +72,23 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         threads,
         single_pool: false,
         quiet: a.quiet,
+        range: None,
+        follow: None,
     };
+    // The demo owns its output directory: a second run replaces the first one's files.
     let png_dir = a.out.join("png");
     let png = export_cmd::run(&request(ExportTarget::PngSequence {
         dir: png_dir.clone(),
         pattern: FilePattern::parse("image-%04d.png")?,
+        start_number: None,
+        overwrite: true,
     }))?;
     let movie_path = a.out.join("reel-demo.mov");
     let movie = export_cmd::run(&request(ExportTarget::Movie {
         path: movie_path.clone(),
         codec: a.codec.with_options(90, a.h264_encoder),
-        fps: a.fps,
+        rate: reel::FrameRate::integer(a.fps)?,
+        overwrite: true,
     }))?;
 
     let peak = super::memory::peak_rss_bytes().unwrap_or(0);

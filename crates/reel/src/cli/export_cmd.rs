@@ -1,10 +1,12 @@
 //! `reel export`: a background export with a progress bar and Ctrl-C abort.
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
-use reel::cache::FrameInput;
+use reel::cache::{Follow, FrameInput};
 use reel::Progress;
 use reel::{export, ExportReport, ExportTarget, Kept, PipelineConfig, PoolMode};
 
@@ -26,6 +28,10 @@ pub struct ExportRequest {
     pub single_pool: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// Only these recorded frames.
+    pub range: Option<Range<u64>>,
+    /// Follow a cache still being recorded, ending after this long without growth.
+    pub follow: Option<Duration>,
 }
 
 /// The export stopped because Ctrl-C asked it to.
@@ -40,10 +46,37 @@ pub struct Aborted {
     pub kept: Kept,
 }
 
+/// Opens the input (checking the header or the raw size before any output exists), following
+/// it or warning about an unfinished cache, and restricted to the range asked for.
+fn open_input(req: &ExportRequest, progress: &Arc<Progress>) -> Result<FrameInput> {
+    let mut input = match req.follow {
+        Some(idle_timeout) => {
+            let p = Arc::clone(progress);
+            let follow = Follow {
+                idle_timeout,
+                should_stop: Arc::new(move || p.abort_requested()),
+            };
+            FrameInput::open_following(&req.input, follow)?
+        }
+        None => FrameInput::open(&req.input, req.raw)?,
+    };
+    if let Some(frames) = input.unfinished_frames() {
+        eprintln!(
+            "reel: warning: {} was not finished (its recorder was killed, or is still writing it): \
+             exporting the {frames} frames it holds so far; use --follow to wait for the rest",
+            req.input.display()
+        );
+    }
+    if let Some(range) = &req.range {
+        input.restrict_to(range.clone())?;
+    }
+    Ok(input)
+}
+
 /// Runs an export and prints its summary.
 pub fn run(req: &ExportRequest) -> Result<ExportReport> {
-    // Opening checks the header or the raw size before any output exists.
-    let input = FrameInput::open(&req.input, req.raw)?;
+    let progress = Arc::new(Progress::new());
+    let input = open_input(req, &progress)?;
     let mut config = PipelineConfig::with_threads(req.threads);
     if req.single_pool {
         config.pool_mode = PoolMode::Single;
@@ -52,7 +85,6 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
              every frame stays alive until the end"
         );
     }
-    let progress = Arc::new(Progress::new());
     let _ctrl_c = abort_on_ctrl_c(Arc::clone(&progress));
     let p = Arc::clone(&progress);
     let target = req.target.clone();

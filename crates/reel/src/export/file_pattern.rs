@@ -82,6 +82,34 @@ impl FilePattern {
         })
     }
 
+    /// Whether `name` is a file this pattern names (for any number). A zero-padded width
+    /// accepts that many digits or more, as [`name`](Self::name) writes them.
+    pub fn matches(&self, name: &str) -> bool {
+        name.strip_prefix(self.prefix.as_str())
+            .and_then(|rest| rest.strip_suffix(self.suffix.as_str()))
+            .is_some_and(|digits| {
+                !digits.is_empty()
+                    && digits.len() >= self.width.max(1)
+                    && digits.len() <= 20
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+            })
+    }
+
+    /// The pattern as the user wrote it (`%` placeholders and escapes).
+    pub fn as_text(&self) -> String {
+        let escape = |s: &str| s.replace('%', "%%");
+        let placeholder = if self.width == 0 {
+            "%d".to_string()
+        } else {
+            format!("%0{}d", self.width)
+        };
+        format!(
+            "{}{placeholder}{}",
+            escape(&self.prefix),
+            escape(&self.suffix)
+        )
+    }
+
     /// The file name of frame `index`.
     pub fn name(&self, index: u64) -> String {
         format!(
@@ -104,6 +132,28 @@ mod tests {
         assert_eq!(
             FilePattern::parse("100%%-%06d.png").unwrap().name(42),
             "100%-000042.png"
+        );
+    }
+
+    #[test]
+    fn a_pattern_matches_exactly_the_names_it_makes() {
+        let p = FilePattern::parse("image-%04d.png").unwrap();
+        for n in [0, 7, 9999, 123456] {
+            assert!(p.matches(&p.name(n)), "{}", p.name(n));
+        }
+        for other in [
+            "image-.png",
+            "image-12.png",
+            "image-0001.png.bak",
+            "image-00a1.png",
+            "x-0001.png",
+        ] {
+            assert!(!p.matches(other), "{other}");
+        }
+        assert_eq!(p.as_text(), "image-%04d.png");
+        assert_eq!(
+            FilePattern::parse("100%%-%d").unwrap().as_text(),
+            "100%%-%d"
         );
     }
 

@@ -1,7 +1,5 @@
 //! A Motion JPEG movie (`jpeg`).
 
-use std::path::Path;
-
 use super::movie_file::MovieFile;
 use super::output::{finish_movie, Finished, ImageSampleSink, Output, Run};
 use super::pipeline::PipelineConfig;
@@ -19,8 +17,7 @@ pub(crate) struct MjpegMovie {
 impl MjpegMovie {
     /// Checks the quality, then creates the movie's temporary file.
     pub(crate) fn start(
-        path: &Path,
-        fps: u32,
+        movie: MovieFile,
         quality: u8,
         width: u16,
         height: u16,
@@ -29,7 +26,7 @@ impl MjpegMovie {
         Ok(MjpegMovie {
             stage,
             sink: ImageSampleSink {
-                movie: MovieFile::create(path, fps)?,
+                movie,
                 format: VideoFormat::new(*b"jpeg", width, height, "Photo - JPEG"),
             },
         })

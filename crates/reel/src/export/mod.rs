@@ -29,8 +29,11 @@ use crate::cache::{Damage, FrameInput};
 use crate::encode::h264::x264::{X264Unavailable, INSTALL_HINT};
 use crate::encode::h264::{H264Backend, H264Choice};
 use crate::error::{ExportError, SizeLimit};
+use crate::movie::FrameRate;
+use crate::output::MovieTarget;
 use crate::progress::Progress;
 use mjpeg_movie::MjpegMovie;
+use movie_file::MovieFile;
 use openh264_movie::OpenH264Movie;
 use output::{run_output, Finished};
 use png_movie::PngMovie;
@@ -40,12 +43,19 @@ use x264_movie::X264Movie;
 /// What to write.
 #[derive(Debug, Clone)]
 pub enum ExportTarget {
-    /// Numbered PNG files in a directory, from 0.
+    /// Numbered PNG files in a directory, each named by its recorded frame number (so a
+    /// damaged frame leaves a gap in the names), or from `start_number` on.
     PngSequence {
         /// The directory (created if missing).
         dir: PathBuf,
         /// File names.
         pattern: FilePattern,
+        /// The number of the first exported range's first frame; `None`: frames keep their
+        /// recorded numbers.
+        start_number: Option<u64>,
+        /// Remove the sequence's existing files (exactly those the pattern names) first;
+        /// without it, existing files make the export refuse.
+        overwrite: bool,
     },
     /// A QuickTime movie.
     Movie {
@@ -53,8 +63,10 @@ pub enum ExportTarget {
         path: PathBuf,
         /// Sample codec, with its options.
         codec: MovieCodec,
-        /// Frames per second.
-        fps: u32,
+        /// Frames per second, exactly.
+        rate: FrameRate,
+        /// Replace an existing movie; without it, an existing file makes the export refuse.
+        overwrite: bool,
     },
 }
 
@@ -214,12 +226,23 @@ fn export_to(
     config: PipelineConfig,
     progress: &Progress,
 ) -> Result<(Finished, Option<H264Choice>), ExportFailure> {
-    let (path, codec, fps) = match target {
-        ExportTarget::PngSequence { dir, pattern } => {
-            let output = PngFiles::start(dir, pattern)?;
+    let (path, codec, rate, overwrite) = match target {
+        ExportTarget::PngSequence {
+            dir,
+            pattern,
+            start_number,
+            overwrite,
+        } => {
+            let numbering = start_number.map_or(0, |n| n as i64 - input.first_frame() as i64);
+            let output = PngFiles::start(dir, pattern, numbering, input.path(), *overwrite)?;
             return Ok((run_output(output, input, config, progress)?, None));
         }
-        ExportTarget::Movie { path, codec, fps } => (path, *codec, *fps),
+        ExportTarget::Movie {
+            path,
+            codec,
+            rate,
+            overwrite,
+        } => (path, *codec, *rate, *overwrite),
     };
     let layout = input.layout();
     let (w, h) = (layout.width, layout.height);
@@ -232,13 +255,17 @@ fn export_to(
         }
         .into());
     };
+    // Checked and locked before anything is written.
+    let target =
+        MovieTarget::prepare(path, Some(input.path()), overwrite).map_err(ExportError::from)?;
+    let movie = MovieFile::create(target, rate)?;
     let finished = match codec {
         MovieCodec::Png => {
-            let output = PngMovie::start(path, fps, width, height)?;
+            let output = PngMovie::start(movie, width, height)?;
             run_output(output, input, config, progress)?
         }
         MovieCodec::Mjpeg { quality } => {
-            let output = MjpegMovie::start(path, fps, quality, width, height)?;
+            let output = MjpegMovie::start(movie, quality, width, height)?;
             run_output(output, input, config, progress)?
         }
         MovieCodec::H264 { encoder } => {
@@ -247,11 +274,11 @@ fn export_to(
             let size = (width, height);
             let finished = match &choice {
                 H264Choice::X264(lib) => {
-                    let output = X264Movie::start(lib, path, fps, size, config.threads)?;
+                    let output = X264Movie::start(lib, movie, size, config.threads)?;
                     run_output(output, input, config, progress)?
                 }
                 H264Choice::OpenH264 { .. } => {
-                    let output = OpenH264Movie::start(path, fps, size, config.threads)?;
+                    let output = OpenH264Movie::start(movie, size, config.threads)?;
                     run_output(output, input, config, progress)?
                 }
             };

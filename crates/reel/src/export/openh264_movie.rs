@@ -1,7 +1,5 @@
 //! An H.264 movie encoded by OpenH264 (built in).
 
-use std::path::Path;
-
 use openh264::formats::YUVBuffer;
 
 use super::movie_file::MovieFile;
@@ -27,17 +25,16 @@ impl OpenH264Movie {
     /// Checks the size, starts the encoder and creates the movie's
     /// temporary file; `threads` is the export's worker count.
     pub(crate) fn start(
-        path: &Path,
-        fps: u32,
+        movie: MovieFile,
         (width, height): (u16, u16),
         threads: usize,
     ) -> Result<Self, ExportError> {
         check_size(width.into(), height.into())?;
+        let fps = movie.rounded_fps();
         let bps = (f64::from(width) * f64::from(height) * f64::from(fps) * BITS_PER_PIXEL_HINT)
             .min(f64::from(u32::MAX)) as u32;
         let encoder =
             OpenH264Encoder::new(fps as f32, bps, u64::from(fps) * 2, threads.min(4) as u16)?;
-        let movie = MovieFile::create(path, fps)?;
         Ok(OpenH264Movie {
             sink: OpenH264Sink {
                 movie,
@@ -71,7 +68,8 @@ pub(crate) struct OpenH264Sink {
 
 impl OrderedSink for OpenH264Sink {
     type Input = YUVBuffer;
-    fn write(&mut self, _index: u64, yuv: YUVBuffer) -> Result<(), ExportError> {
+    fn write(&mut self, frame: u64, yuv: YUVBuffer) -> Result<(), ExportError> {
+        self.movie.expect_frame(frame);
         let unit = self.encoder.encode(&yuv)?;
         self.movie.add_sample(&unit.data, unit.sync)
     }

@@ -125,7 +125,10 @@ pub(crate) fn finish_movie<S: MovieSink>(mut sink: S, run: Run) -> Result<Finish
         return Err(nothing_to_export(&outcome, no_movie()));
     }
     let format = sink.format().map_err(|error| fail(error, written))?;
-    match sink.into_movie().finish(&format) {
+    match sink
+        .into_movie()
+        .finish(&format, outcome.source_end.end_frame)
+    {
         Ok(size) => Ok(Finished {
             outcome,
             output_bytes: size,
@@ -145,7 +148,8 @@ pub(crate) struct ImageSampleSink {
 
 impl OrderedSink for ImageSampleSink {
     type Input = Vec<u8>;
-    fn write(&mut self, _index: u64, item: Vec<u8>) -> Result<(), ExportError> {
+    fn write(&mut self, frame: u64, item: Vec<u8>) -> Result<(), ExportError> {
+        self.movie.expect_frame(frame);
         self.movie.add_sample(&item, true)
     }
 }

@@ -119,7 +119,7 @@ where
     let (job_tx, job_rx) = sync_channel::<Obj<Image>>(window);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
-        let (result_tx, result_rx) = channel::<(u64, Result<Stage::Output, ExportError>)>();
+        let (result_tx, result_rx) = channel::<(u64, u64, Result<Stage::Output, ExportError>)>();
         let (token_tx, token_rx) = sync_channel::<()>(window);
         for _ in 0..window {
             token_tx.send(()).expect("receiver alive");
@@ -132,9 +132,9 @@ where
                 let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                 let Ok(image) = job else { break };
                 let out = stage.process(&image);
-                let index = image.index();
+                let (index, frame) = (image.index(), image.frame());
                 drop(image);
-                if result_tx.send((index, out)).is_err() {
+                if result_tx.send((index, frame, out)).is_err() {
                     break;
                 }
             });
@@ -209,19 +209,20 @@ fn produce<Src: ImageSource>(
     }
 }
 
-/// Writes results in index order; returns the sink and how many were written.
+/// Writes results in index order, each under its recorded frame number; returns the sink and
+/// how many were written.
 fn sink_loop<Sink: OrderedSink>(
     mut sink: Sink,
-    results: Receiver<(u64, Result<Sink::Input, ExportError>)>,
+    results: Receiver<(u64, u64, Result<Sink::Input, ExportError>)>,
     tokens: std::sync::mpsc::SyncSender<()>,
     progress: &Progress,
 ) -> (Sink, Result<u64, PipelineFailure>) {
     let mut pending = BTreeMap::new();
     let mut next = 0u64;
-    for (index, result) in results {
-        pending.insert(index, result);
-        while let Some(result) = pending.remove(&next) {
-            let written = result.and_then(|item| sink.write(next, item));
+    for (index, frame, result) in results {
+        pending.insert(index, (frame, result));
+        while let Some((frame, result)) = pending.remove(&next) {
+            let written = result.and_then(|item| sink.write(frame, item));
             if let Err(error) = written {
                 // Dropping `tokens` (on return) tells the producer to stop;
                 // dropping `results` makes the workers stop.
@@ -285,6 +286,7 @@ mod tests {
         fn end(&mut self) -> Result<SourceEnd, ExportError> {
             Ok(SourceEnd {
                 frames: self.produced.load(Ordering::SeqCst),
+                end_frame: self.produced.load(Ordering::SeqCst),
                 damage: None,
             })
         }

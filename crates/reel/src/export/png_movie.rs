@@ -1,7 +1,5 @@
 //! A movie of lossless PNG samples (`png `).
 
-use std::path::Path;
-
 use super::movie_file::MovieFile;
 use super::output::{finish_movie, Finished, ImageSampleSink, Output, Run};
 use super::pipeline::PipelineConfig;
@@ -17,15 +15,10 @@ pub(crate) struct PngMovie {
 
 impl PngMovie {
     /// Creates the movie's temporary file for `width`x`height` frames.
-    pub(crate) fn start(
-        path: &Path,
-        fps: u32,
-        width: u16,
-        height: u16,
-    ) -> Result<Self, ExportError> {
+    pub(crate) fn start(movie: MovieFile, width: u16, height: u16) -> Result<Self, ExportError> {
         Ok(PngMovie {
             sink: ImageSampleSink {
-                movie: MovieFile::create(path, fps)?,
+                movie,
                 format: VideoFormat::new(*b"png ", width, height, "PNG"),
             },
         })

@@ -1,14 +1,13 @@
 //! Writing a numbered PNG sequence, one complete file at a time.
 //!
-//! Workers encode each frame straight into a hidden temporary file
-//! (`.image-0007.png.reel-tmp`), so no encoded frame is held in memory; the
-//! sink renames the files into place in frame order. A file therefore
-//! carries its final name only once it is complete, and the names appear
-//! contiguously from 0.
+//! Workers encode each frame straight into a hidden temporary file beside its final name (see
+//! [`crate::output`]), so no encoded frame is held in memory; the sink renames the files into
+//! place in frame order. A file therefore carries its final name only once it is complete.
+//! Files are named by recorded frame number, so a frame lost to damage leaves a gap.
 
-use std::fs;
+use std::fs::File;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::file_pattern::FilePattern;
 use super::output::{nothing_to_export, Finished, Output, Run};
@@ -16,8 +15,10 @@ use super::pipeline::{PipelineConfig, PipelineFailure};
 use super::{ExportFailure, Kept};
 use crate::encode::png::encode_png;
 use crate::error::ExportError;
+use crate::output::{SequenceTarget, TempFile};
 use crate::source::Image;
 use crate::stage::{FrameStage, OrderedSink};
+use std::sync::Arc;
 
 /// A PNG sequence: frames encoded in parallel straight into their
 /// temporary files, renamed into place in order.
@@ -26,10 +27,28 @@ pub(crate) struct PngFiles {
 }
 
 impl PngFiles {
-    /// Creates `dir` if needed and checks that files can be made in it.
-    pub(crate) fn start(dir: &Path, pattern: &FilePattern) -> Result<Self, ExportError> {
+    /// Prepares `dir` for the sequence (see [`SequenceTarget::prepare`]): frame `f` is named
+    /// `pattern.name(f + numbering)`.
+    pub(crate) fn start(
+        dir: &Path,
+        pattern: &FilePattern,
+        numbering: i64,
+        input: &Path,
+        overwrite: bool,
+    ) -> Result<Self, ExportError> {
+        let target = SequenceTarget::prepare(
+            dir,
+            &pattern.as_text(),
+            |name| pattern.matches(name),
+            Some(input),
+            overwrite,
+        )?;
         Ok(PngFiles {
-            layout: SequenceLayout::create(dir, pattern.clone())?,
+            layout: SequenceLayout {
+                target: Arc::new(target),
+                pattern: pattern.clone(),
+                numbering,
+            },
         })
     }
 }
@@ -52,13 +71,13 @@ impl Output for PngFiles {
     fn finish(
         sink: PngSequenceSink,
         run: Run,
-        config: PipelineConfig,
+        _config: PipelineConfig,
     ) -> Result<Finished, ExportFailure> {
-        // Encoded frames past the last named one are not kept.
-        sink.discard_unnamed(config.window as u64);
+        // Encoded frames past the last named one were dropped with the pipeline's queues, and
+        // their temporary files with them.
         let kept = Kept::PngFiles {
             count: sink.written(),
-            dir: sink.layout.dir.clone(),
+            dir: sink.layout.target.dir().to_path_buf(),
         };
         match run {
             Ok(outcome) if outcome.written == 0 && !outcome.aborted => {
@@ -92,36 +111,19 @@ fn png_sequence_pipeline(config: PipelineConfig) -> PipelineConfig {
     }
 }
 
-/// Where frame files go: names, and the temporary name of each.
+/// Where frame files go: the prepared (and locked) directory and the names.
 #[derive(Debug, Clone)]
 pub struct SequenceLayout {
-    dir: PathBuf,
+    target: Arc<SequenceTarget>,
     pattern: FilePattern,
+    numbering: i64,
 }
 
 impl SequenceLayout {
-    /// Creates `dir` if needed and checks that files can be created in it.
-    pub fn create(dir: &Path, pattern: FilePattern) -> Result<Self, ExportError> {
-        fs::create_dir_all(dir).map_err(ExportError::io(dir))?;
-        // Fail before any work if the directory cannot take files.
-        let probe = dir.join(format!(".reel-write-test-{}", std::process::id()));
-        fs::File::create(&probe).map_err(ExportError::io(dir))?;
-        let _ = fs::remove_file(&probe);
-        Ok(SequenceLayout {
-            dir: dir.to_path_buf(),
-            pattern,
-        })
-    }
-
-    /// The final path of frame `index`.
-    pub fn path_of(&self, index: u64) -> PathBuf {
-        self.dir.join(self.pattern.name(index))
-    }
-
-    /// The temporary path frame `index` is written under.
-    pub fn temp_path_of(&self, index: u64) -> PathBuf {
-        self.dir
-            .join(format!(".{}.reel-tmp", self.pattern.name(index)))
+    /// The file name of recorded frame `frame`.
+    pub fn name_of(&self, frame: u64) -> String {
+        self.pattern
+            .name((frame as i64 + self.numbering).max(0) as u64)
     }
 }
 
@@ -134,29 +136,24 @@ pub struct PngFileStage {
 
 impl FrameStage for PngFileStage {
     /// The temporary file and its size.
-    type Output = (PathBuf, u64);
+    type Output = (TempFile, u64);
 
-    fn process(&mut self, image: &Image) -> Result<(PathBuf, u64), ExportError> {
-        let tmp = self.layout.temp_path_of(image.index());
+    fn process(&mut self, image: &Image) -> Result<(TempFile, u64), ExportError> {
+        let name = self.layout.name_of(image.frame());
+        let (temp, file) = self.layout.target.temp_file(&name)?;
         let written = (|| {
-            let mut file = BufWriter::with_capacity(256 << 10, fs::File::create(&tmp)?);
+            let mut file = BufWriter::with_capacity(256 << 10, file);
             encode_png(image, &mut file).map_err(|e| match e {
                 ::png::EncodingError::IoError(io) => io,
                 other => std::io::Error::other(other),
             })?;
-            let file = file.into_inner().map_err(|e| e.into_error())?;
+            let file: File = file.into_inner().map_err(|e| e.into_error())?;
             file.metadata().map(|m| m.len())
         })();
-        match written {
-            Ok(bytes) => Ok((tmp, bytes)),
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                Err(ExportError::Io {
-                    path: self.layout.path_of(image.index()),
-                    source: e,
-                })
-            }
-        }
+        // On failure the temporary file goes with `temp`.
+        written
+            .map(|bytes| (temp, bytes))
+            .map_err(ExportError::io(self.layout.target.dir().join(&name)))
     }
 }
 
@@ -186,37 +183,16 @@ impl PngSequenceSink {
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
-
-    /// Removes temporary files of frames that were encoded but never named
-    /// (after a failure or abort). `in_flight` bounds how far past the last
-    /// written frame encoding can have got.
-    pub fn discard_unnamed(&self, in_flight: u64) {
-        for index in self.written..self.written + in_flight {
-            let _ = fs::remove_file(self.layout.temp_path_of(index));
-        }
-    }
 }
 
 impl OrderedSink for PngSequenceSink {
-    type Input = (PathBuf, u64);
+    type Input = (TempFile, u64);
 
-    fn write(&mut self, index: u64, (tmp, bytes): (PathBuf, u64)) -> Result<(), ExportError> {
-        let path = self.layout.path_of(index);
-        if let Err(e) = fs::rename(&tmp, &path) {
-            let _ = fs::remove_file(&tmp);
-            return Err(ExportError::Io { path, source: e });
-        }
+    fn write(&mut self, _frame: u64, (temp, bytes): (TempFile, u64)) -> Result<(), ExportError> {
+        self.layout.target.persist(temp)?;
         self.written += 1;
         self.bytes += bytes;
         Ok(())
-    }
-}
-
-impl Drop for PngSequenceSink {
-    fn drop(&mut self) {
-        // Nothing is in flight once the sink is dropped, but a temporary
-        // for the next frame may remain after a failure.
-        let _ = fs::remove_file(self.layout.temp_path_of(self.written));
     }
 }
 

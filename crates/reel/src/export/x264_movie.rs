@@ -1,7 +1,5 @@
 //! An H.264 movie encoded by x264 (loaded at run time).
 
-use std::path::Path;
-
 use super::movie_file::MovieFile;
 use super::output::{finish_movie, Finished, MovieSink, Output, Run};
 use super::pipeline::PipelineConfig;
@@ -26,15 +24,13 @@ impl X264Movie {
     /// encoder; `threads` is the export's worker count (x264's frame threads).
     pub(crate) fn start(
         lib: &'static X264Library,
-        path: &Path,
-        fps: u32,
+        movie: MovieFile,
         (width, height): (u16, u16),
         threads: usize,
     ) -> Result<Self, ExportError> {
         check_size(width.into(), height.into())?;
+        let fps = movie.rounded_fps();
         let settings = X264Settings::like_ffmpeg(width.into(), height.into(), fps, threads);
-        // The movie first: it checks the rate and the path.
-        let movie = MovieFile::create(path, fps)?;
         let encoder = X264Encoder::open(lib, &settings)?;
         let config = avc_decoder_config(encoder.sps(), encoder.pps()).ok_or(ExportError::X264 {
             index: 0,
@@ -101,7 +97,8 @@ pub(crate) struct X264Sink {
 
 impl OrderedSink for X264Sink {
     type Input = I420Frame;
-    fn write(&mut self, _index: u64, frame: I420Frame) -> Result<(), ExportError> {
+    fn write(&mut self, number: u64, frame: I420Frame) -> Result<(), ExportError> {
+        self.movie.expect_frame(number);
         let encoded = self.encoder.encode(frame.bytes())?;
         // x264 has copied the input: its buffer goes back for the next frame.
         drop(frame);

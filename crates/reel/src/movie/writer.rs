@@ -59,8 +59,10 @@ pub struct MovieWriter<W: Write + Seek> {
     position: u64,
     sizes: Vec<u32>,
     offsets: Vec<u64>,
-    /// Run-length sample durations in `sample_delta` units: (samples, frames each).
+    /// Run-length durations, in frames, of every sample but the newest: (samples, frames each).
     durations: Vec<(u32, u32)>,
+    /// The frame the newest sample is shown at (counting from the movie's first frame).
+    last_frame: Option<u64>,
     /// 1-based numbers of sync samples, or `None` while every sample is sync.
     sync: Vec<u32>,
     all_sync: bool,
@@ -108,6 +110,7 @@ impl<W: Write + Seek> MovieWriter<W> {
             sync: Vec::new(),
             all_sync: true,
             durations: Vec::new(),
+            last_frame: None,
             timescale,
             sample_delta,
         })
@@ -123,25 +126,24 @@ impl<W: Write + Seek> MovieWriter<W> {
         self.position
     }
 
-    /// Appends one frame's encoded bytes; `sync` marks a keyframe.
+    /// Appends one frame's encoded bytes, shown right after the previous sample; `sync` marks
+    /// a keyframe.
     pub fn add_sample(&mut self, data: &[u8], sync: bool) -> std::io::Result<()> {
-        self.add_sample_lasting(data, sync, 1)
+        let frame = self.last_frame.map_or(0, |f| f + 1);
+        self.add_sample_at(data, sync, frame)
     }
 
-    /// Appends one encoded frame shown for `frames` frame durations (at least 1): a frame held
-    /// in place of frames that are missing keeps the movie's timing.
-    pub fn add_sample_lasting(
-        &mut self,
-        data: &[u8],
-        sync: bool,
-        frames: u32,
-    ) -> std::io::Result<()> {
-        if frames == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                "a sample lasts at least one frame",
-            ));
-        }
+    /// Appends one encoded frame shown at frame `frame` (counting from the movie's first frame,
+    /// increasing from sample to sample): the previous sample lasts until then, so a frame is
+    /// held in place of frames missing after it and the movie keeps its timing.
+    pub fn add_sample_at(&mut self, data: &[u8], sync: bool, frame: u64) -> std::io::Result<()> {
+        let invalid =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
+        let held = match self.last_frame {
+            Some(last) if frame <= last => return Err(invalid("sample frames must increase")),
+            Some(last) => Some(u32::try_from(frame - last).map_err(|_| invalid("gap too long"))?),
+            None => None,
+        };
         let size = u32::try_from(data.len()).map_err(|_| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "sample over 4 GiB")
         })?;
@@ -154,16 +156,36 @@ impl<W: Write + Seek> MovieWriter<W> {
         }
         self.sizes.push(size);
         self.offsets.push(self.position);
-        match self.durations.last_mut() {
-            Some((samples, each)) if *each == frames => *samples += 1,
-            _ => self.durations.push((1, frames)),
+        if let Some(frames) = held {
+            self.push_duration(frames);
         }
+        self.last_frame = Some(frame);
         self.position += data.len() as u64;
         Ok(())
     }
 
-    /// Writes the index and returns the output (flushed).
-    pub fn finish(mut self, format: &VideoFormat) -> std::io::Result<W> {
+    fn push_duration(&mut self, frames: u32) {
+        match self.durations.last_mut() {
+            Some((samples, each)) if *each == frames => *samples += 1,
+            _ => self.durations.push((1, frames)),
+        }
+    }
+
+    /// Writes the index and returns the output (flushed); the last sample lasts one frame.
+    pub fn finish(self, format: &VideoFormat) -> std::io::Result<W> {
+        let end = self.last_frame.map_or(0, |f| f + 1);
+        self.finish_at(format, end)
+    }
+
+    /// Writes the index and returns the output (flushed); the last sample lasts until frame
+    /// `end` (at least one frame), so frames missing at the end of the input keep their time.
+    pub fn finish_at(mut self, format: &VideoFormat, end: u64) -> std::io::Result<W> {
+        if let Some(last) = self.last_frame {
+            let frames = u32::try_from(end.saturating_sub(last).max(1)).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "gap too long")
+            })?;
+            self.push_duration(frames);
+        }
         let moov = self.moov(format);
         self.out.write_all(&moov)?;
         let mdat_size = self.position - self.mdat_start;
@@ -505,14 +527,17 @@ mod tests {
     }
 
     #[test]
-    fn a_held_sample_lasts_the_frames_it_stands_for() {
+    fn a_sample_is_held_until_the_next_samples_frame_and_the_last_until_the_end() {
         let mut movie = MovieWriter::new(Cursor::new(Vec::new()), 25).unwrap();
-        movie.add_sample(b"a", true).unwrap();
-        movie.add_sample_lasting(b"b", true, 3).unwrap();
-        movie.add_sample(b"c", true).unwrap();
-        assert!(movie.add_sample_lasting(b"d", true, 0).is_err());
-        let mut out = movie.finish(&format()).unwrap();
+        movie.add_sample(b"a", true).unwrap(); // frame 0
+        movie.add_sample_at(b"b", true, 1).unwrap();
+        movie.add_sample_at(b"c", true, 4).unwrap(); // frames 2 and 3 missing: b is held
+        assert!(
+            movie.add_sample_at(b"d", true, 4).is_err(),
+            "frames must increase"
+        );
+        let mut out = movie.finish_at(&format(), 7).unwrap(); // frames 5 and 6 missing
         let index = MovieIndex::read(&mut out).unwrap();
-        assert_eq!(index.sample_durations, [100, 300, 100]);
+        assert_eq!(index.sample_durations, [100, 300, 300]);
     }
 }
