@@ -48,6 +48,12 @@ pub enum CacheError {
         /// Height.
         height: u32,
     },
+    /// A cache would be written to something that is not a regular file.
+    #[error("{path} is not a regular file (a FIFO, device, socket or directory): a cache must be a regular, seekable file")]
+    NotARegularFile {
+        /// The path.
+        path: PathBuf,
+    },
     /// A file given as headerless raw frames is a reel cache.
     #[error("{path} is a reel cache, not headerless raw frames: leave out --raw")]
     RawIsACache {
@@ -219,13 +225,14 @@ impl std::fmt::Display for NothingToExport<'_> {
 /// A frame-size limit of an output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SizeLimit {
-    /// A QuickTime movie stores at most 65535 pixels per side.
+    /// A QuickTime movie here stores at most 32767 pixels per side: the track header holds its
+    /// size as 16.16 fixed point, which players read as signed (32768 reads as negative).
     Movie,
     /// JPEG stores at most 65535 pixels per side.
     Jpeg,
     /// 4:2:0 chroma needs an even width and height.
     EvenFor420,
-    /// OpenH264 encodes at most 3840x2160.
+    /// OpenH264 encodes 16x16 to 3840x2160.
     OpenH264,
     /// x264 here encodes at most 65535 pixels per side.
     X264,
@@ -241,7 +248,10 @@ impl std::fmt::Display for SizeMessage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (w, h) = (self.width, self.height);
         match self.limit {
-            SizeLimit::Movie => write!(f, "a movie cannot hold {w}x{h} frames"),
+            SizeLimit::Movie => write!(
+                f,
+                "a movie cannot hold {w}x{h} frames (32767 pixels per side at most)"
+            ),
             SizeLimit::Jpeg => write!(
                 f,
                 "JPEG cannot hold {w}x{h} frames (65535 pixels per side at most)"
@@ -250,7 +260,9 @@ impl std::fmt::Display for SizeMessage {
                 f,
                 "H.264 (4:2:0) needs an even width and height, got {w}x{h}"
             ),
-            SizeLimit::OpenH264 => write!(f, "OpenH264 encodes at most 3840x2160, got {w}x{h}"),
+            SizeLimit::OpenH264 => {
+                write!(f, "OpenH264 encodes 16x16 to 3840x2160 frames, got {w}x{h}")
+            }
             SizeLimit::X264 => write!(
                 f,
                 "x264 here encodes at most 65535 pixels per side, got {w}x{h}"

@@ -65,8 +65,9 @@ struct ExportArgs {
     png: Option<PathBuf>,
     /// File names of the PNG sequence: one %d or %0Nd for the frame number. Files keep their
     /// recorded frame numbers, so a damaged frame leaves a gap (see --start-number).
-    #[arg(long, default_value = "image-%04d.png", requires = "png")]
-    pattern: String,
+    /// Default image-%04d.png.
+    #[arg(long, requires = "png")]
+    pattern: Option<String>,
     /// Number the first file of the exported range N instead of by its recorded frame number
     /// (later files keep their distance from it, gaps included).
     #[arg(long, value_name = "N", requires = "png")]
@@ -75,13 +76,14 @@ struct ExportArgs {
     /// replaced (refused); a symlink is followed and its target replaced, with --overwrite.
     #[arg(long, value_name = "OUT.mov")]
     movie: Option<PathBuf>,
-    /// Movie codec: png (lossless), mjpeg or h264.
-    #[arg(long, value_enum, default_value = "png", requires = "movie")]
-    codec: CodecArg,
+    /// Movie codec: png (lossless, the default), mjpeg or h264.
+    #[arg(long, value_enum, requires = "movie")]
+    codec: Option<CodecArg>,
     /// Movie frame rate: a number (30, 12.5), a fraction (30000/1001) or an NTSC rate (29.97,
     /// 23.976, 59.94, meaning their exact /1001 rates). Written as an exact time base.
-    #[arg(long, default_value = "30", requires = "movie")]
-    fps: FrameRate,
+    /// Default 30.
+    #[arg(long, requires = "movie")]
+    fps: Option<FrameRate>,
     /// JPEG quality for --codec mjpeg (1-100, default 90).
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100), requires = "movie")]
     quality: Option<u8>,
@@ -135,8 +137,8 @@ struct RecordArgs {
     /// objects) or pboN (a ring of N).
     #[arg(long, default_value = "auto", requires = "gl")]
     capture: glcapture::CaptureMode,
-    /// Frames to record.
-    #[arg(long)]
+    /// Frames to record (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     frames: u64,
     /// Frame size.
     #[arg(long, value_name = "WxH", value_parser = parse_size)]
@@ -153,7 +155,11 @@ struct RecordArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1, like every other error: 2 means "finished, with damaged frames".
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        let _ = e.print();
+        std::process::exit(if e.use_stderr() { 1 } else { 0 });
+    });
     // Huge pages buy x264 no measurable speed here and cost peak memory
     // (see the function and BENCHMARKS.md).
     reel::disable_transparent_huge_pages();
@@ -200,27 +206,62 @@ fn main() -> ExitCode {
     }
 }
 
+/// Options given for the other kind of output than the one chosen (clap's `requires` does not
+/// see them once --png and --movie conflict).
+fn misplaced_option(a: &ExportArgs) -> Option<&'static str> {
+    let movie_only = [
+        (a.codec.is_some(), "--codec"),
+        (a.fps.is_some(), "--fps"),
+        (a.quality.is_some(), "--quality"),
+        (a.h264_encoder.is_some(), "--h264-encoder"),
+    ];
+    let png_only = [
+        (a.pattern.is_some(), "--pattern"),
+        (a.start_number.is_some(), "--start-number"),
+    ];
+    if a.png.is_some() {
+        movie_only
+            .iter()
+            .find(|(given, _)| *given)
+            .map(|(_, name)| *name)
+    } else {
+        png_only
+            .iter()
+            .find(|(given, _)| *given)
+            .map(|(_, name)| *name)
+    }
+}
+
 fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
+    if let Some(option) = misplaced_option(&a) {
+        let (applies, given) = if a.png.is_some() {
+            ("--movie", "--png")
+        } else {
+            ("--png", "--movie")
+        };
+        anyhow::bail!("{option} applies to {applies} exports, not to {given}");
+    }
     let target = match (a.png, a.movie) {
         (Some(dir), None) => ExportTarget::PngSequence {
             dir,
-            pattern: FilePattern::parse(&a.pattern)?,
+            pattern: FilePattern::parse(a.pattern.as_deref().unwrap_or("image-%04d.png"))?,
             start_number: a.start_number,
             overwrite: a.overwrite,
         },
         (None, Some(path)) => {
-            if a.quality.is_some() && a.codec != CodecArg::Mjpeg {
+            let codec = a.codec.unwrap_or(CodecArg::Png);
+            if a.quality.is_some() && codec != CodecArg::Mjpeg {
                 anyhow::bail!("--quality applies to --codec mjpeg only");
             }
-            if a.h264_encoder.is_some() && a.codec != CodecArg::H264 {
+            if a.h264_encoder.is_some() && codec != CodecArg::H264 {
                 anyhow::bail!("--h264-encoder applies to --codec h264 only");
             }
             let quality = a.quality.unwrap_or(90);
             let encoder = a.h264_encoder.unwrap_or(H264Backend::Auto);
             ExportTarget::Movie {
                 path,
-                codec: a.codec.with_options(quality, encoder),
-                rate: a.fps,
+                codec: codec.with_options(quality, encoder),
+                rate: a.fps.unwrap_or(FrameRate::integer(30)?),
                 overwrite: a.overwrite,
             }
         }

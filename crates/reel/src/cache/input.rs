@@ -34,6 +34,14 @@ impl FrameInput {
         Ok(())
     }
 
+    /// The range asked for with [`restrict_to`](Self::restrict_to), if any.
+    pub fn range(&self) -> Option<std::ops::Range<u64>> {
+        match self {
+            FrameInput::Cache(r) => r.range(),
+            FrameInput::Raw(r) => r.range(),
+        }
+    }
+
     /// The first frame number to be read (0, or the start of the range asked for).
     pub fn first_frame(&self) -> u64 {
         match self {

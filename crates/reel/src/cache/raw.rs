@@ -36,6 +36,7 @@ impl std::fmt::Display for PartialTail {
 pub struct RawReader {
     file: File,
     path: PathBuf,
+    range: Option<std::ops::Range<u64>>,
     layout: FrameLayout,
     file_len: u64,
     frames: u64,
@@ -75,7 +76,13 @@ impl RawReader {
             file_len,
             frames: file_len / frame_len,
             frames_read: 0,
+            range: None,
         })
+    }
+
+    /// The range asked for with [`restrict_to`](Self::restrict_to), if any.
+    pub fn range(&self) -> Option<std::ops::Range<u64>> {
+        self.range.clone()
     }
 
     /// The file being read.
@@ -124,6 +131,7 @@ impl RawReader {
             .map_err(CacheError::io(&self.path))?;
         self.frames_read = start;
         self.frames = self.frames.min(range.end.max(start));
+        self.range = Some(range);
         Ok(())
     }
 

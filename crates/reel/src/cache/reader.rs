@@ -195,6 +195,8 @@ pub struct CacheReader {
     stopped_growing: Option<Duration>,
     /// Frames from this one on are not read ([`restrict_to`](CacheReader::restrict_to)).
     range_end: Option<u64>,
+    /// The first frame of the range asked for.
+    range_start: u64,
 }
 
 /// How to read a cache that is still being recorded ([`CacheReader::open_following`]).
@@ -262,6 +264,7 @@ impl CacheReader {
             follow: None,
             stopped_growing: None,
             range_end: None,
+            range_start: 0,
         })
     }
 
@@ -340,8 +343,14 @@ impl CacheReader {
     /// Reads only the frames recorded as numbers `range` from now on (frames outside it are
     /// neither read nor counted as damaged). Call before reading.
     pub fn restrict_to(&mut self, range: std::ops::Range<u64>) {
+        self.range_start = range.start;
         self.next = self.next.max(range.start);
         self.range_end = Some(range.end.max(range.start));
+    }
+
+    /// The range asked for with [`restrict_to`](Self::restrict_to), if any.
+    pub fn range(&self) -> Option<std::ops::Range<u64>> {
+        self.range_end.map(|end| self.range_start..end)
     }
 
     /// The frame number reading stops before: the recorded count (or, while following, the

@@ -42,9 +42,16 @@ pub struct CacheWriter {
 }
 
 impl CacheWriter {
-    /// Creates (or truncates) `path` and writes an open header.
+    /// Creates (or truncates) `path` and writes an open header. An existing `path` that is not
+    /// a regular file (a FIFO, a device, a socket, a directory) is refused before anything is
+    /// written: a cache is rewritten in place when it is finished, which needs a seekable file.
     pub fn create(path: impl AsRef<Path>, layout: FrameLayout) -> Result<Self, CacheError> {
         let path = path.as_ref().to_path_buf();
+        if let Ok(meta) = std::fs::metadata(&path) {
+            if !meta.is_file() {
+                return Err(CacheError::NotARegularFile { path });
+            }
+        }
         let mut file = File::create(&path).map_err(CacheError::io(&path))?;
         let header = Header {
             layout,

@@ -99,6 +99,12 @@ pub fn run(req: &ExportRequest) -> Result<ExportReport> {
     if let Some(note) = report.fallback_note() {
         eprintln!("reel: note: {note}");
     }
+    if report.stale_removed > 0 {
+        eprintln!(
+            "reel: removed {} temporary file(s) left by an earlier export that was killed",
+            report.stale_removed
+        );
+    }
     if let Some(damage) = &report.damage {
         eprintln!("reel: warning: {damage}");
     }

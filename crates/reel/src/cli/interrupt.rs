@@ -1,5 +1,6 @@
-//! Ctrl-C: the first press asks the running export to stop after the
-//! frames in hand; a second press exits at once.
+//! Ctrl-C, SIGTERM and SIGHUP: the first asks the running export to stop after the frames in
+//! hand (it then removes its temporary files and keeps only complete output); a second exits at
+//! once, after removing the temporary and lock files the export has open.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,12 +16,11 @@ pub fn abort_on_ctrl_c(progress: Arc<Progress>) -> Guard {
     INSTALLED.get_or_init(|| {
         let result = ctrlc::set_handler(|| {
             if PRESSES.fetch_add(1, Ordering::SeqCst) > 0 {
-                eprintln!("\nreel: interrupted again, exiting now");
-                std::process::exit(130);
+                exit_now("interrupted again, exiting now");
             }
             match CURRENT.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
                 Some(p) => p.request_abort(),
-                None => std::process::exit(130),
+                None => exit_now("interrupted"),
             }
         });
         if let Err(e) = result {
@@ -29,6 +29,13 @@ pub fn abort_on_ctrl_c(progress: Arc<Progress>) -> Guard {
     });
     *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some(progress);
     Guard
+}
+
+/// Ends the process at once, leaving no temporary file behind.
+fn exit_now(why: &str) -> ! {
+    let removed = reel::output::remove_registered_temp_files();
+    eprintln!("\nreel: {why} (removed {removed} temporary file(s))");
+    std::process::exit(130);
 }
 
 /// Stops routing Ctrl-C to the export when dropped.

@@ -85,14 +85,20 @@ impl FilePattern {
     /// Whether `name` is a file this pattern names (for any number). A zero-padded width
     /// accepts that many digits or more, as [`name`](Self::name) writes them.
     pub fn matches(&self, name: &str) -> bool {
+        self.number_of(name).is_some()
+    }
+
+    /// The number in `name`, if it is a file this pattern names.
+    pub fn number_of(&self, name: &str) -> Option<u64> {
         name.strip_prefix(self.prefix.as_str())
             .and_then(|rest| rest.strip_suffix(self.suffix.as_str()))
-            .is_some_and(|digits| {
+            .filter(|digits| {
                 !digits.is_empty()
                     && digits.len() >= self.width.max(1)
                     && digits.len() <= 20
                     && digits.bytes().all(|b| b.is_ascii_digit())
             })
+            .and_then(|digits| digits.parse().ok())
     }
 
     /// The pattern as the user wrote it (`%` placeholders and escapes).

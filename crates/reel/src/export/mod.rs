@@ -139,6 +139,8 @@ pub struct ExportReport {
     pub output_bytes: u64,
     /// What was left on disk.
     pub kept: Kept,
+    /// Temporary files of earlier, killed exports into the same place, removed first.
+    pub stale_removed: usize,
     /// Most objects waiting in the export thread's autorelease pools at once.
     pub pool_high_water: usize,
     /// The H.264 encoder used ([`H264Backend::X264`] or
@@ -212,6 +214,7 @@ pub fn export(
         damage: outcome.source_end.damage,
         output_bytes: finished.output_bytes,
         kept: finished.kept,
+        stale_removed: finished.stale_removed,
         pool_high_water: outcome.pool_high_water,
         h264_encoder: h264.as_ref().map(H264Choice::backend),
         x264_missing: h264.and_then(H264Choice::into_x264_missing),
@@ -234,7 +237,8 @@ fn export_to(
             overwrite,
         } => {
             let numbering = start_number.map_or(0, |n| n as i64 - input.first_frame() as i64);
-            let output = PngFiles::start(dir, pattern, numbering, input.path(), *overwrite)?;
+            let range = input.range();
+            let output = PngFiles::start(dir, pattern, numbering, range, input.path(), *overwrite)?;
             return Ok((run_output(output, input, config, progress)?, None));
         }
         ExportTarget::Movie {
@@ -246,7 +250,9 @@ fn export_to(
     };
     let layout = input.layout();
     let (w, h) = (layout.width, layout.height);
-    let (Ok(width), Ok(height)) = (u16::try_from(w), u16::try_from(h)) else {
+    // Checked before any output exists; see SizeLimit::Movie for the 32767.
+    let fits = |side: u32| u16::try_from(side).ok().filter(|&s| s <= 32767);
+    let (Some(width), Some(height)) = (fits(w), fits(h)) else {
         let limit = SizeLimit::Movie;
         return Err(ExportError::InvalidSize {
             limit,

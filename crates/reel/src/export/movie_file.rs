@@ -55,6 +55,11 @@ impl MovieFile {
         self.target.path()
     }
 
+    /// Temporary files of earlier, killed exports removed when the target was prepared.
+    pub fn stale_removed(&self) -> usize {
+        self.target.stale_removed().len()
+    }
+
     /// Samples written so far.
     pub fn samples(&self) -> usize {
         self.writer.as_ref().map_or(0, |w| w.samples())

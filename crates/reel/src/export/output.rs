@@ -49,6 +49,8 @@ pub(crate) struct Finished {
     pub output_bytes: u64,
     /// What was left on disk.
     pub kept: Kept,
+    /// Temporary files of earlier, killed exports that were removed before writing.
+    pub stale_removed: usize,
 }
 
 /// Runs every intact frame of `input` through `output`.
@@ -101,6 +103,7 @@ pub(crate) trait MovieSink: OrderedSink + Sized {
 /// finished movie into place, or delete it when aborted or empty.
 pub(crate) fn finish_movie<S: MovieSink>(mut sink: S, run: Run) -> Result<Finished, ExportFailure> {
     let path: PathBuf = sink.movie().path().to_path_buf();
+    let stale_removed = sink.movie().stale_removed();
     let no_movie = || Kept::NoMovie { path: path.clone() };
     let fail = |error, written| ExportFailure {
         error,
@@ -115,6 +118,7 @@ pub(crate) fn finish_movie<S: MovieSink>(mut sink: S, run: Run) -> Result<Finish
             outcome,
             output_bytes: 0,
             kept: no_movie(),
+            stale_removed,
         });
     }
     let written = outcome.written;
@@ -133,6 +137,7 @@ pub(crate) fn finish_movie<S: MovieSink>(mut sink: S, run: Run) -> Result<Finish
             outcome,
             output_bytes: size,
             kept: Kept::Movie { path },
+            stale_removed,
         }),
         Err(error) => Err(fail(error, written)),
     }

@@ -29,20 +29,30 @@ pub(crate) struct PngFiles {
 impl PngFiles {
     /// Prepares `dir` for the sequence (see [`SequenceTarget::prepare`]): frame `f` is named
     /// `pattern.name(f + numbering)`.
+    ///
+    /// With a `range` (recorded frames), only the files that range would write count as this
+    /// export's (existing ones are refused or replaced; others are another range's and left
+    /// alone), so an export split into ranges across processes makes one sequence.
     pub(crate) fn start(
         dir: &Path,
         pattern: &FilePattern,
         numbering: i64,
+        range: Option<std::ops::Range<u64>>,
         input: &Path,
         overwrite: bool,
     ) -> Result<Self, ExportError> {
-        let target = SequenceTarget::prepare(
-            dir,
-            &pattern.as_text(),
-            |name| pattern.matches(name),
-            Some(input),
-            overwrite,
-        )?;
+        let shift = |frame: u64| renumber(frame, numbering);
+        let numbers = range.as_ref().map(|r| shift(r.start)..shift(r.end));
+        let lock_name = match &numbers {
+            Some(n) => format!("{}.{}-{}", pattern.as_text(), n.start, n.end),
+            None => pattern.as_text(),
+        };
+        let ours = |name: &str| {
+            pattern
+                .number_of(name)
+                .is_some_and(|n| numbers.as_ref().is_none_or(|r| r.contains(&n)))
+        };
+        let target = SequenceTarget::prepare(dir, &lock_name, ours, Some(input), overwrite)?;
         Ok(PngFiles {
             layout: SequenceLayout {
                 target: Arc::new(target),
@@ -87,6 +97,7 @@ impl Output for PngFiles {
                 outcome,
                 output_bytes: sink.bytes(),
                 kept,
+                stale_removed: sink.layout.target.stale_removed().len(),
             }),
             Err(PipelineFailure { error, written }) => Err(ExportFailure {
                 error,
@@ -122,9 +133,13 @@ pub struct SequenceLayout {
 impl SequenceLayout {
     /// The file name of recorded frame `frame`.
     pub fn name_of(&self, frame: u64) -> String {
-        self.pattern
-            .name((frame as i64 + self.numbering).max(0) as u64)
+        self.pattern.name(renumber(frame, self.numbering))
     }
+}
+
+/// Frame number `frame` shifted by `numbering`, kept within `u64` (ranges may end at `u64::MAX`).
+fn renumber(frame: u64, numbering: i64) -> u64 {
+    (i128::from(frame) + i128::from(numbering)).clamp(0, u64::MAX.into()) as u64
 }
 
 /// Encodes each image into its temporary file.

@@ -21,7 +21,7 @@ pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
             height,
         });
     }
-    if width.max(height) > 3840 || width.min(height) > 2160 {
+    if width.max(height) > 3840 || width.min(height) > 2160 || width.min(height) < 16 {
         return Err(ExportError::InvalidSize {
             limit: SizeLimit::OpenH264,
             width,
