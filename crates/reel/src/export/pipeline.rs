@@ -3,8 +3,8 @@
 //! ```text
 //!   export thread                workers (N)               sink thread
 //!   ImageSource::next_image ──►  FrameStage::process  ──►  reorder ──► OrderedSink::write
-//!        ▲  (one pool per frame)                                   │
-//!        └──────────────── window tokens (one per frame in flight) ◄┘
+//!        ▲  (one pool per frame)                                     │
+//!        └────────────────── window tokens (one per frame in flight) ◄┘
 //! ```
 //!
 //! The export thread takes a token before reading each frame and the sink
