@@ -32,6 +32,7 @@
 //! autorelease runtime's growth warning fires.
 
 pub mod cache;
+pub mod capture_protocol;
 pub mod convert;
 pub mod encode;
 pub mod error;

@@ -39,6 +39,8 @@ enum Command {
     Record(RecordArgs),
     /// Record a few seconds of the synthetic scene, export a PNG sequence and a movie into ./reel-demo/, and summarize.
     Demo(cli::demo_cmd::DemoArgs),
+    /// Run an unmodified OpenGL program (GLX or EGL) and record the frames it draws into a cache.
+    Capture(cli::capture_cmd::CaptureArgs),
     /// Export the same frames with reel and with ffmpeg; print frames/s, peak memory, bytes/frame and ratios.
     Bench(cli::bench_cmd::BenchArgs),
 }
@@ -162,6 +164,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Demo(a) => cli::demo_cmd::run(&a).map(|()| ExitCode::SUCCESS),
+        Command::Capture(a) => cli::capture_cmd::run(&a),
         Command::Bench(a) => cli::bench_cmd::run(&a).map(|()| ExitCode::SUCCESS),
     };
     match result {

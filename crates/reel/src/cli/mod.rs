@@ -1,6 +1,7 @@
 //! The `reel` command's subcommands.
 
 pub mod bench_cmd;
+pub mod capture_cmd;
 pub mod demo_cmd;
 pub mod error_report;
 pub mod export_cmd;
