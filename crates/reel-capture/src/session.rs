@@ -295,5 +295,6 @@ fn summary(state: &HookState) -> Summary {
         dropped: state.dropped,
         hook_median_ns: at(0.5),
         hook_p95_ns: at(0.95),
+        writer_cpu_ns: 0,
     }
 }

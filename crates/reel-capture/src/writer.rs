@@ -126,6 +126,7 @@ impl CacheSeries {
                 Message::Finish { mut summary, limit } => {
                     self.close(session);
                     summary.captured = self.written;
+                    summary.writer_cpu_ns = thread_cpu_ns();
                     session.status().send(&Status::Summary(summary));
                     if limit {
                         session.status().send(&Status::LimitReached);
@@ -189,6 +190,18 @@ impl CacheSeries {
             });
         }
     }
+}
+
+/// CPU time (user and system) this thread has used.
+fn thread_cpu_ns() -> u64 {
+    // SAFETY: an all-zero rusage is valid; getrusage fills it for the calling thread.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_THREAD, &mut usage);
+        usage
+    };
+    let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
+    ns(usage.ru_utime) + ns(usage.ru_stime)
 }
 
 /// Copies BGRA pixels to RGBA order.

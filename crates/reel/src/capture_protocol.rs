@@ -91,6 +91,9 @@ pub struct Summary {
     pub hook_median_ns: u64,
     /// The 95th percentile of the same.
     pub hook_p95_ns: u64,
+    /// CPU time the background writer thread used (swizzling, checksums, writes), in
+    /// nanoseconds.
+    pub writer_cpu_ns: u64,
 }
 
 impl Status {
@@ -116,8 +119,8 @@ impl Status {
             Status::Stopped { reason } => format!("stopped {}", one_line(reason)),
             Status::LimitReached => "limit-reached".to_string(),
             Status::Summary(s) => format!(
-                "summary {} {} {} {} {}",
-                s.swaps, s.captured, s.dropped, s.hook_median_ns, s.hook_p95_ns
+                "summary {} {} {} {} {} {}",
+                s.swaps, s.captured, s.dropped, s.hook_median_ns, s.hook_p95_ns, s.writer_cpu_ns
             ),
         }
     }
@@ -155,6 +158,7 @@ impl Status {
                     dropped: n()?,
                     hook_median_ns: n()?,
                     hook_p95_ns: n()?,
+                    writer_cpu_ns: n()?,
                 })
             }
             _ => return None,
@@ -189,6 +193,7 @@ mod tests {
                 dropped: 2,
                 hook_median_ns: 1500,
                 hook_p95_ns: 9000,
+                writer_cpu_ns: 123_456_789,
             }),
         ];
         for s in all {

@@ -365,12 +365,13 @@ fn report(
         }
     }
     Ok(format!(
-        "swaps={}\ncaptured={captured}\ndropped={}\ncache_bytes={bytes}\ncaches={}\nhook_median_ns={}\nhook_p95_ns={}\nstopped={}\n",
+        "swaps={}\ncaptured={captured}\ndropped={}\ncache_bytes={bytes}\ncaches={}\nhook_median_ns={}\nhook_p95_ns={}\nwriter_cpu_ns={}\nstopped={}\n",
         s.swaps,
         s.dropped,
         reports.caches.len(),
         s.hook_median_ns,
         s.hook_p95_ns,
+        s.writer_cpu_ns,
         reports.stopped.as_deref().unwrap_or("")
     ))
 }
