@@ -325,3 +325,44 @@ fn glmark2_es2_build_scene_every_frame_captured() {
     let distinct: std::collections::HashSet<&Vec<u8>> = frames.iter().collect();
     assert!(distinct.len() > frames.len() / 2, "the scene does not move");
 }
+
+#[test]
+fn skip_lets_the_first_frames_pass_and_export_to_mov_writes_every_captured_frame() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("skip.reel");
+    let movie = dir.path().join("skip.mov");
+    let exe = frame_counter(Variant::EglDlopen);
+    let run = capture(
+        &x,
+        &[
+            "--skip",
+            "3",
+            "--export",
+            movie.to_str().unwrap(),
+            "--quiet",
+        ],
+        &out,
+        &[exe.to_str().unwrap(), "10"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    let numbers: Vec<u64> = read_cache(&out)
+        .2
+        .iter()
+        .map(|f| counter_frame_number(f))
+        .collect();
+    assert_eq!(numbers, (3..10).collect::<Vec<_>>());
+    let probe = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=nb_read_frames,width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&movie)
+        .output()
+        .expect("ffprobe is installed (scripts/test.sh installs ffmpeg)");
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "64,48,7");
+}

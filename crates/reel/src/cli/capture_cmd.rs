@@ -55,7 +55,7 @@ pub struct CaptureArgs {
     pub skip: u64,
     /// When the writer is 8 frames behind: block (wait; no frame is lost) or drop (drop the
     /// frame and count it).
-    #[arg(long, value_enum, default_value = "block")]
+    #[arg(long, value_enum, value_name = "block|drop", default_value = "block")]
     pub when_behind: WhenBehind,
     /// After capturing, export: a directory of PNG files, or a QuickTime movie if the name ends
     /// in .mov (further caches go to DIR-1, FILE-1.mov, ...).
