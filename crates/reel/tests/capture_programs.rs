@@ -366,3 +366,43 @@ fn skip_lets_the_first_frames_pass_and_export_to_mov_writes_every_captured_frame
         .expect("ffprobe is installed (scripts/test.sh installs ffmpeg)");
     assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "64,48,7");
 }
+
+#[test]
+fn ctrl_c_ends_the_program_and_reel_reports_the_frames_kept_and_exits_130() {
+    use std::os::unix::process::CommandExt;
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("interrupted.reel");
+    let exe = frame_counter(Variant::GlxDirect);
+    // reel and the program in a process group of their own, as a terminal's Ctrl-C sees them.
+    let mut reel = std::process::Command::new(harness::reel_exe())
+        .args(["capture", "-o"])
+        .arg(&out)
+        .arg("--")
+        .arg(&exe)
+        .arg("100000")
+        .env("DISPLAY", &x.display)
+        .env("REEL_CAPTURE_LIBRARY", harness::capture_library())
+        .process_group(0)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&out).map_or(0, |m| m.len()) < 100_000 {
+        assert!(std::time::Instant::now() < deadline, "no frames captured");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{}", reel.id())])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = reel.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(128 + 2), "{stderr}");
+    assert!(stderr.contains("killed by signal 2"), "{stderr}");
+    let kept = read_cache(&out).2.len();
+    assert!(kept > 0);
+    assert!(stderr.contains(&format!("{kept} frames")), "{stderr}");
+}

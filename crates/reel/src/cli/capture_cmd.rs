@@ -155,7 +155,12 @@ pub fn run(args: &CaptureArgs) -> Result<ExitCode> {
 
     let mut child = spawn(args, &library, &output, &socket)?;
     let mut reports = Reports::default();
-    let (status, limit_reached) = follow(&mut child, &listener, &mut reports)?;
+    // Ctrl-C reaches the program from the terminal; reel stays to report what was captured.
+    // Set after the spawn, since an ignored signal stays ignored across exec.
+    let ctrl_c = IgnoreInterrupt::new();
+    let followed = follow(&mut child, &listener, &mut reports);
+    drop(ctrl_c);
+    let (status, limit_reached) = followed?;
     let summary = report(args, &reports, status, &output)?;
     if let Some(path) = &args.stats_file {
         std::fs::write(path, summary).with_context(|| format!("writing {}", path.display()))?;
@@ -168,6 +173,23 @@ pub fn run(args: &CaptureArgs) -> Result<ExitCode> {
     } else {
         exit_code(status)
     })
+}
+
+/// Ignores SIGINT in reel while it exists.
+struct IgnoreInterrupt(libc::sighandler_t);
+
+impl IgnoreInterrupt {
+    fn new() -> Self {
+        // SAFETY: installs the SIG_IGN disposition; no handler code runs.
+        IgnoreInterrupt(unsafe { libc::signal(libc::SIGINT, libc::SIG_IGN) })
+    }
+}
+
+impl Drop for IgnoreInterrupt {
+    fn drop(&mut self) {
+        // SAFETY: puts back the disposition `new` replaced.
+        unsafe { libc::signal(libc::SIGINT, self.0) };
+    }
 }
 
 /// The capture library: `REEL_CAPTURE_LIBRARY`, else next to this binary.
