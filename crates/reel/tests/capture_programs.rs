@@ -375,7 +375,7 @@ fn ctrl_c_ends_the_program_and_reel_reports_the_frames_kept_and_exits_130() {
     let out = dir.path().join("interrupted.reel");
     let exe = frame_counter(Variant::GlxDirect);
     // reel and the program in a process group of their own, as a terminal's Ctrl-C sees them.
-    let mut reel = std::process::Command::new(harness::reel_exe())
+    let reel = std::process::Command::new(harness::reel_exe())
         .args(["capture", "-o"])
         .arg(&out)
         .arg("--")
