@@ -406,3 +406,30 @@ fn ctrl_c_ends_the_program_and_reel_reports_the_frames_kept_and_exits_130() {
     assert!(kept > 0);
     assert!(stderr.contains(&format!("{kept} frames")), "{stderr}");
 }
+
+#[test]
+fn only_the_first_window_that_swaps_is_captured_and_the_second_is_reported_ignored() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("two.reel");
+    let exe = frame_counter(Variant::GlxDlsym);
+    let run = capture(
+        &x,
+        &[],
+        &out,
+        &[exe.to_str().unwrap(), "12", "0", "-1", "1"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    assert_eq!(run.stat("caches"), 1, "{}", run.stderr);
+    let (w, h, frames) = read_cache(&out);
+    assert_eq!((w, h), (64, 48));
+    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
+    assert_eq!(numbers, (0..12).collect::<Vec<_>>());
+    assert_eq!(
+        run.stderr.matches("ignoring a second drawable").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+}

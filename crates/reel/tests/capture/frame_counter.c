@@ -6,7 +6,9 @@
  * error) and after the swap it checks that all of it is exactly as it left it; any difference is
  * reported and the program exits with status 3.
  *
- * Usage: frame_counter FRAMES [EXIT_STATUS [RESIZE_AT_FRAME]]
+ * Usage: frame_counter FRAMES [EXIT_STATUS [RESIZE_AT_FRAME [SECOND_WINDOW]]]
+ * With SECOND_WINDOW = 1 (GLX builds), every frame also clears and swaps a second window (all
+ * black) after the first one's swap. A RESIZE_AT_FRAME of -1 means no resize.
  * Built three ways (see tests/capture_programs.rs):
  *   -DGLX_DIRECT  GLX, linked against libGL, calling glXSwapBuffers directly;
  *   -DGLX_DLSYM   GLX, libGL opened with dlopen and every function found with dlsym;
@@ -83,6 +85,8 @@ static void load_gl(void) {
     LOAD_GL(glFramebufferRenderbuffer);
 }
 
+static GLuint pbo, fbo; /* the pixel-pack buffer and read framebuffer left bound */
+
 /* ---- the window system: three ways of reaching the swap ---- */
 static Display *dpy;
 static Window win;
@@ -133,6 +137,8 @@ static XVisualInfo *vi;
 static void (*p_glXSwapBuffers)(Display *, GLXDrawable);
 static fn_t (*p_glXGetProcAddressARB)(const GLubyte *);
 static void glx_swap(void) { p_glXSwapBuffers(dpy, win); }
+static GLXContext glx_ctx;
+static Bool (*p_glXMakeCurrent)(Display *, GLXDrawable, GLXContext);
 static fn_t glx_get_proc(const char *name) { return p_glXGetProcAddressARB((const GLubyte *)name); }
 #if defined(GLX_DIRECT)
 #define GLXFN(ret, name, args) ret(*f_##name) args = name;
@@ -161,6 +167,8 @@ static void make_context(void) {
     p_glXGetProcAddressARB = GLX_SYM(glXGetProcAddressARB);
     GLXContext ctx = f_glXCreateContext(dpy, vi, NULL, True);
     if (!ctx || !f_glXMakeCurrent(dpy, win, ctx)) exit(2);
+    glx_ctx = ctx;
+    p_glXMakeCurrent = f_glXMakeCurrent;
     swap = glx_swap;
     get_proc = glx_get_proc;
 }
@@ -168,7 +176,6 @@ static void make_context(void) {
 #endif
 
 /* ---- the state the capture must not change ---- */
-static GLuint pbo, fbo;
 
 static void leave_unusual_state(void) {
     unsigned char pattern[PBO_SIZE];
@@ -245,6 +252,31 @@ static void check_state(int frame, GLenum pending) {
     if (failures) exit(3);
 }
 
+#if !defined(EGL_DLOPEN)
+static Window second;
+
+static void open_second_window(Visual *visual, int depth, Colormap colormap) {
+    XSetWindowAttributes swa = {0};
+    swa.colormap = colormap;
+    second = XCreateWindow(dpy, DefaultRootWindow(dpy), 100, 0, 32, 32, 0, depth, InputOutput, visual, CWColormap, &swa);
+    XMapWindow(dpy, second);
+    XSync(dpy, False);
+}
+
+/* Clears and swaps the second window, then makes the first current again. */
+static void swap_second_window(void) {
+    p_glXMakeCurrent(dpy, second, glx_ctx);
+    p_glClearColor(0, 0, 0, 1);
+    p_glClear(GL_COLOR_BUFFER_BIT);
+    p_glXSwapBuffers(dpy, second);
+    p_glXMakeCurrent(dpy, win, glx_ctx);
+    /* The read buffer belongs to the drawable's framebuffer, which the make-current reset. */
+    p_glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+    p_glReadBuffer(DEFAULT_READ_BUFFER);
+    p_glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo);
+}
+#endif
+
 static void draw(int frame, int w, int h) {
     p_glViewport(0, 0, w, h);
     p_glClearColor((frame % 256) / 255.0f, (frame / 256 % 256) / 255.0f, 77 / 255.0f, 1.0f);
@@ -264,6 +296,7 @@ int main(int argc, char **argv) {
     int frames = atoi(argv[1]);
     int status = argc > 2 ? atoi(argv[2]) : 0;
     int resize_at = argc > 3 ? atoi(argv[3]) : -1;
+    int two_windows = argc > 4 && atoi(argv[4]) == 1;
     dpy = must(XOpenDisplay(NULL), "an X display");
     Visual *visual;
     int depth;
@@ -273,6 +306,14 @@ int main(int argc, char **argv) {
     win = XCreateWindow(dpy, DefaultRootWindow(dpy), 0, 0, W, H, 0, depth, InputOutput, visual, CWColormap, &swa);
     XMapWindow(dpy, win);
     XSync(dpy, False);
+#if !defined(EGL_DLOPEN)
+    if (two_windows) open_second_window(visual, depth, swa.colormap);
+#else
+    if (two_windows) {
+        fprintf(stderr, "frame_counter: SECOND_WINDOW needs a GLX build\n");
+        return 2;
+    }
+#endif
     make_context();
     load_gl();
     leave_unusual_state();
@@ -288,6 +329,9 @@ int main(int argc, char **argv) {
         GLenum pending = raise_error(frame);
         swap();
         check_state(frame, pending);
+#if !defined(EGL_DLOPEN)
+        if (two_windows) swap_second_window();
+#endif
     }
     printf("frame_counter: drew %d frames\n", frames);
     return status;
