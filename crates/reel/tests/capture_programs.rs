@@ -433,3 +433,57 @@ fn only_the_first_window_that_swaps_is_captured_and_the_second_is_reported_ignor
         run.stderr
     );
 }
+
+#[test]
+fn library_found_next_to_reel_or_named_by_env_and_missing_library_or_taken_names_are_errors() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = frame_counter(Variant::GlxDirect);
+    let lib = harness::capture_library();
+    assert_eq!(lib.parent(), harness::reel_exe().parent());
+    let reel = |out: &Path, library: Option<&str>| {
+        let mut cmd = std::process::Command::new(harness::reel_exe());
+        cmd.args(["capture", "-o"])
+            .arg(out)
+            .arg("--")
+            .arg(&exe)
+            .arg("3")
+            .env("DISPLAY", &x.display)
+            .env_remove("REEL_CAPTURE_LIBRARY");
+        if let Some(l) = library {
+            cmd.env("REEL_CAPTURE_LIBRARY", l);
+        }
+        cmd.output().unwrap()
+    };
+
+    let next_to_reel = dir.path().join("found.reel");
+    let output = reel(&next_to_reel, None);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(read_cache(&next_to_reel).2.len(), 3);
+
+    let output = reel(
+        &dir.path().join("missing.reel"),
+        Some("/nonexistent/libreel_capture.so"),
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("REEL_CAPTURE_LIBRARY"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("drew"),
+        "the program ran"
+    );
+
+    // A file the user did not name must not be overwritten by a size change.
+    std::fs::write(dir.path().join("taken-1.reel"), b"keep me").unwrap();
+    let output = reel(&dir.path().join("taken.reel"), Some(lib.to_str().unwrap()));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("taken-1.reel already exists"));
+    assert_eq!(
+        std::fs::read(dir.path().join("taken-1.reel")).unwrap(),
+        b"keep me"
+    );
+}
