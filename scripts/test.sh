@@ -9,8 +9,11 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # System packages the tests use: ffmpeg/ffprobe (movie checks), valgrind (memcheck), Mesa's
 # software EGL/OpenGL (GL capture tests), a C/C++ compiler (C ABI tests), x264 (reel's H.264
-# encoder, loaded at run time) and its header (the test of reel's x264 struct layouts).
-packages=(ffmpeg valgrind libegl1 libegl-mesa0 libgl1-mesa-dri gcc g++ libx264-164 libx264-dev)
+# encoder, loaded at run time) and its header (the test of reel's x264 struct layouts); for
+# `reel capture`'s tests: an X server (xvfb), third-party GL programs (glxgears from mesa-utils,
+# glmark2-es2), and the X11/GL/EGL headers the tests' own GL program is compiled against.
+packages=(ffmpeg valgrind libegl1 libegl-mesa0 libgl1-mesa-dri gcc g++ libx264-164 libx264-dev
+          xvfb mesa-utils glmark2-es2-x11 libx11-dev libgl-dev libegl-dev libgles-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

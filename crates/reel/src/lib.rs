@@ -88,6 +88,7 @@
 //! `reel demo`.
 
 pub mod cache;
+pub mod capture_protocol;
 mod convert;
 mod encode;
 mod error;

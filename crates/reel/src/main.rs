@@ -46,6 +46,8 @@ enum Command {
     Record(RecordArgs),
     /// Record a few seconds of the synthetic scene, export a PNG sequence and a movie into ./reel-demo/, and summarize.
     Demo(cli::demo_cmd::DemoArgs),
+    /// Run an unmodified OpenGL program (GLX or EGL) and record the frames it draws into a cache.
+    Capture(cli::capture_cmd::CaptureArgs),
 }
 
 #[derive(Args)]
@@ -192,6 +194,7 @@ fn main() -> ExitCode {
             })
         }
         Command::Demo(a) => cli::demo_cmd::run(&a).map(|()| ExitCode::SUCCESS),
+        Command::Capture(a) => cli::capture_cmd::run(&a),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! The `reel` command's subcommands.
 
+pub mod capture_cmd;
 pub mod codec_arg;
 pub mod demo_cmd;
 pub mod error_report;

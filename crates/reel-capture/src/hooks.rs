@@ -1,0 +1,193 @@
+//! The exported functions that take the place of the window system's: the two buffer swaps and
+//! the three ways of looking functions up at run time.
+
+use std::ffi::{c_char, c_ulong, c_void, CStr};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::drawable::Drawable;
+use crate::session;
+use crate::symbols;
+
+/// One hooked function: its name, the library that defines it, and the real address once known.
+struct Hooked {
+    name: &'static CStr,
+    soname: &'static CStr,
+    real: AtomicUsize,
+}
+
+impl Hooked {
+    const fn new(name: &'static CStr, soname: &'static CStr) -> Self {
+        Hooked {
+            name,
+            soname,
+            real: AtomicUsize::new(0),
+        }
+    }
+
+    /// The real function: the one the program looked up, else the one its library exports.
+    fn real(&self) -> usize {
+        let mut addr = self.real.load(Ordering::Acquire);
+        if addr == 0 {
+            addr = symbols::lookup_in(self.soname, self.name) as usize;
+            if addr == hook_address(self.name) {
+                addr = 0;
+            }
+            self.real.store(addr, Ordering::Release);
+        }
+        addr
+    }
+}
+
+static GLX_SWAP: Hooked = Hooked::new(c"glXSwapBuffers", c"libGL.so.1");
+static EGL_SWAP: Hooked = Hooked::new(c"eglSwapBuffers", c"libEGL.so.1");
+static GLX_GET_PROC: Hooked = Hooked::new(c"glXGetProcAddress", c"libGL.so.1");
+static GLX_GET_PROC_ARB: Hooked = Hooked::new(c"glXGetProcAddressARB", c"libGL.so.1");
+static EGL_GET_PROC: Hooked = Hooked::new(c"eglGetProcAddress", c"libEGL.so.1");
+
+const ALL: [&Hooked; 5] = [
+    &GLX_SWAP,
+    &EGL_SWAP,
+    &GLX_GET_PROC,
+    &GLX_GET_PROC_ARB,
+    &EGL_GET_PROC,
+];
+
+fn hook_address(name: &CStr) -> usize {
+    hook_for(name).map_or(0, |p| p as usize)
+}
+
+/// This library's replacement for `name`, if it hooks it.
+pub fn hook_for(name: &CStr) -> Option<*mut c_void> {
+    let hook: *mut c_void = match name.to_bytes() {
+        b"glXSwapBuffers" => glXSwapBuffers as *mut c_void,
+        b"eglSwapBuffers" => eglSwapBuffers as *mut c_void,
+        b"glXGetProcAddress" => glXGetProcAddress as *mut c_void,
+        b"glXGetProcAddressARB" => glXGetProcAddressARB as *mut c_void,
+        b"eglGetProcAddress" => eglGetProcAddress as *mut c_void,
+        _ => return None,
+    };
+    Some(hook)
+}
+
+/// Remembers the real address a program's own lookup of `name` found (the library it
+/// `dlopen`ed may not be in the global scope, where [`Hooked::real`] would look).
+pub fn remember_real(name: &CStr, real: *mut c_void) {
+    if real as usize == hook_address(name) {
+        return;
+    }
+    if let Some(h) = ALL.iter().find(|h| h.name == name) {
+        let _ = h
+            .real
+            .compare_exchange(0, real as usize, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// The real GLX or EGL function loader (`glXGetProcAddressARB`, `eglGetProcAddress`), for
+/// loading GL functions.
+pub fn real_get_proc(egl: bool) -> Option<unsafe extern "C" fn(*const c_char) -> *mut c_void> {
+    let addr = if egl {
+        EGL_GET_PROC.real()
+    } else {
+        match GLX_GET_PROC_ARB.real() {
+            0 => GLX_GET_PROC.real(),
+            a => a,
+        }
+    };
+    // SAFETY: both loaders take a C string and return a function address or null.
+    (addr != 0).then(|| unsafe {
+        std::mem::transmute::<usize, unsafe extern "C" fn(*const c_char) -> *mut c_void>(addr)
+    })
+}
+
+/// Looks `name` up with a real loader and hands out the hook instead when it is one of ours.
+///
+/// # Safety
+/// `name` is a NUL-terminated string; `loader` is a real GetProcAddress function.
+unsafe fn get_proc_through(real: &Hooked, name: *const c_char) -> *mut c_void {
+    let addr = real.real();
+    if addr == 0 || name.is_null() {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: addr is the real GetProcAddress (see `Hooked::real`), called with the caller's
+    // string.
+    let found = unsafe {
+        std::mem::transmute::<usize, unsafe extern "C" fn(*const c_char) -> *mut c_void>(addr)(name)
+    };
+    // SAFETY: the caller passes a NUL-terminated string.
+    let cname = unsafe { CStr::from_ptr(name) };
+    match hook_for(cname) {
+        Some(hook) if !found.is_null() => {
+            remember_real(cname, found);
+            hook
+        }
+        _ => found,
+    }
+}
+
+/// Hook for `glXSwapBuffers`: reads the frame back, then swaps.
+///
+/// # Safety
+/// The GLX contract: `dpy` is an open display and `drawable` a GLX drawable on it.
+#[no_mangle]
+pub unsafe extern "C" fn glXSwapBuffers(dpy: *mut c_void, drawable: c_ulong) {
+    session::before_swap(Drawable::Glx { dpy, drawable });
+    let real = GLX_SWAP.real();
+    if real != 0 {
+        // SAFETY: the real glXSwapBuffers with the program's arguments.
+        unsafe {
+            std::mem::transmute::<usize, unsafe extern "C" fn(*mut c_void, c_ulong)>(real)(
+                dpy, drawable,
+            )
+        };
+    }
+}
+
+/// Hook for `eglSwapBuffers`: reads the frame back, then swaps.
+///
+/// # Safety
+/// The EGL contract: `dpy` is an EGL display and `surface` a surface of it.
+#[no_mangle]
+pub unsafe extern "C" fn eglSwapBuffers(dpy: *mut c_void, surface: *mut c_void) -> u32 {
+    session::before_swap(Drawable::Egl { dpy, surface });
+    let real = EGL_SWAP.real();
+    if real == 0 {
+        return 0;
+    }
+    // SAFETY: the real eglSwapBuffers with the program's arguments.
+    unsafe {
+        std::mem::transmute::<usize, unsafe extern "C" fn(*mut c_void, *mut c_void) -> u32>(real)(
+            dpy, surface,
+        )
+    }
+}
+
+/// Hook for `glXGetProcAddressARB`: the hooks for the swap and loader functions, else the real
+/// answer.
+///
+/// # Safety
+/// `name` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn glXGetProcAddressARB(name: *const c_char) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { get_proc_through(&GLX_GET_PROC_ARB, name) }
+}
+
+/// Hook for `glXGetProcAddress`, as [`glXGetProcAddressARB`].
+///
+/// # Safety
+/// `name` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn glXGetProcAddress(name: *const c_char) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { get_proc_through(&GLX_GET_PROC, name) }
+}
+
+/// Hook for `eglGetProcAddress`, as [`glXGetProcAddressARB`].
+///
+/// # Safety
+/// `name` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn eglGetProcAddress(name: *const c_char) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { get_proc_through(&EGL_GET_PROC, name) }
+}

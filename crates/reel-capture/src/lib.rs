@@ -1,0 +1,49 @@
+//! The capture library `reel capture` preloads (`LD_PRELOAD`) into an unmodified OpenGL
+//! program.
+//!
+//! It defines `glXSwapBuffers` and `eglSwapBuffers` for programs that link them, and
+//! `glXGetProcAddress(ARB)`, `eglGetProcAddress` and `dlsym` for programs that look them up
+//! (`dlsym` is how programs that `dlopen` libGL or libEGL themselves find the swap). Before each
+//! swap of the first drawable that swaps, the hook reads the back buffer at the drawable's size
+//! (`readback.rs`, leaving the program's GL state as it was) into one of a bounded set of buffers
+//! and hands it to a background writer (`writer.rs`) that appends it to a reel cache.
+//!
+//! The library acts only in a process whose environment carries `reel capture`'s settings
+//! ([`reel::capture_protocol`]); it removes them at load, so processes the program starts are
+//! not captured. Any failure stops capturing, with one message on stderr, and the program runs
+//! on.
+//!
+//! The readback is synchronous `glReadPixels` in the channel order the framebuffer holds (BGRA
+//! on Mesa), swizzled to RGBA on the writer thread: on Mesa's software rasterizer a
+//! pixel-buffer-object ring is a CPU copy as well and measured slower than a synchronous read
+//! (BENCHMARKS.md, "OpenGL capture"), so frames are handed off before the swap and nothing is
+//! left in GL to flush when a context, display or the process goes away.
+
+mod drawable;
+mod hooks;
+mod readback;
+mod session;
+mod status;
+mod symbols;
+
+pub use symbols::dlsym;
+mod writer;
+
+pub use hooks::{
+    eglGetProcAddress, eglSwapBuffers, glXGetProcAddress, glXGetProcAddressARB, glXSwapBuffers,
+};
+
+extern "C" fn load() {
+    session::start_from_env();
+    // SAFETY: registers a plain function with no arguments to run at exit.
+    unsafe { libc::atexit(unload) };
+}
+
+extern "C" fn unload() {
+    session::end_at_exit();
+}
+
+/// Runs [`load`] when the dynamic loader maps this library, before the program's `main`.
+#[used]
+#[link_section = ".init_array"]
+static LOAD: extern "C" fn() = load;

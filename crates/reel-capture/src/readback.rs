@@ -1,0 +1,414 @@
+//! Reading the back buffer of the default framebuffer on the program's thread, leaving every
+//! piece of GL state it touches as the program left it (pixel-pack buffer binding, pack
+//! alignment, row length and skips, read framebuffer, read buffer, pending errors).
+
+use std::ffi::{c_char, c_void, CStr};
+
+const NO_ERROR: u32 = 0;
+const INVALID_ENUM: u32 = 0x0500;
+const INVALID_VALUE: u32 = 0x0501;
+const INVALID_OPERATION: u32 = 0x0502;
+const VERSION: u32 = 0x1F02;
+const EXTENSIONS: u32 = 0x1F03;
+const PACK_ALIGNMENT: u32 = 0x0D05;
+const PACK_ROW_LENGTH: u32 = 0x0D02;
+const PACK_SKIP_ROWS: u32 = 0x0D03;
+const PACK_SKIP_PIXELS: u32 = 0x0D04;
+const PIXEL_PACK_BUFFER: u32 = 0x88EB;
+const PIXEL_PACK_BUFFER_BINDING: u32 = 0x88ED;
+const READ_FRAMEBUFFER: u32 = 0x8CA8;
+const READ_FRAMEBUFFER_BINDING: u32 = 0x8CAA;
+const FRAMEBUFFER: u32 = 0x8D40;
+const FRAMEBUFFER_BINDING: u32 = 0x8CA6;
+const READ_BUFFER: u32 = 0x0C02;
+const BACK: u32 = 0x0405;
+const RGBA: u32 = 0x1908;
+const BGRA: u32 = 0x80E1;
+const UNSIGNED_BYTE: u32 = 0x1401;
+const UNSIGNED_SHORT_5_6_5: u32 = 0x8363;
+/// At most this many pending errors are saved (GL implementations keep one per kind).
+const MAX_SAVED_ERRORS: usize = 8;
+
+/// The order of the four bytes of each pixel a readback returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelOrder {
+    /// Red, green, blue, alpha: the cache's order.
+    Rgba,
+    /// Blue, green, red, alpha: what llvmpipe's window framebuffers hold, so the cheaper read
+    /// there; the writer swizzles it off the program's thread.
+    Bgra,
+}
+
+/// Why a frame was not read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// A GL function this needs is missing.
+    MissingFunction(&'static str),
+    /// `glReadPixels` raised this GL error.
+    Gl(u32),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::MissingFunction(name) => write!(f, "the GL function {name} is missing"),
+            ReadError::Gl(e) => write!(f, "glReadPixels raised GL error {e:#06x}"),
+        }
+    }
+}
+
+type GetIntegerv = unsafe extern "C" fn(u32, *mut i32);
+type GetError = unsafe extern "C" fn() -> u32;
+type GetString = unsafe extern "C" fn(u32) -> *const u8;
+type PixelStorei = unsafe extern "C" fn(u32, i32);
+type ReadPixels = unsafe extern "C" fn(i32, i32, i32, i32, u32, u32, *mut c_void);
+type BindTarget = unsafe extern "C" fn(u32, u32);
+type ReadBufferFn = unsafe extern "C" fn(u32);
+
+/// The GL functions a readback calls, loaded through the window system's loader.
+#[derive(Clone, Copy)]
+struct GlFunctions {
+    get_integerv: GetIntegerv,
+    get_error: GetError,
+    get_string: GetString,
+    pixel_storei: PixelStorei,
+    read_pixels: ReadPixels,
+    bind_buffer: Option<BindTarget>,
+    bind_framebuffer: Option<BindTarget>,
+    read_buffer: Option<ReadBufferFn>,
+}
+
+type Loader = unsafe extern "C" fn(*const c_char) -> *mut c_void;
+
+impl GlFunctions {
+    fn load(loader: Loader) -> Result<Self, ReadError> {
+        let get = |name: &'static CStr| {
+            // SAFETY: the real GetProcAddress with a C string.
+            let p = unsafe { loader(name.as_ptr()) };
+            (!p.is_null()).then_some(p)
+        };
+        macro_rules! required {
+            ($name:literal, $ty:ty) => {{
+                let p = get($name).ok_or(ReadError::MissingFunction(stringify!($name)))?;
+                // SAFETY: $ty is the GL signature of $name.
+                unsafe { std::mem::transmute::<*mut c_void, $ty>(p) }
+            }};
+        }
+        macro_rules! optional {
+            ($name:literal, $ty:ty) => {
+                // SAFETY: $ty is the GL signature of $name.
+                get($name).map(|p| unsafe { std::mem::transmute::<*mut c_void, $ty>(p) })
+            };
+        }
+        Ok(GlFunctions {
+            get_integerv: required!(c"glGetIntegerv", GetIntegerv),
+            get_error: required!(c"glGetError", GetError),
+            get_string: required!(c"glGetString", GetString),
+            pixel_storei: required!(c"glPixelStorei", PixelStorei),
+            read_pixels: required!(c"glReadPixels", ReadPixels),
+            bind_buffer: optional!(c"glBindBuffer", BindTarget),
+            bind_framebuffer: optional!(c"glBindFramebuffer", BindTarget),
+            read_buffer: optional!(c"glReadBuffer", ReadBufferFn),
+        })
+    }
+}
+
+/// Which of the touched state a context has, from its version.
+#[derive(Debug, Clone, Copy)]
+struct Capabilities {
+    pack_buffer: bool,
+    /// Separate read framebuffer binding (GL 3.0, ES 3.0); ES 2.0 has one binding for both.
+    read_framebuffer: bool,
+    read_buffer: bool,
+    pack_rows: bool,
+    bgra: bool,
+}
+
+impl Capabilities {
+    /// # Safety
+    /// A context is current on this thread.
+    unsafe fn query(gl: &GlFunctions) -> Self {
+        let string = |name| {
+            // SAFETY: glGetString with a valid name on the current context returns a static
+            // NUL-terminated string or null.
+            let p = unsafe { (gl.get_string)(name) };
+            if p.is_null() {
+                String::new()
+            } else {
+                // SAFETY: see above.
+                unsafe { CStr::from_ptr(p.cast()) }
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        };
+        let version = string(VERSION);
+        let es = version.starts_with("OpenGL ES");
+        let number = version
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .find(|w| w.contains('.'))
+            .unwrap_or("1.0");
+        let mut parts = number.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(1), parts.next().unwrap_or(0));
+        let at_least = |a, b| (major, minor) >= (a, b);
+        if es {
+            let es3 = at_least(3, 0);
+            Capabilities {
+                pack_buffer: es3,
+                read_framebuffer: es3,
+                read_buffer: es3,
+                pack_rows: es3,
+                bgra: string(EXTENSIONS)
+                    .split(' ')
+                    .any(|e| e == "GL_EXT_read_format_bgra"),
+            }
+        } else {
+            Capabilities {
+                pack_buffer: at_least(2, 1),
+                read_framebuffer: at_least(3, 0),
+                read_buffer: true,
+                pack_rows: true,
+                bgra: true,
+            }
+        }
+    }
+}
+
+/// The program's state a readback changes, to put back afterwards (`None`: the context has
+/// no such state).
+struct SavedState {
+    pack_buffer: Option<i32>,
+    alignment: i32,
+    /// Row length, skipped rows, skipped pixels.
+    rows: Option<[i32; 3]>,
+    framebuffer: Option<i32>,
+    default_read_buffer: Option<u32>,
+}
+
+/// Reads frames of one context; made again when the current context changes.
+pub struct Reader {
+    gl: GlFunctions,
+    caps: Capabilities,
+    context: usize,
+}
+
+impl Reader {
+    /// Loads the functions with `loader` and asks the current context `context` what it has.
+    ///
+    /// # Safety
+    /// `context` is current on this thread and `loader` is its window system's GetProcAddress.
+    pub unsafe fn new(loader: Loader, context: usize) -> Result<Self, ReadError> {
+        let gl = GlFunctions::load(loader)?;
+        // SAFETY: the caller's context is current.
+        let caps = unsafe { Capabilities::query(&gl) };
+        Ok(Reader { gl, caps, context })
+    }
+
+    /// The context this reader was made for.
+    pub fn context(&self) -> usize {
+        self.context
+    }
+
+    /// Reads the back buffer of the default framebuffer, `width`×`height`, bottom row first,
+    /// into `pixels` (exactly `width * height * 4` bytes).
+    ///
+    /// # Safety
+    /// This reader's context is current on this thread and its default framebuffer is at least
+    /// `width`×`height`.
+    pub unsafe fn read(
+        &self,
+        width: u32,
+        height: u32,
+        pixels: &mut [u8],
+    ) -> Result<ChannelOrder, ReadError> {
+        assert_eq!(pixels.len(), width as usize * height as usize * 4);
+        let format = if self.caps.bgra { BGRA } else { RGBA };
+        // SAFETY: the context is current (the caller's contract); `save_and_reset` leaves no
+        // pack buffer bound and tight pack rows, so glReadPixels writes exactly
+        // width*height*4 bytes into `pixels`, whose length is checked above.
+        let error = unsafe {
+            let pending = self.take_pending_errors();
+            let saved = self.save_and_reset();
+            (self.gl.read_pixels)(
+                0,
+                0,
+                width as i32,
+                height as i32,
+                format,
+                UNSIGNED_BYTE,
+                pixels.as_mut_ptr().cast(),
+            );
+            let error = (self.gl.get_error)();
+            // Raised while no pack buffer is bound and the pack state is tight (see raise_again).
+            self.raise_again(&pending);
+            self.restore(&saved);
+            error
+        };
+        if error != NO_ERROR {
+            return Err(ReadError::Gl(error));
+        }
+        Ok(if self.caps.bgra {
+            ChannelOrder::Bgra
+        } else {
+            ChannelOrder::Rgba
+        })
+    }
+
+    /// Saves the state a readback changes and sets what it needs: no pixel-pack buffer, tight
+    /// rows, the default framebuffer's back buffer.
+    ///
+    /// # Safety
+    /// This reader's context is current.
+    unsafe fn save_and_reset(&self) -> SavedState {
+        let (gl, caps) = (&self.gl, self.caps);
+        let int = |name| {
+            let mut v = 0i32;
+            // SAFETY: a query the context's version has (`caps`), into a live local.
+            unsafe { (gl.get_integerv)(name, &mut v) };
+            v
+        };
+        let fb_binding = if caps.read_framebuffer {
+            READ_FRAMEBUFFER_BINDING
+        } else {
+            FRAMEBUFFER_BINDING
+        };
+        let mut saved = SavedState {
+            pack_buffer: gl
+                .bind_buffer
+                .filter(|_| caps.pack_buffer)
+                .map(|_| int(PIXEL_PACK_BUFFER_BINDING)),
+            alignment: int(PACK_ALIGNMENT),
+            rows: caps.pack_rows.then(|| {
+                [
+                    int(PACK_ROW_LENGTH),
+                    int(PACK_SKIP_ROWS),
+                    int(PACK_SKIP_PIXELS),
+                ]
+            }),
+            framebuffer: gl.bind_framebuffer.map(|_| int(fb_binding)),
+            default_read_buffer: None,
+        };
+        // SAFETY: state calls with valid enums for the context's version (`caps`); the bind
+        // functions are only present in `saved` when the context has them.
+        unsafe {
+            if let (Some(bind), Some(b)) = (gl.bind_buffer, saved.pack_buffer) {
+                if b != 0 {
+                    bind(PIXEL_PACK_BUFFER, 0);
+                }
+            }
+            (gl.pixel_storei)(PACK_ALIGNMENT, 4);
+            if saved.rows.is_some() {
+                for name in [PACK_ROW_LENGTH, PACK_SKIP_ROWS, PACK_SKIP_PIXELS] {
+                    (gl.pixel_storei)(name, 0);
+                }
+            }
+            if let (Some(bind), Some(f)) = (gl.bind_framebuffer, saved.framebuffer) {
+                if f != 0 {
+                    bind(self.framebuffer_target(), 0);
+                }
+            }
+            // The read buffer belongs to the framebuffer: this is the default one's.
+            if let Some(set) = gl.read_buffer.filter(|_| caps.read_buffer) {
+                let current = int(READ_BUFFER) as u32;
+                if current != BACK {
+                    set(BACK);
+                }
+                saved.default_read_buffer = Some(current);
+            }
+        }
+        saved
+    }
+
+    /// Puts back what [`save_and_reset`](Self::save_and_reset) changed, in reverse order.
+    ///
+    /// # Safety
+    /// This reader's context is current, and `saved` came from `save_and_reset` on it.
+    unsafe fn restore(&self, saved: &SavedState) {
+        let gl = &self.gl;
+        // SAFETY: the same calls as in `save_and_reset`, with the values it read.
+        unsafe {
+            if let (Some(set), Some(b)) = (gl.read_buffer, saved.default_read_buffer) {
+                if b != BACK {
+                    set(b);
+                }
+            }
+            if let (Some(bind), Some(f)) = (gl.bind_framebuffer, saved.framebuffer) {
+                if f != 0 {
+                    bind(self.framebuffer_target(), f as u32);
+                }
+            }
+            if let Some([row_length, skip_rows, skip_pixels]) = saved.rows {
+                (gl.pixel_storei)(PACK_ROW_LENGTH, row_length);
+                (gl.pixel_storei)(PACK_SKIP_ROWS, skip_rows);
+                (gl.pixel_storei)(PACK_SKIP_PIXELS, skip_pixels);
+            }
+            (gl.pixel_storei)(PACK_ALIGNMENT, saved.alignment);
+            if let (Some(bind), Some(b)) = (gl.bind_buffer, saved.pack_buffer) {
+                if b != 0 {
+                    bind(PIXEL_PACK_BUFFER, b as u32);
+                }
+            }
+        }
+    }
+
+    /// The target that binds the read framebuffer (ES 2.0 has one binding for both).
+    fn framebuffer_target(&self) -> u32 {
+        if self.caps.read_framebuffer {
+            READ_FRAMEBUFFER
+        } else {
+            FRAMEBUFFER
+        }
+    }
+
+    /// Takes the program's pending errors off the context, so that the readback's own error
+    /// can be told apart.
+    ///
+    /// # Safety
+    /// This reader's context is current.
+    unsafe fn take_pending_errors(&self) -> Vec<u32> {
+        let mut errors = Vec::new();
+        while errors.len() < MAX_SAVED_ERRORS {
+            // SAFETY: glGetError on the current context.
+            let e = unsafe { (self.gl.get_error)() };
+            if e == NO_ERROR {
+                break;
+            }
+            errors.push(e);
+        }
+        errors
+    }
+
+    /// Makes the context raise `errors` again, each with a call that fails before it does
+    /// anything. The three errors a program can cause without side effects come back; an
+    /// out-of-memory, stack or incomplete-framebuffer error pending at the swap is consumed. Must run with no pixel-pack buffer bound and pack alignment 4, so that the
+    /// failing `glReadPixels` could not write outside its own 16 bytes even if it did not fail;
+    /// the caller sets the pack alignment afterwards.
+    ///
+    /// # Safety
+    /// This reader's context is current, in the state above.
+    unsafe fn raise_again(&self, errors: &[u32]) {
+        let gl = &self.gl;
+        for &e in errors {
+            // SAFETY: see the function's contract; `scratch` outlives each call.
+            unsafe {
+                let mut scratch = [0i32; 16];
+                match e {
+                    // Zero names no state.
+                    INVALID_ENUM => (gl.get_integerv)(0, scratch.as_mut_ptr()),
+                    // Pack alignment must be 1, 2, 4 or 8.
+                    INVALID_VALUE => (gl.pixel_storei)(PACK_ALIGNMENT, 3),
+                    // 5-6-5 pixels only come as RGB.
+                    INVALID_OPERATION => (gl.read_pixels)(
+                        0,
+                        0,
+                        1,
+                        1,
+                        RGBA,
+                        UNSIGNED_SHORT_5_6_5,
+                        scratch.as_mut_ptr().cast(),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
