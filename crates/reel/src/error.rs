@@ -230,6 +230,8 @@ pub enum SizeLimit {
     Movie,
     /// JPEG stores at most 65535 pixels per side.
     Jpeg,
+    /// A PNG movie sample of this size could pass 2 GiB, more than players read in one sample.
+    PngSample,
     /// 4:2:0 chroma needs an even width and height.
     EvenFor420,
     /// OpenH264 encodes 16x16 to 3840x2160.
@@ -251,6 +253,11 @@ impl std::fmt::Display for SizeMessage {
             SizeLimit::Movie => write!(
                 f,
                 "a movie cannot hold {w}x{h} frames (32767 pixels per side at most)"
+            ),
+            SizeLimit::PngSample => write!(
+                f,
+                "a PNG movie cannot hold {w}x{h} frames: a sample could pass 2 GiB, which players \
+                 do not read (export a PNG sequence instead)"
             ),
             SizeLimit::Jpeg => write!(
                 f,

@@ -157,7 +157,12 @@ impl ImageSource for FrameFileSource {
         Ok(SourceInfo {
             width: layout.width,
             height: layout.height,
-            expected_frames: self.input.expected_frames(),
+            // Unknown (0) while a recorder is still writing a followed cache.
+            expected_frames: if self.input.is_following() {
+                0
+            } else {
+                self.input.expected_frames()
+            },
         })
     }
 

@@ -526,3 +526,19 @@ fn record_refuses_an_unseekable_output_and_zero_frames_before_recording() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists());
 }
+
+#[test]
+fn a_png_movie_whose_samples_could_pass_2_gib_is_refused_before_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("huge.reel");
+    // A header-only cache of 30000x30000 frames (3.6 GB each; none is stored).
+    let layout = reel::FrameLayout::rgba(30000, 30000, reel::RowOrder::BottomUp).unwrap();
+    reel::CacheWriter::create(&cache, layout)
+        .unwrap()
+        .finish()
+        .unwrap();
+    let o = export(&[s(&cache), "--movie", s(&dir.path().join("m.mov"))]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("could pass 2 GiB"), "{}", stderr(&o));
+    assert_eq!(file_names(dir.path()), ["huge.reel"]);
+}

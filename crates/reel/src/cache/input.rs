@@ -110,10 +110,12 @@ impl FrameInput {
 
     /// How many frames a full read is expected to give.
     pub fn expected_frames(&self) -> u64 {
-        match self {
-            FrameInput::Cache(r) => r.expected_frames(),
-            FrameInput::Raw(r) => r.frames(),
-        }
+        let (all, range) = match self {
+            FrameInput::Cache(r) => (r.expected_frames(), r.range()),
+            FrameInput::Raw(r) => (r.frames(), r.range()),
+        };
+        // Within a range, only its frames are expected.
+        range.map_or(all, |r| all.min(r.end).saturating_sub(r.start))
     }
 
     /// Reads the next frame into `pixels`; `false` when no intact frame is left.

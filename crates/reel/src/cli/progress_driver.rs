@@ -26,12 +26,7 @@ pub fn run_with_progress<T: Send>(
         ProgressBar::hidden()
     } else {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} frames, {per_sec:1}, ETA {eta}",
-            )
-            .expect("valid template"),
-        );
+        bar.set_style(style(true));
         bar.set_message(label.to_string());
         bar
     };
@@ -49,8 +44,15 @@ pub fn run_with_progress<T: Send>(
         });
 
         let (timer_bar, timer_progress) = (bar.clone(), Arc::clone(&progress));
+        let mut total_known = true;
         let poll = Timer::repeating(POLL_INTERVAL, move |_| {
-            timer_bar.set_length(timer_progress.total());
+            let total = timer_progress.total();
+            // A cache being followed has no total yet: count frames so far instead.
+            if (total > 0) != total_known {
+                total_known = total > 0;
+                timer_bar.set_style(style(total_known));
+            }
+            timer_bar.set_length(total);
             timer_bar.set_position(timer_progress.done());
             if timer_progress.is_finished() {
                 RunLoop::current().stop();
@@ -84,4 +86,15 @@ impl Drop for Finished {
             .run_loop
             .perform(&Mode::DEFAULT, || RunLoop::current().stop());
     }
+}
+
+/// The bar's look: with a known total, a bar with frames out of the total and an ETA; without,
+/// the frames so far.
+fn style(total_known: bool) -> ProgressStyle {
+    let template = if total_known {
+        "{msg} [{elapsed_precise}] {wide_bar} {pos}/{len} frames, {per_sec:1}, ETA {eta}"
+    } else {
+        "{msg} [{elapsed_precise}] {spinner} {pos} frames so far, {per_sec:1}"
+    };
+    ProgressStyle::with_template(template).expect("valid template")
 }

@@ -261,6 +261,16 @@ fn export_to(
         }
         .into());
     };
+    // A PNG sample is about as big as the frame's RGB (noise does not compress).
+    let png_sample = u64::from(w) * u64::from(h) * 3 + u64::from(h);
+    if codec == MovieCodec::Png && png_sample > i32::MAX as u64 {
+        return Err(ExportError::InvalidSize {
+            limit: SizeLimit::PngSample,
+            width: w,
+            height: h,
+        }
+        .into());
+    }
     // Checked and locked before anything is written.
     let target =
         MovieTarget::prepare(path, Some(input.path()), overwrite).map_err(ExportError::from)?;
