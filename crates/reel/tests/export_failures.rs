@@ -15,23 +15,6 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn record(path: &Path, frames: u32, size: &str, noise: &str) {
-    let o = run_reel(&[
-        "record",
-        "--synthetic",
-        "--frames",
-        &frames.to_string(),
-        "--size",
-        size,
-        "--noise",
-        noise,
-        "-q",
-        "-o",
-        path.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-}
-
 fn no_temporaries(dir: &Path) {
     let names = file_names(dir);
     assert!(
@@ -221,7 +204,7 @@ fn unwritable_output_directory_is_a_clear_error_and_writes_nothing() {
 fn file_size_limit_during_a_movie_fails_cleanly_and_leaves_no_movie() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
-    record(&cache, 40, "96x64", "0.8");
+    common::record_synthetic(&cache, 40, "96x64", "0.8");
     let mov = dir.path().join("out.mov");
     // A child with RLIMIT_FSIZE at 100 KiB (SIGXFSZ ignored, so writes fail with EFBIG).
     let o = std::process::Command::new("sh")
@@ -252,7 +235,7 @@ fn file_size_limit_during_a_movie_fails_cleanly_and_leaves_no_movie() {
 fn full_disk_during_a_png_sequence_keeps_the_complete_files_and_says_how_many() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
-    record(&cache, 30, "96x64", "0.8");
+    common::record_synthetic(&cache, 30, "96x64", "0.8");
     let out = dir.path().join("small-disk");
     std::fs::create_dir(&out).unwrap();
     let mounted = std::process::Command::new("mount")
@@ -325,7 +308,7 @@ fn interrupt_export(args: &[&str], started: impl Fn() -> bool) -> std::process::
 fn ctrl_c_mid_png_export_stops_keeps_complete_files_and_exits_nonzero() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
-    record(&cache, 1500, "128x96", "0.3");
+    common::record_synthetic(&cache, 1500, "128x96", "0.3");
     let out = dir.path().join("out");
     let o = interrupt_export(
         &[
@@ -356,7 +339,7 @@ fn ctrl_c_mid_png_export_stops_keeps_complete_files_and_exits_nonzero() {
 fn ctrl_c_mid_movie_export_leaves_no_movie_and_no_temporary() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("c.reel");
-    record(&cache, 1500, "128x96", "0.3");
+    common::record_synthetic(&cache, 1500, "128x96", "0.3");
     let mov = dir.path().join("out.mov");
     let o = interrupt_export(
         &[
@@ -419,7 +402,7 @@ fn input_without_intact_frames_is_an_error_and_leaves_no_movie() {
 fn a_failed_export_says_how_far_it_got_and_names_its_cause_once() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("odd.reel");
-    record(&cache, 3, "63x48", "0.1");
+    common::record_synthetic(&cache, 3, "63x48", "0.1");
     let mov = dir.path().join("odd.mov");
     let o = run_reel(&[
         "export",

@@ -6,25 +6,12 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{export_summary, reel, run_reel, x264_or_skip};
+use common::{export_summary, reel, x264_or_skip};
 
 const MIB: u64 = 1024 * 1024;
 
 fn record(path: &Path, frames: u32) {
-    let o = run_reel(&[
-        "record",
-        "--synthetic",
-        "--frames",
-        &frames.to_string(),
-        "--size",
-        "320x240",
-        "--noise",
-        "0.2",
-        "-q",
-        "-o",
-        path.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::record_synthetic(path, frames, "320x240", "0.2");
 }
 
 /// Exports `cache` in a child process; returns its summary and stderr.

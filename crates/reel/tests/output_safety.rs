@@ -27,20 +27,7 @@ fn s(p: &Path) -> &str {
 
 /// A cache big enough that an export of it takes a while (noise compresses slowly).
 fn slow_cache(path: &Path, frames: u32) {
-    let o = run_reel(&[
-        "record",
-        "--synthetic",
-        "--frames",
-        &frames.to_string(),
-        "--size",
-        "320x240",
-        "--noise",
-        "0.9",
-        "-q",
-        "-o",
-        s(path),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    common::record_synthetic(path, frames, "320x240", "0.9");
 }
 
 fn hidden_leftovers(dir: &Path) -> Vec<String> {

@@ -166,3 +166,22 @@ pub fn export_summary(stderr: &str) -> ExportSummary {
             .map(|rest| rest.split(';').next().unwrap().to_string()),
     }
 }
+
+/// Records `frames` frames of the synthetic scene at `size` ("WxH") with `noise` (0 to 1) into
+/// `path` through `reel record`, and checks it succeeded.
+pub fn record_synthetic(path: &Path, frames: u32, size: &str, noise: &str) {
+    let o = run_reel(&[
+        "record",
+        "--synthetic",
+        "--frames",
+        &frames.to_string(),
+        "--size",
+        size,
+        "--noise",
+        noise,
+        "-q",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
