@@ -10,6 +10,9 @@
 //! - `recorder.rs`: `reel_recorder_open`, `reel_recorder_append_rgba` (any row stride, rows
 //!   bottom-up or top-down), `reel_recorder_last_error`, `reel_recorder_frames`,
 //!   `reel_recorder_finish`, over [`reel::CacheWriter`].
+//! - `gl_capture.rs`: `reel_recorder_capture_gl`, which reads the current GL context's default
+//!   framebuffer through [`glcapture::current_framebuffer`] (EGL or GLX, found in the libraries
+//!   the program loaded; nothing is linked) and appends it.
 //! - `export.rs`: `reel_export_start` / `_progress` / `_abort` / `_wait`, over
 //!   [`reel::ExportJob`], the library's export on a thread of its own.
 //! - `message.rs`: messages handed to C (`reel_string_free`), and the guard that keeps every Rust
@@ -26,6 +29,7 @@
 //! is not a cache) is checked and refused with a message.
 
 mod export;
+mod gl_capture;
 mod message;
 mod recorder;
 
@@ -33,6 +37,7 @@ pub use export::{
     reel_export_abort, reel_export_progress, reel_export_start, reel_export_wait, ReelExport,
     ReelExportOptions,
 };
+pub use gl_capture::reel_recorder_capture_gl;
 pub use message::reel_string_free;
 pub use recorder::{
     reel_recorder_append_rgba, reel_recorder_finish, reel_recorder_frames,

@@ -2,7 +2,7 @@
 //!
 //! Cargo builds every crate type of the library (the staticlib and cdylib too) before this
 //! package's tests, into `target/<profile>/deps/`, next to the test binary: the programs link
-//! those, after checking they are newer than the sources of this crate and of `reel`.
+//! those, after checking they are newer than the sources of this crate, `reel` and `glcapture`.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -55,8 +55,11 @@ pub fn library(file_name: &str) -> PathBuf {
         .filter_map(|p| Some((p.clone(), fs::metadata(p).ok()?.modified().ok()?)))
         .max_by_key(|(_, t)| *t)
         .unwrap_or_else(|| panic!("{file_name} not built: cargo build -p reel-ffi"));
-    let sources =
-        newest_mtime(&crate_dir().join("src")).max(newest_mtime(&crate_dir().join("../reel/src")));
+    let sources = ["src", "../reel/src", "../glcapture/src"]
+        .iter()
+        .map(|dir| newest_mtime(&crate_dir().join(dir)))
+        .max()
+        .unwrap();
     assert!(
         built >= sources,
         "{} is older than the sources; rebuild",
