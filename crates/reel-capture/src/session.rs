@@ -195,12 +195,13 @@ impl Session {
             return Ok(());
         };
         if state.reader.as_ref().map(FramebufferReader::context) != Some(context) {
-            let loader =
-                hooks::real_get_proc(drawable.window_system() == WindowSystem::Egl).ok_or("no GetProcAddress function")?;
+            let loader = hooks::real_get_proc(drawable.window_system() == WindowSystem::Egl)
+                .ok_or("no GetProcAddress function")?;
             // SAFETY: `context` is current on this thread (checked above) and `loader` is its
             // window system's.
-            state.reader =
-                Some(unsafe { FramebufferReader::new(loader, context) }.map_err(|e| e.to_string())?);
+            state.reader = Some(
+                unsafe { FramebufferReader::new(loader, context) }.map_err(|e| e.to_string())?,
+            );
         }
         let reader = state.reader.as_ref().expect("made above");
         // SAFETY: the reader's context is current and draws to `drawable`, whose size the

@@ -56,8 +56,8 @@ fn capture(rec: &mut ReelRecorder) -> Result<(), String> {
     state.pixels.resize(width as usize * height as usize * 4, 0);
     // SAFETY: the reader's context is current and draws to `drawable`, whose size the window
     // system just reported.
-    let order = unsafe { reader.read(width, height, &mut state.pixels) }
-        .map_err(|e| e.to_string())?;
+    let order =
+        unsafe { reader.read(width, height, &mut state.pixels) }.map_err(|e| e.to_string())?;
     let pixels = &state.pixels;
     rec.writer
         .append_with(|dst| order.copy_to_rgba(pixels, dst))

@@ -13,7 +13,7 @@
 //! - `gl_capture.rs`: `reel_recorder_capture_gl`, which reads the current GL context's default
 //!   framebuffer through [`glcapture::current_framebuffer`] (EGL or GLX, found in the libraries
 //!   the program loaded; nothing is linked) and appends it.
-//! - `export.rs`: `reel_export_start` / `_progress` / `_abort` / `_wait`, over
+//! - `export.rs`: `reel_export_start` / `_progress` / `_finished` / `_abort` / `_wait`, over
 //!   [`reel::ExportJob`], the library's export on a thread of its own.
 //! - `message.rs`: messages handed to C (`reel_string_free`), and the guard that keeps every Rust
 //!   panic on the Rust side: a function that panics returns its error value with the panic's
@@ -34,8 +34,8 @@ mod message;
 mod recorder;
 
 pub use export::{
-    reel_export_abort, reel_export_progress, reel_export_start, reel_export_wait, ReelExport,
-    ReelExportOptions,
+    reel_export_abort, reel_export_finished, reel_export_progress, reel_export_start,
+    reel_export_wait, ReelExport, ReelExportOptions,
 };
 pub use gl_capture::reel_recorder_capture_gl;
 pub use message::reel_string_free;

@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{compile, compile_with, library, require, run_passing, texts};
+use support::{compile, compile_gl, compile_with, library, require, run_passing, texts};
 
 const W: u32 = 13;
 const H: u32 = 7;
@@ -212,4 +212,47 @@ fn recording_and_exporting_from_c_is_clean_under_valgrind_memcheck() {
         let _ = std::fs::remove_file(dir.path().join("out.mov"));
         let _ = std::fs::remove_file(dir.path().join("frames.reel"));
     }
+}
+
+/// Channel `c` of the colour of frame `i` drawn by tests/c/capture_gl.c (its `colour`).
+fn frame_colour(i: u32, c: u32) -> u8 {
+    ((i * 53 + c * 97 + 11) & 0xFF) as u8
+}
+
+#[test]
+fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state_untouched() {
+    if !require("ffmpeg") {
+        return;
+    }
+    let (w, h) = (64u32, 48u32);
+    let dir = tempfile::tempdir().unwrap();
+    // The program checks the pack state, pixel-pack buffer, read framebuffer and pending errors
+    // after every capture, and the error messages (no context, no surface, another size).
+    let (stdout, _) = run_passing(&compile_gl("capture_gl"), "capture_gl", &[dir.path()]);
+    assert!(stdout.contains("65x48"), "{stdout}");
+    let png = dir.path().join("png");
+    let files = names(&png);
+    assert_eq!(files.len(), 5, "{files:?}");
+    for (i, name) in files.iter().enumerate() {
+        let rgb = ffmpeg_rgb(&png.join(name));
+        let mut expected = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let white = x < w / 2 && y < h / 2;
+                for c in 0..3 {
+                    expected.push(if white {
+                        255
+                    } else {
+                        frame_colour(i as u32, c)
+                    });
+                }
+            }
+        }
+        assert!(
+            rgb == expected,
+            "frame {i} exact and upright (white top-left)"
+        );
+    }
+    let other = reel::cache::scan_cache(dir.path().join("other-size.reel")).unwrap();
+    assert_eq!(other.frames, 0, "a refused capture appends nothing");
 }

@@ -179,10 +179,9 @@ impl Drawable {
         match *self {
             Drawable::Glx { dpy, drawable } => {
                 // SAFETY: glXQueryDrawable's signature.
-                let query = unsafe {
-                    function::<GlxQueryDrawable>(lookup, library, c"glXQueryDrawable")
-                }
-                .ok_or(ReadError::MissingFunction("glXQueryDrawable"))?;
+                let query =
+                    unsafe { function::<GlxQueryDrawable>(lookup, library, c"glXQueryDrawable") }
+                        .ok_or(ReadError::MissingFunction("glXQueryDrawable"))?;
                 // SAFETY: the program's display and drawable, and two u32 out-parameters.
                 unsafe {
                     query(dpy, drawable, GLX_WIDTH, &mut w);

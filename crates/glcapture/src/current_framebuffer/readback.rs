@@ -94,7 +94,8 @@ impl GlFunctions {
         };
         macro_rules! required {
             ($name:literal, $ty:ty) => {{
-                let p = get($name).ok_or(ReadError::MissingFunction($name.to_str().unwrap_or("?")))?;
+                let p =
+                    get($name).ok_or(ReadError::MissingFunction($name.to_str().unwrap_or("?")))?;
                 // SAFETY: $ty is the GL signature of $name.
                 unsafe { std::mem::transmute::<*mut c_void, $ty>(p) }
             }};

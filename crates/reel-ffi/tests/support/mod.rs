@@ -80,6 +80,13 @@ pub fn compile(name: &str) -> PathBuf {
     exe
 }
 
+/// Compiles a GL program (`tests/c/<name>.c` or `examples/<name>.c`) against the static library,
+/// linking EGL and GLES as a GL program does (the library itself links neither).
+pub fn compile_gl(name: &str) -> PathBuf {
+    let lib = library("libreel_ffi.a");
+    compile_with(name, &[lib.to_string_lossy().as_ref(), "-lEGL", "-lGLESv2"])
+}
+
 /// Compiles `name` linking `link` (the library and anything else), with the link line the
 /// crate's README documents.
 pub fn compile_with(name: &str, link: &[&str]) -> PathBuf {
@@ -110,6 +117,8 @@ pub fn compile_with(name: &str, link: &[&str]) -> PathBuf {
         .arg(include_dir())
         .arg("-I")
         .arg(c_dir())
+        .arg("-I")
+        .arg(crate_dir().join("examples"))
         .arg(&source)
         .args(link)
         .args(["-lpthread", "-ldl", "-lm", "-lstdc++", "-o"])
