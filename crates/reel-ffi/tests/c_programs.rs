@@ -24,7 +24,7 @@ fn expected_rgb(i: u32) -> Vec<u8> {
     rgb
 }
 
-/// Decodes a PNG to RGB with ffmpeg.
+/// Decodes a PNG (or every frame of a movie, one after the other) to RGB with ffmpeg.
 fn ffmpeg_rgb(png: &Path) -> Vec<u8> {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
@@ -255,4 +255,89 @@ fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state
     }
     let other = reel::cache::scan_cache(dir.path().join("other-size.reel")).unwrap();
     assert_eq!(other.frames, 0, "a refused capture appends nothing");
+}
+
+/// The upright RGB of frame `i` drawn by examples/record_and_export.c: its colour, a white bar
+/// 16 pixels wide at x = i * 8 % (width - 16), a black band over the top quarter.
+fn example_frame(i: u32) -> Vec<u8> {
+    let (w, h, bar) = (320u32, 180u32, 16u32);
+    let bar_x = i * 8 % (w - bar);
+    let mut rgb = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                rgb.push(if y < h / 4 {
+                    0
+                } else if (bar_x..bar_x + bar).contains(&x) {
+                    255
+                } else {
+                    ((i * 53 + c * 97 + 11) & 0xFF) as u8
+                });
+            }
+        }
+    }
+    rgb
+}
+
+#[test]
+fn the_record_and_export_example_exports_what_it_drew_exact_and_upright_to_pngs_and_a_movie() {
+    if !require("ffmpeg") || !require("ffprobe") {
+        return;
+    }
+    let exe = compile_gl("record_and_export");
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, png, movie) = (
+        dir.path().join("frames.reel"),
+        dir.path().join("png"),
+        dir.path().join("out.mov"),
+    );
+    let frames = 12u32;
+    let count = frames.to_string();
+    let output = Command::new(&exe)
+        .args([cache.as_os_str(), png.as_os_str(), count.as_ref()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("recorded 12 frames of 320x180 from GL") && stdout.contains("exported 12"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("exporting 12/12"), "{stderr}");
+    let files = names(&png);
+    assert_eq!(files.len(), frames as usize, "{files:?}");
+    for (i, name) in files.iter().enumerate() {
+        let rgb = ffmpeg_rgb(&png.join(name));
+        assert!(rgb == example_frame(i as u32), "PNG {i} exact and upright");
+    }
+
+    let output = Command::new(&exe)
+        .args([cache.as_os_str(), movie.as_os_str(), count.as_ref(), "png".as_ref()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let all: Vec<u8> = (0..frames).flat_map(example_frame).collect();
+    assert!(
+        ffmpeg_rgb(&movie) == all,
+        "every movie frame exact and upright"
+    );
+}
+
+#[test]
+fn the_record_and_export_example_refuses_bad_arguments_with_a_message() {
+    let exe = compile_gl("record_and_export");
+    let dir = tempfile::tempdir().unwrap();
+    let usage = Command::new(&exe).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(texts(&usage).1.contains("usage: record_and_export"));
+    let cache = dir.path().join("f.reel");
+    let missing = dir.path().join("no/such/dir/out.mov");
+    let output = Command::new(&exe)
+        .args([cache.as_os_str(), missing.as_os_str(), "2".as_ref()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("record_and_export: "), "{stderr}");
 }

@@ -70,21 +70,26 @@ pub fn library(file_name: &str) -> PathBuf {
 
 /// Compiles `tests/c/<name>.c` (or `.cpp`, or `examples/<name>.c`) against the static library.
 pub fn compile(name: &str) -> PathBuf {
-    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(exe) = built.get(name) {
-        return exe.clone();
-    }
-    let exe = compile_with(name, &[library("libreel_ffi.a").to_string_lossy().as_ref()]);
-    built.insert(name.to_string(), exe.clone());
-    exe
+    built_once(name, || {
+        compile_with(name, &[library("libreel_ffi.a").to_string_lossy().as_ref()])
+    })
 }
 
 /// Compiles a GL program (`tests/c/<name>.c` or `examples/<name>.c`) against the static library,
 /// linking EGL and GLES as a GL program does (the library itself links neither).
 pub fn compile_gl(name: &str) -> PathBuf {
-    let lib = library("libreel_ffi.a");
-    compile_with(name, &[lib.to_string_lossy().as_ref(), "-lEGL", "-lGLESv2"])
+    built_once(name, || {
+        let lib = library("libreel_ffi.a");
+        compile_with(name, &[lib.to_string_lossy().as_ref(), "-lEGL", "-lGLESv2"])
+    })
+}
+
+/// The program `name`, built by `build` once per test binary (tests run in parallel and must
+/// not write the same executable at once).
+fn built_once(name: &str, build: impl FnOnce() -> PathBuf) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    built.entry(name.to_string()).or_insert_with(build).clone()
 }
 
 /// Compiles `name` linking `link` (the library and anything else), with the link line the
