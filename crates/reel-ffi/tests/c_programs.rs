@@ -312,7 +312,12 @@ fn the_record_and_export_example_exports_what_it_drew_exact_and_upright_to_pngs_
     }
 
     let output = Command::new(&exe)
-        .args([cache.as_os_str(), movie.as_os_str(), count.as_ref(), "png".as_ref()])
+        .args([
+            cache.as_os_str(),
+            movie.as_os_str(),
+            count.as_ref(),
+            "png".as_ref(),
+        ])
         .output()
         .unwrap();
     let (stdout, stderr) = texts(&output);
@@ -340,4 +345,39 @@ fn the_record_and_export_example_refuses_bad_arguments_with_a_message() {
     let (stdout, stderr) = texts(&output);
     assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stderr.contains("record_and_export: "), "{stderr}");
+}
+
+#[test]
+fn the_record_and_export_example_is_clean_under_valgrind_memcheck() {
+    if !require("valgrind") {
+        return;
+    }
+    let exe = compile_gl("record_and_export");
+    let dir = tempfile::tempdir().unwrap();
+    let suppressions = support::crate_dir().join("tests").join("mesa.supp");
+    let output = Command::new("valgrind")
+        .args([
+            "-q",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+            // Mesa's noise only (the file says what and why).
+            "--keep-debuginfo=yes",
+            "--num-callers=40",
+        ])
+        .arg(format!("--suppressions={}", suppressions.display()))
+        .arg(&exe)
+        .arg(dir.path().join("frames.reel"))
+        .arg(dir.path().join("png"))
+        .arg("2")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("exported 2"),
+        "record_and_export under memcheck ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert_eq!(names(&dir.path().join("png")).len(), 2);
 }
