@@ -3,8 +3,8 @@
  *
  * C99, usable from C++ and Objective-C. Link the static library with
  *     cc app.c target/release/libreel_ffi.a -lpthread -ldl -lm -lstdc++
- * or the shared one with -Ltarget/release -lreel_ffi. OpenGL, EGL and x264 are loaded at run
- * time when used; nothing else is needed.
+ * or the shared one with -Ltarget/release -lreel_ffi; nothing else is needed. x264 is loaded at
+ * run time when used; reel_recorder_capture_gl uses the EGL or GLX library the program loaded.
  *
  * Errors: functions that can fail return NULL or -1. Where they take `char **error`, a message
  * saying what was wrong is stored there (when `error` is not NULL) and must be freed with
