@@ -236,9 +236,10 @@ impl FramebufferReader {
     ) -> Result<ChannelOrder, ReadError> {
         assert_eq!(pixels.len(), width as usize * height as usize * 4);
         let format = if self.caps.bgra { BGRA } else { RGBA };
-        // SAFETY: the context is current (the caller's contract); `save_and_reset` leaves no
-        // pack buffer bound and tight pack rows, so glReadPixels writes exactly
-        // width*height*4 bytes into `pixels`, whose length is checked above.
+        // SAFETY: the context is current (invariant 1); `save_and_reset` leaves no pack buffer
+        // bound and tight pack rows, so glReadPixels writes exactly width*height*4 bytes into
+        // `pixels`, whose length is checked above (whatever the framebuffer's size: invariant 2
+        // is only about what the bytes hold).
         let error = unsafe {
             let pending = self.take_pending_errors();
             let saved = self.save_and_reset();
