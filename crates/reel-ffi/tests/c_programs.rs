@@ -6,7 +6,12 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{compile, compile_gl, compile_with, library, require, run_passing, texts};
+#[path = "../../reel/tests/capture/xvfb.rs"]
+mod xvfb;
+
+use support::{
+    compile, compile_gl, compile_glx, compile_with, library, require, run_passing, texts,
+};
 
 const W: u32 = 13;
 const H: u32 = 7;
@@ -214,37 +219,21 @@ fn recording_and_exporting_from_c_is_clean_under_valgrind_memcheck() {
     }
 }
 
-/// Channel `c` of the colour of frame `i` drawn by tests/c/capture_gl.c (its `colour`).
-fn frame_colour(i: u32, c: u32) -> u8 {
-    ((i * 53 + c * 97 + 11) & 0xFF) as u8
-}
-
-#[test]
-fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state_untouched() {
-    if !require("ffmpeg") {
-        return;
-    }
+/// Checks that `dir` holds `frames` PNGs of 64x48 drawn by tests/c/capture_gl.c or
+/// capture_glx.c: frame i in its colour (their `colour`), with a white top-left quadrant.
+fn check_quadrant_frames(dir: &Path, frames: usize) {
     let (w, h) = (64u32, 48u32);
-    let dir = tempfile::tempdir().unwrap();
-    // The program checks the pack state, pixel-pack buffer, read framebuffer and pending errors
-    // after every capture, and the error messages (no context, no surface, another size).
-    let (stdout, _) = run_passing(&compile_gl("capture_gl"), "capture_gl", &[dir.path()]);
-    assert!(stdout.contains("65x48"), "{stdout}");
-    let png = dir.path().join("png");
-    let files = names(&png);
-    assert_eq!(files.len(), 5, "{files:?}");
+    let files = names(dir);
+    assert_eq!(files.len(), frames, "{files:?}");
     for (i, name) in files.iter().enumerate() {
-        let rgb = ffmpeg_rgb(&png.join(name));
+        let rgb = ffmpeg_rgb(&dir.join(name));
         let mut expected = Vec::new();
         for y in 0..h {
             for x in 0..w {
                 let white = x < w / 2 && y < h / 2;
                 for c in 0..3 {
-                    expected.push(if white {
-                        255
-                    } else {
-                        frame_colour(i as u32, c)
-                    });
+                    let colour = ((i as u32 * 53 + c * 97 + 11) & 0xFF) as u8;
+                    expected.push(if white { 255 } else { colour });
                 }
             }
         }
@@ -253,6 +242,19 @@ fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state
             "frame {i} exact and upright (white top-left)"
         );
     }
+}
+
+#[test]
+fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state_untouched() {
+    if !require("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The program checks the pack state, pixel-pack buffer, read framebuffer and pending errors
+    // after every capture, and the error messages (no context, no surface, another size).
+    let (stdout, _) = run_passing(&compile_gl("capture_gl"), "capture_gl", &[dir.path()]);
+    assert!(stdout.contains("65x48"), "{stdout}");
+    check_quadrant_frames(&dir.path().join("png"), 5);
     let other = reel::cache::scan_cache(dir.path().join("other-size.reel")).unwrap();
     assert_eq!(other.frames, 0, "a refused capture appends nothing");
 }
@@ -380,4 +382,26 @@ fn the_record_and_export_example_is_clean_under_valgrind_memcheck() {
         output.status
     );
     assert_eq!(names(&dir.path().join("png")).len(), 2);
+}
+
+#[test]
+fn frames_captured_from_a_glx_window_come_out_exact_and_upright_with_gl_state_untouched() {
+    if !require("ffmpeg") || !require("Xvfb") {
+        return;
+    }
+    let x = xvfb::Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = compile_glx("capture_glx");
+    let output = Command::new(&exe)
+        .arg(dir.path())
+        .env("DISPLAY", &x.display)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("capture_glx: ok"),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("64x49"), "{stdout}");
+    check_quadrant_frames(&dir.path().join("png"), 4);
 }

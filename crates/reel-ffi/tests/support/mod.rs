@@ -84,6 +84,15 @@ pub fn compile_gl(name: &str) -> PathBuf {
     })
 }
 
+/// A GLX program (`tests/c/<name>.c`) against the static library, linking Xlib and libGL as a
+/// GLX program does.
+pub fn compile_glx(name: &str) -> PathBuf {
+    built_once(name, || {
+        let lib = library("libreel_ffi.a");
+        compile_with(name, &[lib.to_string_lossy().as_ref(), "-lGL", "-lX11"])
+    })
+}
+
 /// The program `name`, built by `build` once per test binary (tests run in parallel and must
 /// not write the same executable at once).
 fn built_once(name: &str, build: impl FnOnce() -> PathBuf) -> PathBuf {
