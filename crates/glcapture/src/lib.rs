@@ -12,6 +12,9 @@
 //!   ([`CaptureMode::Synchronous`]), and hands each frame to a [`FrameSink`]. Works with
 //!   any current context, not only ours, through a [`glow::Context`].
 //! - [`record_demo`]: all of the above in one call.
+//! - [`current_framebuffer`]: reads the default framebuffer of a context a program made
+//!   current (EGL or GLX), leaving every piece of GL state as the program left it; what
+//!   `reel capture` and reel's C library use inside programs.
 //!
 //! [`CaptureMode::Auto`] picks the ring on hardware drivers and the synchronous path on
 //! Mesa's CPU rasterisers: llvmpipe performs `glReadPixels` into a PBO synchronously, so
@@ -67,6 +70,7 @@
 //! ```
 
 mod capture;
+pub mod current_framebuffer;
 mod demo;
 mod egl;
 mod error;

@@ -4,7 +4,8 @@
 use std::ffi::{c_char, c_ulong, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::drawable::Drawable;
+use glcapture::current_framebuffer::Drawable;
+
 use crate::session;
 use crate::symbols;
 

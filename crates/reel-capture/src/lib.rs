@@ -5,7 +5,8 @@
 //! `glXGetProcAddress(ARB)`, `eglGetProcAddress` and `dlsym` for programs that look them up
 //! (`dlsym` is how programs that `dlopen` libGL or libEGL themselves find the swap). Before each
 //! swap of the first drawable that swaps, the hook reads the back buffer at the drawable's size
-//! (`readback.rs`, leaving the program's GL state as it was) into one of a bounded set of buffers
+//! (glcapture's [`current_framebuffer`](glcapture::current_framebuffer), leaving the
+//! program's GL state as it was) into one of a bounded set of buffers
 //! and hands it to a background writer (`writer.rs`) that appends it to a reel cache.
 //!
 //! The library acts only in a process whose environment carries `reel capture`'s settings
@@ -19,9 +20,7 @@
 //! (BENCHMARKS.md, "OpenGL capture"), so frames are handed off before the swap and nothing is
 //! left in GL to flush when a context, display or the process goes away.
 
-mod drawable;
 mod hooks;
-mod readback;
 mod session;
 mod status;
 mod symbols;

@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use reel::capture_protocol::{self as protocol, Status, Summary, QUEUE_FRAMES};
 
-use crate::drawable::Drawable;
+use glcapture::current_framebuffer::{Drawable, FramebufferReader, WindowSystem};
+
 use crate::hooks;
-use crate::readback::Reader;
 use crate::status::StatusChannel;
+use crate::symbols;
 use crate::writer::{Frame, Message, WriterHandle};
 
 /// What to do when the writer is [`QUEUE_FRAMES`] frames behind.
@@ -81,7 +82,7 @@ struct HookState {
     captured: u64,
     dropped: u64,
     cost_ns: Vec<u64>,
-    reader: Option<Reader>,
+    reader: Option<FramebufferReader>,
     writer: Option<WriterHandle>,
     /// Capture ended (frame limit reached, or the process is exiting).
     ended: bool,
@@ -182,24 +183,25 @@ impl Session {
         if state.swaps <= self.config.skip {
             return Ok(());
         }
-        let Some(context) = drawable.current_context() else {
+        let Some(context) = drawable.current_context(symbols::lookup_in) else {
             return Ok(());
         };
         let (width, height) = drawable
-            .size()
-            .ok_or("the window system did not report the drawable's size")?;
+            .size(symbols::lookup_in)
+            .map_err(|e| e.to_string())?;
         let Some(mut pixels) = self.take_buffer(&mut state, width as usize * height as usize * 4)
         else {
             state.dropped += 1;
             return Ok(());
         };
-        if state.reader.as_ref().map(Reader::context) != Some(context) {
-            let loader =
-                hooks::real_get_proc(drawable.is_egl()).ok_or("no GetProcAddress function")?;
+        if state.reader.as_ref().map(FramebufferReader::context) != Some(context) {
+            let loader = hooks::real_get_proc(drawable.window_system() == WindowSystem::Egl)
+                .ok_or("no GetProcAddress function")?;
             // SAFETY: `context` is current on this thread (checked above) and `loader` is its
             // window system's.
-            state.reader =
-                Some(unsafe { Reader::new(loader, context) }.map_err(|e| e.to_string())?);
+            state.reader = Some(
+                unsafe { FramebufferReader::new(loader, context) }.map_err(|e| e.to_string())?,
+            );
         }
         let reader = state.reader.as_ref().expect("made above");
         // SAFETY: the reader's context is current and draws to `drawable`, whose size the

@@ -12,7 +12,8 @@ use reel::cache::{CacheWriter, FrameLayout, RowOrder};
 use reel::capture_protocol::{cache_path, Status, Summary, QUEUE_FRAMES};
 use reel::CacheError;
 
-use crate::readback::ChannelOrder;
+use glcapture::current_framebuffer::ChannelOrder;
+
 use crate::session::Session;
 
 /// One frame read back, bottom row first.
@@ -167,10 +168,9 @@ impl CacheSeries {
                 free: free.clone(),
             })
             .autorelease(pool);
-            cache.writer.append_with(|dst| match order {
-                ChannelOrder::Rgba => dst.copy_from_slice(&buffer.pixels),
-                ChannelOrder::Bgra => bgra_to_rgba(&buffer.pixels, dst),
-            })
+            cache
+                .writer
+                .append_with(|dst| order.copy_to_rgba(&buffer.pixels, dst))
         })?;
         self.written += 1;
         Ok(())
@@ -202,26 +202,4 @@ fn thread_cpu_ns() -> u64 {
     };
     let ns = |t: libc::timeval| t.tv_sec as u64 * 1_000_000_000 + t.tv_usec as u64 * 1000;
     ns(usage.ru_utime) + ns(usage.ru_stime)
-}
-
-/// Copies BGRA pixels to RGBA order.
-fn bgra_to_rgba(src: &[u8], dst: &mut [u8]) {
-    // Whole-pixel integer operations, which the compiler turns into vector code.
-    for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
-        let v = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-        let swapped = (v & 0xff00_ff00) | ((v >> 16) & 0xff) | ((v & 0xff) << 16);
-        d.copy_from_slice(&swapped.to_le_bytes());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bgra_to_rgba_swaps_red_and_blue_only() {
-        let mut dst = [0u8; 8];
-        bgra_to_rgba(&[1, 2, 3, 4, 5, 6, 7, 8], &mut dst);
-        assert_eq!(dst, [3, 2, 1, 4, 7, 6, 5, 8]);
-    }
 }

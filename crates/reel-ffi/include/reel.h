@@ -3,8 +3,8 @@
  *
  * C99, usable from C++ and Objective-C. Link the static library with
  *     cc app.c target/release/libreel_ffi.a -lpthread -ldl -lm -lstdc++
- * or the shared one with -Ltarget/release -lreel_ffi. OpenGL, EGL and x264 are loaded at run
- * time when used; nothing else is needed.
+ * or the shared one with -Ltarget/release -lreel_ffi; nothing else is needed. x264 is loaded at
+ * run time when used; reel_recorder_capture_gl uses the EGL or GLX library the program loaded.
  *
  * Errors: functions that can fail return NULL or -1. Where they take `char **error`, a message
  * saying what was wrong is stored there (when `error` is not NULL) and must be freed with
@@ -54,6 +54,16 @@ const char *reel_recorder_last_error(const reel_recorder *rec);
 /* Frames appended so far. */
 uint64_t reel_recorder_frames(const reel_recorder *rec);
 
+/* Reads the default framebuffer of the GL context current on this thread (EGL or GLX, through
+ * the libraries the program loaded; reel links none) at its size, as the window system reports
+ * it, and appends it as one frame; 0 or -1 (reel_recorder_last_error says why: no context is
+ * current, the context has no surface, the surface's size is not the recorder's, a GL error).
+ * Call it after drawing a frame, before swapping. Synchronous (glReadPixels): on Mesa's software
+ * rasterisers a pixel-buffer-object ring measured slower. The program's GL state is left as it
+ * was: the bound pixel-pack buffer, pack alignment, row length and skips, read framebuffer, read
+ * buffer, and the errors it had pending (GL_INVALID_ENUM, _VALUE, _OPERATION). */
+int reel_recorder_capture_gl(reel_recorder *rec);
+
 /* Finishes the cache (stores its frame count and syncs it to disk) and frees `rec`, whatever the
  * result; 0 or -1. */
 int reel_recorder_finish(reel_recorder *rec, char **error);
@@ -78,6 +88,10 @@ void reel_export_abort(reel_export *exp);
 /* Waits for the export to end and frees `exp`: 0 when every frame was exported, 1 when it was
  * aborted, -1 when it failed (with a message in *error). */
 int reel_export_wait(reel_export *exp, char **error);
+
+/* 1 once the export is over (done, aborted or failed: reel_export_wait will not block), else 0;
+ * 0 for NULL. Any thread; for programs that poll from a timer instead of waiting. */
+int reel_export_finished(const reel_export *exp);
 
 /* Frees a message returned through `error`. NULL is ignored. */
 void reel_string_free(char *s);

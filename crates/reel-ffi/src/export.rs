@@ -203,6 +203,16 @@ pub unsafe extern "C" fn reel_export_progress(
     }
 }
 
+/// `int reel_export_finished(const reel_export *exp)`
+///
+/// # Safety
+/// `exp` is NULL or a live export.
+#[no_mangle]
+pub unsafe extern "C" fn reel_export_finished(exp: *const ReelExport) -> c_int {
+    // SAFETY: per this function's contract (only atomics are read: any thread may call it).
+    unsafe { exp.as_ref() }.map_or(0, |e| c_int::from(e.job.is_finished()))
+}
+
 /// `void reel_export_abort(reel_export *exp)`
 ///
 /// # Safety

@@ -10,7 +10,10 @@
 //! - `recorder.rs`: `reel_recorder_open`, `reel_recorder_append_rgba` (any row stride, rows
 //!   bottom-up or top-down), `reel_recorder_last_error`, `reel_recorder_frames`,
 //!   `reel_recorder_finish`, over [`reel::CacheWriter`].
-//! - `export.rs`: `reel_export_start` / `_progress` / `_abort` / `_wait`, over
+//! - `gl_capture.rs`: `reel_recorder_capture_gl`, which reads the current GL context's default
+//!   framebuffer through [`glcapture::current_framebuffer`] (EGL or GLX, found in the libraries
+//!   the program loaded; nothing is linked) and appends it.
+//! - `export.rs`: `reel_export_start` / `_progress` / `_finished` / `_abort` / `_wait`, over
 //!   [`reel::ExportJob`], the library's export on a thread of its own.
 //! - `message.rs`: messages handed to C (`reel_string_free`), and the guard that keeps every Rust
 //!   panic on the Rust side: a function that panics returns its error value with the panic's
@@ -26,13 +29,15 @@
 //! is not a cache) is checked and refused with a message.
 
 mod export;
+mod gl_capture;
 mod message;
 mod recorder;
 
 pub use export::{
-    reel_export_abort, reel_export_progress, reel_export_start, reel_export_wait, ReelExport,
-    ReelExportOptions,
+    reel_export_abort, reel_export_finished, reel_export_progress, reel_export_start,
+    reel_export_wait, ReelExport, ReelExportOptions,
 };
+pub use gl_capture::reel_recorder_capture_gl;
 pub use message::reel_string_free;
 pub use recorder::{
     reel_recorder_append_rgba, reel_recorder_finish, reel_recorder_frames,

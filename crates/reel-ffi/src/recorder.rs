@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 
 use reel::{CacheWriter, FrameLayout, RowOrder};
 
+use crate::gl_capture::GlCaptureState;
 use crate::message::{c_string, guard, set_error, str_arg};
 
 /// The largest frame side accepted: beyond every OpenGL implementation's framebuffer limit, and
@@ -12,10 +13,11 @@ const MAX_SIDE: u32 = 32768;
 
 /// A cache being recorded (`reel_recorder` in C).
 pub struct ReelRecorder {
-    writer: CacheWriter,
-    width: u32,
-    height: u32,
+    pub(crate) writer: CacheWriter,
+    pub(crate) width: u32,
+    pub(crate) height: u32,
     last_error: Option<CString>,
+    pub(crate) gl: GlCaptureState,
 }
 
 /// `reel_recorder *reel_recorder_open(const char *path, uint32_t width, uint32_t height, char **error)`
@@ -45,6 +47,7 @@ pub unsafe extern "C" fn reel_recorder_open(
             width,
             height,
             last_error: None,
+            gl: GlCaptureState::default(),
         }))
     });
     // SAFETY: per this function's contract.
@@ -112,7 +115,7 @@ fn copy_rows_bottom_up(
 
 impl ReelRecorder {
     /// Keeps the message of a failed call for `reel_recorder_last_error`; 0 or -1.
-    fn finish_call(&mut self, result: Result<(), String>) -> c_int {
+    pub(crate) fn finish_call(&mut self, result: Result<(), String>) -> c_int {
         match result {
             Ok(()) => {
                 self.last_error = None;

@@ -6,7 +6,12 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{compile, compile_with, library, require, run_passing, texts};
+#[path = "../../reel/tests/capture/xvfb.rs"]
+mod xvfb;
+
+use support::{
+    compile, compile_gl, compile_glx, compile_with, library, require, run_passing, texts,
+};
 
 const W: u32 = 13;
 const H: u32 = 7;
@@ -24,7 +29,7 @@ fn expected_rgb(i: u32) -> Vec<u8> {
     rgb
 }
 
-/// Decodes a PNG to RGB with ffmpeg.
+/// Decodes a PNG (or every frame of a movie, one after the other) to RGB with ffmpeg.
 fn ffmpeg_rgb(png: &Path) -> Vec<u8> {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
@@ -212,4 +217,191 @@ fn recording_and_exporting_from_c_is_clean_under_valgrind_memcheck() {
         let _ = std::fs::remove_file(dir.path().join("out.mov"));
         let _ = std::fs::remove_file(dir.path().join("frames.reel"));
     }
+}
+
+/// Checks that `dir` holds `frames` PNGs of 64x48 drawn by tests/c/capture_gl.c or
+/// capture_glx.c: frame i in its colour (their `colour`), with a white top-left quadrant.
+fn check_quadrant_frames(dir: &Path, frames: usize) {
+    let (w, h) = (64u32, 48u32);
+    let files = names(dir);
+    assert_eq!(files.len(), frames, "{files:?}");
+    for (i, name) in files.iter().enumerate() {
+        let rgb = ffmpeg_rgb(&dir.join(name));
+        let mut expected = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                let white = x < w / 2 && y < h / 2;
+                for c in 0..3 {
+                    let colour = ((i as u32 * 53 + c * 97 + 11) & 0xFF) as u8;
+                    expected.push(if white { 255 } else { colour });
+                }
+            }
+        }
+        assert!(
+            rgb == expected,
+            "frame {i} exact and upright (white top-left)"
+        );
+    }
+}
+
+#[test]
+fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state_untouched() {
+    if !require("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The program checks the pack state, pixel-pack buffer, read framebuffer and pending errors
+    // after every capture, and the error messages (no context, no surface, another size).
+    let (stdout, _) = run_passing(&compile_gl("capture_gl"), "capture_gl", &[dir.path()]);
+    assert!(stdout.contains("65x48"), "{stdout}");
+    check_quadrant_frames(&dir.path().join("png"), 5);
+    let other = reel::cache::scan_cache(dir.path().join("other-size.reel")).unwrap();
+    assert_eq!(other.frames, 0, "a refused capture appends nothing");
+}
+
+/// The upright RGB of frame `i` drawn by examples/record_and_export.c: its colour, a white bar
+/// 16 pixels wide at x = i * 8 % (width - 16), a black band over the top quarter.
+fn example_frame(i: u32) -> Vec<u8> {
+    let (w, h, bar) = (320u32, 180u32, 16u32);
+    let bar_x = i * 8 % (w - bar);
+    let mut rgb = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                rgb.push(if y < h / 4 {
+                    0
+                } else if (bar_x..bar_x + bar).contains(&x) {
+                    255
+                } else {
+                    ((i * 53 + c * 97 + 11) & 0xFF) as u8
+                });
+            }
+        }
+    }
+    rgb
+}
+
+#[test]
+fn the_record_and_export_example_exports_what_it_drew_exact_and_upright_to_pngs_and_a_movie() {
+    if !require("ffmpeg") || !require("ffprobe") {
+        return;
+    }
+    let exe = compile_gl("record_and_export");
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, png, movie) = (
+        dir.path().join("frames.reel"),
+        dir.path().join("png"),
+        dir.path().join("out.mov"),
+    );
+    let frames = 12u32;
+    let count = frames.to_string();
+    let output = Command::new(&exe)
+        .args([cache.as_os_str(), png.as_os_str(), count.as_ref()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("recorded 12 frames of 320x180 from GL") && stdout.contains("exported 12"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("exporting 12/12"), "{stderr}");
+    let files = names(&png);
+    assert_eq!(files.len(), frames as usize, "{files:?}");
+    for (i, name) in files.iter().enumerate() {
+        let rgb = ffmpeg_rgb(&png.join(name));
+        assert!(rgb == example_frame(i as u32), "PNG {i} exact and upright");
+    }
+
+    let output = Command::new(&exe)
+        .args([
+            cache.as_os_str(),
+            movie.as_os_str(),
+            count.as_ref(),
+            "png".as_ref(),
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    let all: Vec<u8> = (0..frames).flat_map(example_frame).collect();
+    assert!(
+        ffmpeg_rgb(&movie) == all,
+        "every movie frame exact and upright"
+    );
+}
+
+#[test]
+fn the_record_and_export_example_refuses_bad_arguments_with_a_message() {
+    let exe = compile_gl("record_and_export");
+    let dir = tempfile::tempdir().unwrap();
+    let usage = Command::new(&exe).output().unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(texts(&usage).1.contains("usage: record_and_export"));
+    let cache = dir.path().join("f.reel");
+    let missing = dir.path().join("no/such/dir/out.mov");
+    let output = Command::new(&exe)
+        .args([cache.as_os_str(), missing.as_os_str(), "2".as_ref()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("record_and_export: "), "{stderr}");
+}
+
+#[test]
+fn the_record_and_export_example_is_clean_under_valgrind_memcheck() {
+    if !require("valgrind") {
+        return;
+    }
+    let exe = compile_gl("record_and_export");
+    let dir = tempfile::tempdir().unwrap();
+    let suppressions = support::crate_dir().join("tests").join("mesa.supp");
+    let output = Command::new("valgrind")
+        .args([
+            "-q",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+            // Mesa's noise only (the file says what and why).
+            "--keep-debuginfo=yes",
+            "--num-callers=40",
+        ])
+        .arg(format!("--suppressions={}", suppressions.display()))
+        .arg(&exe)
+        .arg(dir.path().join("frames.reel"))
+        .arg(dir.path().join("png"))
+        .arg("2")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("exported 2"),
+        "record_and_export under memcheck ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert_eq!(names(&dir.path().join("png")).len(), 2);
+}
+
+#[test]
+fn frames_captured_from_a_glx_window_come_out_exact_and_upright_with_gl_state_untouched() {
+    if !require("ffmpeg") || !require("Xvfb") {
+        return;
+    }
+    let x = xvfb::Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = compile_glx("capture_glx");
+    let output = Command::new(&exe)
+        .arg(dir.path())
+        .env("DISPLAY", &x.display)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("capture_glx: ok"),
+        "{stdout}{stderr}"
+    );
+    assert!(stdout.contains("64x49"), "{stdout}");
+    check_quadrant_frames(&dir.path().join("png"), 4);
 }

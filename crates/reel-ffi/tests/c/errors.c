@@ -85,6 +85,7 @@ int main(int argc, char **argv) {
     REFUSED(reel_export_start("/no/such/file.reel", &o, &error) == NULL, error, "/no/such/file.reel");
     REFUSED(reel_export_wait(NULL, &error) == -1, error, "exp is NULL");
     reel_export_abort(NULL);
+    CHECK(reel_export_finished(NULL) == 0);
     uint64_t done = 7, total = 7;
     reel_export_progress(NULL, &done, &total);
     CHECK(done == 0 && total == 0);

@@ -2,7 +2,7 @@
 //!
 //! Cargo builds every crate type of the library (the staticlib and cdylib too) before this
 //! package's tests, into `target/<profile>/deps/`, next to the test binary: the programs link
-//! those, after checking they are newer than the sources of this crate and of `reel`.
+//! those, after checking they are newer than the sources of this crate, `reel` and `glcapture`.
 
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
@@ -55,8 +55,11 @@ pub fn library(file_name: &str) -> PathBuf {
         .filter_map(|p| Some((p.clone(), fs::metadata(p).ok()?.modified().ok()?)))
         .max_by_key(|(_, t)| *t)
         .unwrap_or_else(|| panic!("{file_name} not built: cargo build -p reel-ffi"));
-    let sources =
-        newest_mtime(&crate_dir().join("src")).max(newest_mtime(&crate_dir().join("../reel/src")));
+    let sources = ["src", "../reel/src", "../glcapture/src"]
+        .iter()
+        .map(|dir| newest_mtime(&crate_dir().join(dir)))
+        .max()
+        .unwrap();
     assert!(
         built >= sources,
         "{} is older than the sources; rebuild",
@@ -67,14 +70,35 @@ pub fn library(file_name: &str) -> PathBuf {
 
 /// Compiles `tests/c/<name>.c` (or `.cpp`, or `examples/<name>.c`) against the static library.
 pub fn compile(name: &str) -> PathBuf {
+    built_once(name, || {
+        compile_with(name, &[library("libreel_ffi.a").to_string_lossy().as_ref()])
+    })
+}
+
+/// Compiles a GL program (`tests/c/<name>.c` or `examples/<name>.c`) against the static library,
+/// linking EGL and GLES as a GL program does (the library itself links neither).
+pub fn compile_gl(name: &str) -> PathBuf {
+    built_once(name, || {
+        let lib = library("libreel_ffi.a");
+        compile_with(name, &[lib.to_string_lossy().as_ref(), "-lEGL", "-lGLESv2"])
+    })
+}
+
+/// A GLX program (`tests/c/<name>.c`) against the static library, linking Xlib and libGL as a
+/// GLX program does.
+pub fn compile_glx(name: &str) -> PathBuf {
+    built_once(name, || {
+        let lib = library("libreel_ffi.a");
+        compile_with(name, &[lib.to_string_lossy().as_ref(), "-lGL", "-lX11"])
+    })
+}
+
+/// The program `name`, built by `build` once per test binary (tests run in parallel and must
+/// not write the same executable at once).
+fn built_once(name: &str, build: impl FnOnce() -> PathBuf) -> PathBuf {
     static BUILT: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(exe) = built.get(name) {
-        return exe.clone();
-    }
-    let exe = compile_with(name, &[library("libreel_ffi.a").to_string_lossy().as_ref()]);
-    built.insert(name.to_string(), exe.clone());
-    exe
+    built.entry(name.to_string()).or_insert_with(build).clone()
 }
 
 /// Compiles `name` linking `link` (the library and anything else), with the link line the
@@ -107,6 +131,8 @@ pub fn compile_with(name: &str, link: &[&str]) -> PathBuf {
         .arg(include_dir())
         .arg("-I")
         .arg(c_dir())
+        .arg("-I")
+        .arg(crate_dir().join("examples"))
         .arg(&source)
         .args(link)
         .args(["-lpthread", "-ldl", "-lm", "-lstdc++", "-o"])

@@ -4,6 +4,8 @@
 
 use std::ffi::{c_char, c_void, CStr};
 
+use super::ReadError;
+
 const NO_ERROR: u32 = 0;
 const INVALID_ENUM: u32 = 0x0500;
 const INVALID_VALUE: u32 = 0x0501;
@@ -35,24 +37,25 @@ pub enum ChannelOrder {
     /// Red, green, blue, alpha: the cache's order.
     Rgba,
     /// Blue, green, red, alpha: what llvmpipe's window framebuffers hold, so the cheaper read
-    /// there; the writer swizzles it off the program's thread.
+    /// there.
     Bgra,
 }
 
-/// Why a frame was not read.
-#[derive(Debug)]
-pub enum ReadError {
-    /// A GL function this needs is missing.
-    MissingFunction(&'static str),
-    /// `glReadPixels` raised this GL error.
-    Gl(u32),
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ChannelOrder {
+    /// Copies pixels read in this order to `dst` in RGBA order (the two slices are the same
+    /// length).
+    pub fn copy_to_rgba(self, src: &[u8], dst: &mut [u8]) {
+        assert_eq!(src.len(), dst.len());
         match self {
-            ReadError::MissingFunction(name) => write!(f, "the GL function {name} is missing"),
-            ReadError::Gl(e) => write!(f, "glReadPixels raised GL error {e:#06x}"),
+            ChannelOrder::Rgba => dst.copy_from_slice(src),
+            ChannelOrder::Bgra => {
+                // Whole-pixel integer operations, which the compiler turns into vector code.
+                for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                    let v = u32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+                    let swapped = (v & 0xff00_ff00) | ((v >> 16) & 0xff) | ((v & 0xff) << 16);
+                    d.copy_from_slice(&swapped.to_le_bytes());
+                }
+            }
         }
     }
 }
@@ -78,10 +81,12 @@ struct GlFunctions {
     read_buffer: Option<ReadBufferFn>,
 }
 
-type Loader = unsafe extern "C" fn(*const c_char) -> *mut c_void;
+/// A window system's GL function loader: `eglGetProcAddress`, `glXGetProcAddressARB` or
+/// `glXGetProcAddress`.
+pub type GetProcAddress = unsafe extern "C" fn(*const c_char) -> *mut c_void;
 
 impl GlFunctions {
-    fn load(loader: Loader) -> Result<Self, ReadError> {
+    fn load(loader: GetProcAddress) -> Result<Self, ReadError> {
         let get = |name: &'static CStr| {
             // SAFETY: the real GetProcAddress with a C string.
             let p = unsafe { loader(name.as_ptr()) };
@@ -89,7 +94,8 @@ impl GlFunctions {
         };
         macro_rules! required {
             ($name:literal, $ty:ty) => {{
-                let p = get($name).ok_or(ReadError::MissingFunction(stringify!($name)))?;
+                let p =
+                    get($name).ok_or(ReadError::MissingFunction($name.to_str().unwrap_or("?")))?;
                 // SAFETY: $ty is the GL signature of $name.
                 unsafe { std::mem::transmute::<*mut c_void, $ty>(p) }
             }};
@@ -184,23 +190,27 @@ struct SavedState {
     default_read_buffer: Option<u32>,
 }
 
-/// Reads frames of one context; made again when the current context changes.
-pub struct Reader {
+/// Reads the default framebuffer of one context; made again when the current context changes
+/// (the functions and what the context supports are asked once, here).
+pub struct FramebufferReader {
     gl: GlFunctions,
     caps: Capabilities,
     context: usize,
 }
 
-impl Reader {
+impl FramebufferReader {
     /// Loads the functions with `loader` and asks the current context `context` what it has.
     ///
     /// # Safety
-    /// `context` is current on this thread and `loader` is its window system's GetProcAddress.
-    pub unsafe fn new(loader: Loader, context: usize) -> Result<Self, ReadError> {
+    /// 1. `context` (an identity, e.g. from [`Drawable::current`](super::Drawable::current)) is
+    ///    current on this thread;
+    /// 2. `loader` is the GetProcAddress of that context's window system (so the functions it
+    ///    returns have the GL signatures this reader calls them with).
+    pub unsafe fn new(loader: GetProcAddress, context: usize) -> Result<Self, ReadError> {
         let gl = GlFunctions::load(loader)?;
-        // SAFETY: the caller's context is current.
+        // SAFETY: the caller's context is current (invariant 1).
         let caps = unsafe { Capabilities::query(&gl) };
-        Ok(Reader { gl, caps, context })
+        Ok(FramebufferReader { gl, caps, context })
     }
 
     /// The context this reader was made for.
@@ -209,11 +219,15 @@ impl Reader {
     }
 
     /// Reads the back buffer of the default framebuffer, `width`×`height`, bottom row first,
-    /// into `pixels` (exactly `width * height * 4` bytes).
+    /// into `pixels` (exactly `width * height * 4` bytes; panics otherwise), and says in which
+    /// channel order. On return every piece of state it touched is as the program left it, and
+    /// the errors the program had pending are pending again (`GL_INVALID_ENUM`,
+    /// `GL_INVALID_VALUE`, `GL_INVALID_OPERATION`; others cannot be raised without side effects).
     ///
     /// # Safety
-    /// This reader's context is current on this thread and its default framebuffer is at least
-    /// `width`×`height`.
+    /// 1. This reader's context is current on this thread;
+    /// 2. its default framebuffer is at least `width`×`height` (the size
+    ///    [`Drawable::size`](super::Drawable::size) reports).
     pub unsafe fn read(
         &self,
         width: u32,
@@ -222,9 +236,10 @@ impl Reader {
     ) -> Result<ChannelOrder, ReadError> {
         assert_eq!(pixels.len(), width as usize * height as usize * 4);
         let format = if self.caps.bgra { BGRA } else { RGBA };
-        // SAFETY: the context is current (the caller's contract); `save_and_reset` leaves no
-        // pack buffer bound and tight pack rows, so glReadPixels writes exactly
-        // width*height*4 bytes into `pixels`, whose length is checked above.
+        // SAFETY: the context is current (invariant 1); `save_and_reset` leaves no pack buffer
+        // bound and tight pack rows, so glReadPixels writes exactly width*height*4 bytes into
+        // `pixels`, whose length is checked above (whatever the framebuffer's size: invariant 2
+        // is only about what the bytes hold).
         let error = unsafe {
             let pending = self.take_pending_errors();
             let saved = self.save_and_reset();
@@ -410,5 +425,24 @@ impl Reader {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bgra_to_rgba_swaps_red_and_blue_only() {
+        let mut dst = [0u8; 8];
+        ChannelOrder::Bgra.copy_to_rgba(&[1, 2, 3, 4, 5, 6, 7, 8], &mut dst);
+        assert_eq!(dst, [3, 2, 1, 4, 7, 6, 5, 8]);
+    }
+
+    #[test]
+    fn rgba_is_copied_as_it_is() {
+        let mut dst = [0u8; 4];
+        ChannelOrder::Rgba.copy_to_rgba(&[1, 2, 3, 4], &mut dst);
+        assert_eq!(dst, [1, 2, 3, 4]);
     }
 }
