@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use reel::encode::h264::H264Backend;
+use reel::encode::png::PngCompression;
 use reel::export::{ExportTarget, FilePattern, MovieCodec};
 
 use cli::export_cmd::{Aborted, ExportRequest};
@@ -61,6 +62,14 @@ struct ExportArgs {
     /// File names of the PNG sequence (one %d or %0Nd for the frame number, from 0).
     #[arg(long, default_value = "image-%04d.png", requires = "png")]
     pattern: String,
+    /// PNG compression: fast (largest files), default, or small (smallest files, slowest).
+    #[arg(
+        long,
+        value_name = "LEVEL",
+        default_value = "default",
+        requires = "png"
+    )]
+    png_compression: PngCompression,
     /// Write a QuickTime movie to this file.
     #[arg(long, value_name = "OUT.mov")]
     movie: Option<PathBuf>,
@@ -182,6 +191,7 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
         (Some(dir), None) => ExportTarget::PngSequence {
             dir,
             pattern: FilePattern::parse(&a.pattern)?,
+            compression: a.png_compression,
         },
         (None, Some(path)) => ExportTarget::Movie {
             path,

@@ -10,6 +10,7 @@ use common::{decode_png, expected_names, expected_rgb, file_names, write_cache, 
 use reel::cache::format::{FRAME_HEADER_LEN, HEADER_LEN};
 use reel::cache::{FrameInput, FrameLayout, RowOrder};
 use reel::encode::h264::H264Backend;
+use reel::encode::png::PngCompression;
 use reel::export::{export, ExportReport, ExportTarget, FilePattern, MovieCodec, PipelineConfig};
 use reel::movie::MovieIndex;
 use reel::progress::ExportProgress;
@@ -35,6 +36,7 @@ fn png_target(dir: &Path) -> ExportTarget {
     ExportTarget::PngSequence {
         dir: dir.to_path_buf(),
         pattern: FilePattern::parse("image-%04d.png").unwrap(),
+        compression: PngCompression::default(),
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use reel::encode::h264::H264Backend;
+use reel::encode::png::PngCompression;
 use reel::export::{ExportReport, ExportTarget, FilePattern, MovieCodec};
 
 use super::export_cmd::{self, ExportRequest};
@@ -101,6 +102,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     let png = export_cmd::run(&request(ExportTarget::PngSequence {
         dir: png_dir.clone(),
         pattern: FilePattern::parse("image-%04d.png")?,
+        compression: PngCompression::default(),
     }))?;
     let movie_path = a.out.join("reel-demo.mov");
     let movie = export_cmd::run(&request(ExportTarget::Movie {

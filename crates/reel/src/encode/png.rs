@@ -1,25 +1,198 @@
 //! PNG encoding of upright RGB images (lossless).
+//!
+//! Three levels ([`PngCompression`]). `default` and `small` filter each row
+//! themselves ([`super::png_filter`]) and compress with `zlib-rs`
+//! ([`super::png_deflate`]); before each frame they compress a few sample
+//! bands of rows both ways they know and keep the smaller way for the
+//! whole frame: rendered and synthetic content (large flat or smoothly
+//! shaded areas) compresses best filtered, noise unfiltered with Huffman
+//! codes alone.
 
+use std::io::{self, Write};
+
+use super::png_deflate::{DeflateSettings, ZlibPieces};
+use super::png_filter::{RowFilter, RowFilterChooser};
 use crate::error::ExportError;
 use crate::export::pipeline::FrameStage;
 use crate::source::Image;
 
-/// Encodes one image as an 8-bit RGB PNG with the `png` crate's fast
-/// deflate (`Compression::Fast`) and the Average row filter, streaming
-/// into `out`.
-///
-/// `Fast` alone picks the filter per row by trying all five; on the
-/// benchmark frames (1280x720, gradients plus noise) the Average filter
-/// alone gave the same size (2.298 vs 2.296 MB/frame) for about 28% less
-/// CPU (6.5 vs 9.0 ms/frame).
-pub fn encode_png<W: std::io::Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
+/// How hard PNG export compresses: the trade between speed and file size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PngCompression {
+    /// The `png` crate's fast deflate (`fdeflate`: a fixed Huffman code and
+    /// runs of zeros only) after the Average filter: the fastest, the
+    /// largest files.
+    Fast,
+    /// Up or Paeth per row with zlib's run-only strategy, or Huffman codes
+    /// alone on noise-like frames.
+    #[default]
+    Default,
+    /// All five filters per row with zlib's level-6 match search, or
+    /// Huffman codes alone on noise-like frames: the smallest files, the
+    /// slowest.
+    Small,
+}
+
+impl PngCompression {
+    /// The names the command line accepts, in order of speed.
+    pub const NAMES: [&'static str; 3] = ["fast", "default", "small"];
+
+    /// The ways this level may compress a frame (tried on sample bands).
+    fn plans(self) -> &'static [Plan] {
+        const NOISE: Plan = Plan {
+            filters: &[RowFilter::None],
+            deflate: DeflateSettings::HUFFMAN_ONLY,
+        };
+        const DEFAULT: [Plan; 2] = [
+            Plan {
+                filters: &[RowFilter::Up, RowFilter::Paeth],
+                deflate: DeflateSettings::RUNS,
+            },
+            NOISE,
+        ];
+        const SMALL: [Plan; 2] = [
+            Plan {
+                filters: &[
+                    RowFilter::None,
+                    RowFilter::Sub,
+                    RowFilter::Up,
+                    RowFilter::Average,
+                    RowFilter::Paeth,
+                ],
+                deflate: DeflateSettings::matches(6),
+            },
+            NOISE,
+        ];
+        match self {
+            PngCompression::Fast => &[],
+            PngCompression::Default => &DEFAULT,
+            PngCompression::Small => &SMALL,
+        }
+    }
+}
+
+impl std::fmt::Display for PngCompression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            PngCompression::Fast => "fast",
+            PngCompression::Default => "default",
+            PngCompression::Small => "small",
+        };
+        f.write_str(name)
+    }
+}
+
+impl std::str::FromStr for PngCompression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fast" => Ok(PngCompression::Fast),
+            "default" => Ok(PngCompression::Default),
+            "small" => Ok(PngCompression::Small),
+            other => Err(format!(
+                "unknown PNG compression {other:?} (expected fast, default or small)"
+            )),
+        }
+    }
+}
+
+/// Row filters to choose from and the deflate settings after them.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    filters: &'static [RowFilter],
+    deflate: DeflateSettings,
+}
+
+/// Sample bands tried before each frame, and rows in each.
+const PROBE_BANDS: usize = 4;
+const PROBE_ROWS: usize = 8;
+
+impl Plan {
+    /// Filters and compresses `rows` of `rgb` (the row above the first is
+    /// taken from `rgb` too), passing the zlib stream's pieces to `sink`.
+    fn compress(
+        &self,
+        rgb: &[u8],
+        row_len: usize,
+        rows: std::ops::Range<usize>,
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let zero_row = vec![0; row_len];
+        let mut chooser = RowFilterChooser::new(self.filters, row_len);
+        let mut zlib = ZlibPieces::new(self.deflate);
+        for y in rows {
+            let row = &rgb[y * row_len..(y + 1) * row_len];
+            let prev = match y {
+                0 => &zero_row[..],
+                _ => &rgb[(y - 1) * row_len..y * row_len],
+            };
+            zlib.write(chooser.filter(row, prev), sink)?;
+        }
+        zlib.finish(sink)
+    }
+
+    /// Compressed bytes of a few bands of rows spread over the image.
+    fn probe_bytes(&self, rgb: &[u8], row_len: usize, height: usize) -> io::Result<usize> {
+        let mut bytes = 0;
+        let mut count = |piece: &[u8]| {
+            bytes += piece.len();
+            Ok(())
+        };
+        if height <= PROBE_BANDS * PROBE_ROWS {
+            self.compress(rgb, row_len, 0..height, &mut count)?;
+        } else {
+            for band in 0..PROBE_BANDS {
+                let start = height * (2 * band + 1) / (2 * PROBE_BANDS) - PROBE_ROWS / 2;
+                self.compress(rgb, row_len, start..start + PROBE_ROWS, &mut count)?;
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// Encodes one image as an 8-bit RGB PNG at the default compression,
+/// streaming into `out`.
+pub fn encode_png<W: Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
+    encode_png_with(image, PngCompression::Default, out)
+}
+
+/// Encodes one image as an 8-bit RGB PNG at `compression`, streaming into `out`.
+pub fn encode_png_with<W: Write>(
+    image: &Image,
+    compression: PngCompression,
+    out: W,
+) -> Result<(), ::png::EncodingError> {
     let mut encoder = ::png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(::png::ColorType::Rgb);
     encoder.set_depth(::png::BitDepth::Eight);
-    encoder.set_compression(::png::Compression::Fast);
-    encoder.set_filter(::png::Filter::Avg);
+    let plans = compression.plans();
+    if plans.is_empty() {
+        encoder.set_compression(::png::Compression::Fast);
+        encoder.set_filter(::png::Filter::Avg);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(image.rgb())?;
+        return writer.finish();
+    }
+    let rgb = image.rgb();
+    let row_len = image.width() as usize * 3;
+    let height = image.height() as usize;
+    let mut best = (usize::MAX, plans[0]);
+    for plan in plans {
+        let bytes = plan.probe_bytes(rgb, row_len, height)?;
+        if bytes < best.0 {
+            best = (bytes, *plan);
+        }
+    }
     let mut writer = encoder.write_header()?;
-    writer.write_image_data(image.rgb())?;
+    let mut idat = |piece: &[u8]| {
+        writer
+            .write_chunk(::png::chunk::IDAT, piece)
+            .map_err(|e| match e {
+                ::png::EncodingError::IoError(io) => io,
+                other => io::Error::other(other),
+            })
+    };
+    best.1.compress(rgb, row_len, 0..height, &mut idat)?;
     writer.finish()
 }
 
@@ -44,17 +217,44 @@ impl FrameStage for PngStage {
 mod tests {
     use super::*;
 
-    #[test]
-    fn encoded_png_decodes_to_the_same_rgb() {
-        let rgb: Vec<u8> = (0..7 * 5 * 3).map(|i| (i * 37 % 256) as u8).collect();
-        let image = Image::new(0, 7, 5, rgb.clone());
-        let bytes = PngStage.process(&image).unwrap();
+    fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), (7, 5));
         assert_eq!(info.color_type, ::png::ColorType::Rgb);
-        assert_eq!(&buf[..info.buffer_size()], &rgb[..]);
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    }
+
+    #[test]
+    fn movie_stage_png_decodes_to_the_same_rgb() {
+        let rgb: Vec<u8> = (0..7 * 5 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let image = Image::new(0, 7, 5, rgb.clone());
+        let bytes = PngStage.process(&image).unwrap();
+        assert_eq!(decode(&bytes), (7, 5, rgb));
+    }
+
+    #[test]
+    fn every_level_decodes_to_the_same_rgb_on_flat_and_noisy_images() {
+        let (w, h) = (67usize, 90usize);
+        let mut x = 7u32;
+        let mut noise = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        };
+        let flat: Vec<u8> = (0..w * h * 3).map(|i| ((i / 3 / w) * 2) as u8).collect();
+        let noisy: Vec<u8> = (0..w * h * 3).map(|_| noise()).collect();
+        for rgb in [flat, noisy] {
+            let image = Image::new(0, w as u32, h as u32, rgb.clone());
+            for name in PngCompression::NAMES {
+                let level: PngCompression = name.parse().unwrap();
+                assert_eq!(level.to_string(), name);
+                let mut bytes = Vec::new();
+                encode_png_with(&image, level, &mut bytes).unwrap();
+                assert_eq!(decode(&bytes), (w as u32, h as u32, rgb.clone()), "{name}");
+            }
+        }
+        assert!("smallest".parse::<PngCompression>().is_err());
     }
 }

@@ -20,7 +20,7 @@ pub use pipeline::{PipelineConfig, PoolMode};
 use crate::cache::FrameInput;
 use crate::encode::h264::{self, H264Backend, H264Choice, OpenH264Encoder, YuvStage};
 use crate::encode::jpeg::JpegStage;
-use crate::encode::png::PngStage;
+use crate::encode::png::{PngCompression, PngStage};
 use crate::encode::x264::{self, I420Stage, X264Encoder, X264Settings};
 use crate::error::ExportError;
 use crate::movie::VideoFormat;
@@ -40,6 +40,8 @@ pub enum ExportTarget {
         dir: PathBuf,
         /// File names.
         pattern: FilePattern,
+        /// How hard each file is compressed.
+        compression: PngCompression,
     },
     /// A QuickTime movie.
     Movie {
@@ -148,11 +150,16 @@ fn export_inner(
         elapsed: started.elapsed(),
     };
     match target {
-        ExportTarget::PngSequence { dir, pattern } => {
+        ExportTarget::PngSequence {
+            dir,
+            pattern,
+            compression,
+        } => {
             let layout = SequenceLayout::create(dir, pattern.clone())
                 .map_err(ExportFailure::before_start)?;
             let stage = PngFileStage {
                 layout: layout.clone(),
+                compression: *compression,
             };
             let sink = PngSequenceSink::new(layout);
             let (sink, result) =

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::file_pattern::FilePattern;
 use super::pipeline::{FrameSink, FrameStage};
-use crate::encode::png::encode_png;
+use crate::encode::png::{encode_png_with, PngCompression};
 use crate::error::ExportError;
 use crate::source::Image;
 
@@ -54,6 +54,8 @@ impl SequenceLayout {
 pub struct PngFileStage {
     /// Where the files go.
     pub layout: SequenceLayout,
+    /// How hard each file is compressed.
+    pub compression: PngCompression,
 }
 
 impl FrameStage for PngFileStage {
@@ -64,7 +66,7 @@ impl FrameStage for PngFileStage {
         let tmp = self.layout.temp_path_of(image.index());
         let written = (|| {
             let mut file = BufWriter::with_capacity(256 << 10, fs::File::create(&tmp)?);
-            encode_png(image, &mut file).map_err(|e| match e {
+            encode_png_with(image, self.compression, &mut file).map_err(|e| match e {
                 ::png::EncodingError::IoError(io) => io,
                 other => std::io::Error::other(other),
             })?;
