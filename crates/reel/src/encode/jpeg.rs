@@ -2,8 +2,7 @@
 //!
 //! Each row is converted to full-range YCbCr (JFIF) as the encoder asks for
 //! it, with every chroma sample the average of its 2×2 block, and encoded
-//! 4:2:0 with MPEG-style quantization tables (see [`quantization_table`])
-//! and Huffman codes optimized for each frame.
+//! 4:2:0 with MPEG-style quantization tables (see [`quantization_table`]).
 
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, QuantizationTableType, SamplingFactor};
 
@@ -49,9 +48,6 @@ impl FrameStage for JpegStage {
         let mut encoder = Encoder::new(&mut out, self.quality);
         // 4:2:0, as ffmpeg's MJPEG and most players expect.
         encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
-        // Huffman codes fitted to each frame's symbols, as ffmpeg's MJPEG
-        // does, instead of JPEG's Annex K example codes.
-        encoder.set_optimized_huffman_tables(true);
         let table = || QuantizationTableType::Custom(Box::new(quantization_table(self.quality)));
         encoder.set_quantization_tables(table(), table());
         encoder

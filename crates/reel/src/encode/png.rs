@@ -23,7 +23,7 @@ pub enum PngCompression {
     /// runs of zeros only) after the Average filter: the fastest, the
     /// largest files.
     Fast,
-    /// Up or Paeth per row with zlib's run-only strategy, or Huffman codes
+    /// The Paeth filter with zlib's run-only strategy, or Huffman codes
     /// alone on noise-like frames.
     #[default]
     Default,
@@ -45,7 +45,7 @@ impl PngCompression {
         };
         const DEFAULT: [Plan; 2] = [
             Plan {
-                filters: &[RowFilter::Up, RowFilter::Paeth],
+                filters: &[RowFilter::Paeth],
                 deflate: DeflateSettings::RUNS,
             },
             NOISE,
@@ -107,6 +107,15 @@ struct Plan {
 const PROBE_BANDS: usize = 4;
 const PROBE_ROWS: usize = 8;
 
+/// Rows the probe compresses in an image of `height` rows.
+fn probe_rows(height: usize) -> usize {
+    if height <= PROBE_BANDS * PROBE_ROWS {
+        height
+    } else {
+        PROBE_BANDS * PROBE_ROWS
+    }
+}
+
 impl Plan {
     /// Filters and compresses `rows` of `rgb` (the row above the first is
     /// taken from `rgb` too), passing the zlib stream's pieces to `sink`.
@@ -138,7 +147,7 @@ impl Plan {
             bytes += piece.len();
             Ok(())
         };
-        if height <= PROBE_BANDS * PROBE_ROWS {
+        if probe_rows(height) == height {
             self.compress(rgb, row_len, 0..height, &mut count)?;
         } else {
             for band in 0..PROBE_BANDS {
@@ -178,6 +187,13 @@ pub fn encode_png_with<W: Write>(
     let height = image.height() as usize;
     let mut best = (usize::MAX, plans[0]);
     for plan in plans {
+        // Huffman codes spend at least one bit per byte: once a plan does
+        // better than that on the probe, the noise plan cannot beat it.
+        if plan.deflate == DeflateSettings::HUFFMAN_ONLY
+            && best.0 < probe_rows(height) * (row_len + 1) / 8
+        {
+            continue;
+        }
         let bytes = plan.probe_bytes(rgb, row_len, height)?;
         if bytes < best.0 {
             best = (bytes, *plan);
