@@ -3,7 +3,7 @@
 //! Three levels ([`PngCompression`]). `default` and `small` filter each row
 //! themselves ([`super::png_filter`]) and compress with `zlib-rs`
 //! ([`super::png_deflate`]); before each frame they compress a few sample
-//! bands of rows both ways they know and keep the smaller way for the
+//! bands of rows each way they know and keep the smallest for the
 //! whole frame: rendered and synthetic content (large flat or smoothly
 //! shaded areas) compresses best filtered, noise unfiltered with Huffman
 //! codes alone.
@@ -23,8 +23,9 @@ pub enum PngCompression {
     /// runs of zeros only) after the Average filter: the fastest, the
     /// largest files.
     Fast,
-    /// The Paeth filter with zlib's run-only strategy, or Huffman codes
-    /// alone on noise-like frames.
+    /// The Paeth filter with zlib's run-only strategy, or with its level-3
+    /// match search where that saves much, or Huffman codes alone on
+    /// noise-like frames.
     #[default]
     Default,
     /// All five filters per row with zlib's level-6 match search, or
@@ -42,11 +43,18 @@ impl PngCompression {
         const NOISE: Plan = Plan {
             filters: &[RowFilter::None],
             deflate: DeflateSettings::HUFFMAN_ONLY,
+            must_save_percent: 0,
         };
-        const DEFAULT: [Plan; 2] = [
+        const DEFAULT: [Plan; 3] = [
             Plan {
                 filters: &[RowFilter::Paeth],
                 deflate: DeflateSettings::RUNS,
+                must_save_percent: 0,
+            },
+            Plan {
+                filters: &[RowFilter::Paeth],
+                deflate: DeflateSettings::matches(3),
+                must_save_percent: 15,
             },
             NOISE,
         ];
@@ -60,6 +68,7 @@ impl PngCompression {
                     RowFilter::Paeth,
                 ],
                 deflate: DeflateSettings::matches(6),
+                must_save_percent: 0,
             },
             NOISE,
         ];
@@ -101,6 +110,9 @@ impl std::str::FromStr for PngCompression {
 struct Plan {
     filters: &'static [RowFilter],
     deflate: DeflateSettings,
+    /// How much smaller than the best plan before it this plan's probe must
+    /// come out to be chosen: a slower plan has to pay for its time.
+    must_save_percent: usize,
 }
 
 /// Sample bands tried before each frame, and rows in each.
@@ -195,7 +207,7 @@ pub fn encode_png_with<W: Write>(
             continue;
         }
         let bytes = plan.probe_bytes(rgb, row_len, height)?;
-        if bytes < best.0 {
+        if bytes.saturating_mul(100) < best.0.saturating_mul(100 - plan.must_save_percent) {
             best = (bytes, *plan);
         }
     }
