@@ -118,6 +118,10 @@ struct Plan {
 /// Sample bands tried before each frame, and rows in each.
 const PROBE_BANDS: usize = 4;
 const PROBE_ROWS: usize = 8;
+/// The probe only counts bytes: small pieces keep its buffer cheap.
+const PROBE_PIECE_BYTES: usize = 16 << 10;
+/// Compressed bytes per IDAT chunk of the written file.
+const IDAT_PIECE_BYTES: usize = 256 << 10;
 
 /// Rows the probe compresses in an image of `height` rows.
 fn probe_rows(height: usize) -> usize {
@@ -129,19 +133,21 @@ fn probe_rows(height: usize) -> usize {
 }
 
 impl Plan {
-    /// Filters and compresses `rows` of `rgb` (the row above the first is
-    /// taken from `rgb` too), passing the zlib stream's pieces to `sink`.
+    /// Filters and compresses the rows of `bands` of `rgb` as one stream
+    /// (each band's first row filtered against the row above it in `rgb`),
+    /// passing the zlib stream's pieces of at most `piece_bytes` to `sink`.
     fn compress(
         &self,
         rgb: &[u8],
         row_len: usize,
-        rows: std::ops::Range<usize>,
+        bands: impl IntoIterator<Item = std::ops::Range<usize>>,
+        piece_bytes: usize,
         sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         let zero_row = vec![0; row_len];
         let mut chooser = RowFilterChooser::new(self.filters, row_len);
-        let mut zlib = ZlibPieces::new(self.deflate);
-        for y in rows {
+        let mut zlib = ZlibPieces::new(self.deflate, piece_bytes);
+        for y in bands.into_iter().flatten() {
             let row = &rgb[y * row_len..(y + 1) * row_len];
             let prev = match y {
                 0 => &zero_row[..],
@@ -159,14 +165,17 @@ impl Plan {
             bytes += piece.len();
             Ok(())
         };
-        if probe_rows(height) == height {
-            self.compress(rgb, row_len, 0..height, &mut count)?;
+        let bands: Vec<_> = if probe_rows(height) == height {
+            vec![0..height]
         } else {
-            for band in 0..PROBE_BANDS {
-                let start = height * (2 * band + 1) / (2 * PROBE_BANDS) - PROBE_ROWS / 2;
-                self.compress(rgb, row_len, start..start + PROBE_ROWS, &mut count)?;
-            }
-        }
+            (0..PROBE_BANDS)
+                .map(|band| {
+                    let start = height * (2 * band + 1) / (2 * PROBE_BANDS) - PROBE_ROWS / 2;
+                    start..start + PROBE_ROWS
+                })
+                .collect()
+        };
+        self.compress(rgb, row_len, bands, PROBE_PIECE_BYTES, &mut count)?;
         Ok(bytes)
     }
 }
@@ -220,7 +229,8 @@ pub fn encode_png_with<W: Write>(
                 other => io::Error::other(other),
             })
     };
-    best.1.compress(rgb, row_len, 0..height, &mut idat)?;
+    best.1
+        .compress(rgb, row_len, [0..height], IDAT_PIECE_BYTES, &mut idat)?;
     writer.finish()
 }
 

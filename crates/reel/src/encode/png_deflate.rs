@@ -6,9 +6,6 @@ use std::io;
 
 use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Status, Strategy};
 
-/// How much compressed data one piece (one IDAT chunk) holds at most.
-const PIECE_BYTES: usize = 256 << 10;
-
 /// A zlib level and strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeflateSettings {
@@ -45,7 +42,7 @@ impl DeflateSettings {
 }
 
 /// Compresses bytes into a zlib stream, passing each full piece of output
-/// to a sink.
+/// (one IDAT chunk's data) to a sink.
 pub struct ZlibPieces {
     stream: Deflate,
     piece: Vec<u8>,
@@ -53,8 +50,9 @@ pub struct ZlibPieces {
 }
 
 impl ZlibPieces {
-    /// A new stream with `settings`.
-    pub fn new(settings: DeflateSettings) -> Self {
+    /// A new stream with `settings`, handing on pieces of `piece_bytes`
+    /// (at least 1).
+    pub fn new(settings: DeflateSettings, piece_bytes: usize) -> Self {
         let config = DeflateConfig {
             level: settings.level,
             strategy: settings.strategy,
@@ -62,7 +60,7 @@ impl ZlibPieces {
         };
         ZlibPieces {
             stream: Deflate::new_with_config(config),
-            piece: vec![0; PIECE_BYTES],
+            piece: vec![0; piece_bytes.max(1)],
             filled: 0,
         }
     }
@@ -132,6 +130,8 @@ impl std::fmt::Debug for ZlibPieces {
 mod tests {
     use super::*;
 
+    const PIECE_BYTES: usize = 64 << 10;
+
     fn compress(data: &[u8], settings: DeflateSettings) -> (Vec<u8>, usize) {
         let mut out = Vec::new();
         let mut pieces = 0;
@@ -140,7 +140,7 @@ mod tests {
             pieces += 1;
             Ok(())
         };
-        let mut z = ZlibPieces::new(settings);
+        let mut z = ZlibPieces::new(settings, PIECE_BYTES);
         for chunk in data.chunks(1000) {
             z.write(chunk, &mut sink).unwrap();
         }
