@@ -166,7 +166,7 @@ impl Plan {
             Ok(())
         };
         let bands: Vec<_> = if probe_rows(height) == height {
-            vec![0..height]
+            std::iter::once(0..height).collect()
         } else {
             (0..PROBE_BANDS)
                 .map(|band| {
@@ -229,8 +229,13 @@ pub fn encode_png_with<W: Write>(
                 other => io::Error::other(other),
             })
     };
-    best.1
-        .compress(rgb, row_len, [0..height], IDAT_PIECE_BYTES, &mut idat)?;
+    best.1.compress(
+        rgb,
+        row_len,
+        std::iter::once(0..height),
+        IDAT_PIECE_BYTES,
+        &mut idat,
+    )?;
     writer.finish()
 }
 
