@@ -100,7 +100,8 @@ fn signed_abs_sum(filtered: &[u8]) -> u64 {
 }
 
 /// Filters rows one at a time, each with the candidate filter whose output
-/// has the smallest [`signed_abs_sum`], reusing its buffers.
+/// has the smallest sum of its bytes read as signed values, without sign
+/// (libpng's estimate), reusing its buffers.
 #[derive(Debug)]
 pub struct RowFilterChooser {
     candidates: Vec<RowFilter>,
