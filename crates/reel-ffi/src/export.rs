@@ -94,6 +94,7 @@ unsafe fn target_from(o: &ReelExportOptions) -> Result<(ExportTarget, usize), St
                 dir: PathBuf::from(dir),
                 pattern: FilePattern::parse("image-%04d.png").map_err(|e| e.to_string())?,
                 start_number: None,
+                compression: reel::PngCompression::default(),
                 overwrite: false,
             }
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use reel::H264Backend;
-use reel::{ExportTarget, FilePattern, FrameRate};
+use reel::{ExportTarget, FilePattern, FrameRate, PngCompression};
 
 use cli::codec_arg::CodecArg;
 
@@ -70,6 +70,10 @@ struct ExportArgs {
     /// Default image-%04d.png.
     #[arg(long, requires = "png")]
     pattern: Option<String>,
+    /// PNG compression: fast (largest files), default, or small (smallest files, slowest).
+    /// Measured per kind of content in BENCHMARKS.md.
+    #[arg(long, value_name = "LEVEL", requires = "png")]
+    png_compression: Option<PngCompression>,
     /// Number the first file of the exported range N instead of by its recorded frame number
     /// (later files keep their distance from it, gaps included).
     #[arg(long, value_name = "N", requires = "png")]
@@ -221,6 +225,7 @@ fn misplaced_option(a: &ExportArgs) -> Option<&'static str> {
     let png_only = [
         (a.pattern.is_some(), "--pattern"),
         (a.start_number.is_some(), "--start-number"),
+        (a.png_compression.is_some(), "--png-compression"),
     ];
     if a.png.is_some() {
         movie_only
@@ -249,6 +254,7 @@ fn export(a: ExportArgs) -> anyhow::Result<ExitCode> {
             dir,
             pattern: FilePattern::parse(a.pattern.as_deref().unwrap_or("image-%04d.png"))?,
             start_number: a.start_number,
+            compression: a.png_compression.unwrap_or_default(),
             overwrite: a.overwrite,
         },
         (None, Some(path)) => {

@@ -16,6 +16,7 @@ fn png_target(dir: &Path) -> ExportTarget {
         dir: dir.to_path_buf(),
         pattern: FilePattern::parse("image-%04d.png").unwrap(),
         start_number: None,
+        compression: reel::PngCompression::default(),
         overwrite: false,
     }
 }

@@ -436,6 +436,7 @@ fn export_all(args: &CaptureArgs, target: &Path, reports: &Reports) -> Result<()
                 dir: dest,
                 pattern: FilePattern::parse("image-%04d.png")?,
                 start_number: None,
+                compression: reel::PngCompression::default(),
                 overwrite: false,
             }
         };

@@ -81,6 +81,7 @@ pub fn run(a: &DemoArgs) -> Result<()> {
         dir: png_dir.clone(),
         pattern: FilePattern::parse("image-%04d.png")?,
         start_number: None,
+        compression: reel::PngCompression::default(),
         overwrite: true,
     }))?;
     let movie_path = a.out.join("reel-demo.mov");

@@ -5,4 +5,6 @@
 pub mod h264;
 pub mod jpeg;
 pub mod png;
+mod png_deflate;
+mod png_filter;
 pub mod ycbcr;

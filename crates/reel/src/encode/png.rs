@@ -1,24 +1,241 @@
 //! PNG encoding of upright RGB images (lossless).
+//!
+//! Three levels ([`PngCompression`]). `default` and `small` filter each row
+//! themselves ([`super::png_filter`]) and compress with `zlib-rs`
+//! ([`super::png_deflate`]); before each frame they compress a few sample
+//! bands of rows each way they know and keep the smallest for the
+//! whole frame: rendered and synthetic content (large flat or smoothly
+//! shaded areas) compresses best filtered, noise unfiltered with Huffman
+//! codes alone.
 
+use std::io::{self, Write};
+
+use super::png_deflate::{DeflateSettings, ZlibPieces};
+use super::png_filter::{RowFilter, RowFilterChooser};
 use crate::error::ExportError;
 use crate::source::Image;
 use crate::stage::FrameStage;
 
-/// Encodes one image as an 8-bit RGB PNG with the `png` crate's fast
-/// deflate (`Compression::Fast`) and the Average row filter, streaming
-/// into `out`.
-///
-/// `Fast` alone picks the filter per row by trying all five; the Average
-/// filter alone gives the same size for much less CPU (measured in
-/// BENCHMARKS.md).
-pub fn encode_png<W: std::io::Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
+/// How hard PNG export compresses: the trade between speed and file size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PngCompression {
+    /// The `png` crate's fast deflate (`fdeflate`: a fixed Huffman code and
+    /// runs of zeros only) after the Average filter: the fastest, the
+    /// largest files.
+    Fast,
+    /// The Paeth filter with zlib's run-only strategy, or with its level-3
+    /// match search where that saves much, or Huffman codes alone on
+    /// noise-like frames.
+    #[default]
+    Default,
+    /// All five filters per row with zlib's level-6 match search, or
+    /// Huffman codes alone on noise-like frames: the smallest files, the
+    /// slowest.
+    Small,
+}
+
+impl PngCompression {
+    /// The names the command line accepts, in order of speed.
+    pub const NAMES: [&'static str; 3] = ["fast", "default", "small"];
+
+    /// The ways this level may compress a frame (tried on sample bands).
+    fn plans(self) -> &'static [Plan] {
+        const NOISE: Plan = Plan {
+            filters: &[RowFilter::None],
+            deflate: DeflateSettings::HUFFMAN_ONLY,
+            must_save_percent: 0,
+        };
+        const DEFAULT: [Plan; 3] = [
+            Plan {
+                filters: &[RowFilter::Paeth],
+                deflate: DeflateSettings::RUNS,
+                must_save_percent: 0,
+            },
+            Plan {
+                filters: &[RowFilter::Paeth],
+                deflate: DeflateSettings::matches(3),
+                must_save_percent: 15,
+            },
+            NOISE,
+        ];
+        const SMALL: [Plan; 2] = [
+            Plan {
+                filters: &[
+                    RowFilter::None,
+                    RowFilter::Sub,
+                    RowFilter::Up,
+                    RowFilter::Average,
+                    RowFilter::Paeth,
+                ],
+                deflate: DeflateSettings::matches(6),
+                must_save_percent: 0,
+            },
+            NOISE,
+        ];
+        match self {
+            PngCompression::Fast => &[],
+            PngCompression::Default => &DEFAULT,
+            PngCompression::Small => &SMALL,
+        }
+    }
+}
+
+impl std::fmt::Display for PngCompression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            PngCompression::Fast => "fast",
+            PngCompression::Default => "default",
+            PngCompression::Small => "small",
+        };
+        f.write_str(name)
+    }
+}
+
+impl std::str::FromStr for PngCompression {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fast" => Ok(PngCompression::Fast),
+            "default" => Ok(PngCompression::Default),
+            "small" => Ok(PngCompression::Small),
+            other => Err(format!(
+                "unknown PNG compression {other:?} (expected fast, default or small)"
+            )),
+        }
+    }
+}
+
+/// Row filters to choose from and the deflate settings after them.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    filters: &'static [RowFilter],
+    deflate: DeflateSettings,
+    /// How much smaller than the best plan before it this plan's probe must
+    /// come out to be chosen: a slower plan has to pay for its time.
+    must_save_percent: usize,
+}
+
+/// Sample bands tried before each frame, and rows in each.
+const PROBE_BANDS: usize = 4;
+const PROBE_ROWS: usize = 8;
+/// The probe only counts bytes: small pieces keep its buffer cheap.
+const PROBE_PIECE_BYTES: usize = 16 << 10;
+/// Compressed bytes per IDAT chunk of the written file.
+const IDAT_PIECE_BYTES: usize = 256 << 10;
+
+/// Rows the probe compresses in an image of `height` rows.
+fn probe_rows(height: usize) -> usize {
+    if height <= PROBE_BANDS * PROBE_ROWS {
+        height
+    } else {
+        PROBE_BANDS * PROBE_ROWS
+    }
+}
+
+impl Plan {
+    /// Filters and compresses the rows of `bands` of `rgb` as one stream
+    /// (each band's first row filtered against the row above it in `rgb`),
+    /// passing the zlib stream's pieces of at most `piece_bytes` to `sink`.
+    fn compress(
+        &self,
+        rgb: &[u8],
+        row_len: usize,
+        bands: impl IntoIterator<Item = std::ops::Range<usize>>,
+        piece_bytes: usize,
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let zero_row = vec![0; row_len];
+        let mut chooser = RowFilterChooser::new(self.filters, row_len);
+        let mut zlib = ZlibPieces::new(self.deflate, piece_bytes);
+        for y in bands.into_iter().flatten() {
+            let row = &rgb[y * row_len..(y + 1) * row_len];
+            let prev = match y {
+                0 => &zero_row[..],
+                _ => &rgb[(y - 1) * row_len..y * row_len],
+            };
+            zlib.write(chooser.filter(row, prev), sink)?;
+        }
+        zlib.finish(sink)
+    }
+
+    /// Compressed bytes of a few bands of rows spread over the image.
+    fn probe_bytes(&self, rgb: &[u8], row_len: usize, height: usize) -> io::Result<usize> {
+        let mut bytes = 0;
+        let mut count = |piece: &[u8]| {
+            bytes += piece.len();
+            Ok(())
+        };
+        let bands: Vec<_> = if probe_rows(height) == height {
+            std::iter::once(0..height).collect()
+        } else {
+            (0..PROBE_BANDS)
+                .map(|band| {
+                    let start = height * (2 * band + 1) / (2 * PROBE_BANDS) - PROBE_ROWS / 2;
+                    start..start + PROBE_ROWS
+                })
+                .collect()
+        };
+        self.compress(rgb, row_len, bands, PROBE_PIECE_BYTES, &mut count)?;
+        Ok(bytes)
+    }
+}
+
+/// Encodes one image as an 8-bit RGB PNG at the default compression,
+/// streaming into `out`.
+pub fn encode_png<W: Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
+    encode_png_with(image, PngCompression::Default, out)
+}
+
+/// Encodes one image as an 8-bit RGB PNG at `compression`, streaming into `out`.
+pub fn encode_png_with<W: Write>(
+    image: &Image,
+    compression: PngCompression,
+    out: W,
+) -> Result<(), ::png::EncodingError> {
     let mut encoder = ::png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(::png::ColorType::Rgb);
     encoder.set_depth(::png::BitDepth::Eight);
-    encoder.set_compression(::png::Compression::Fast);
-    encoder.set_filter(::png::Filter::Avg);
+    let plans = compression.plans();
+    if plans.is_empty() {
+        encoder.set_compression(::png::Compression::Fast);
+        encoder.set_filter(::png::Filter::Avg);
+        let mut writer = encoder.write_header()?;
+        writer.write_image_data(image.rgb())?;
+        return writer.finish();
+    }
+    let rgb = image.rgb();
+    let row_len = image.width() as usize * 3;
+    let height = image.height() as usize;
+    let mut best = (usize::MAX, plans[0]);
+    for plan in plans {
+        // Huffman codes spend at least one bit per byte: once a plan does
+        // better than that on the probe, the noise plan cannot beat it.
+        if plan.deflate == DeflateSettings::HUFFMAN_ONLY
+            && best.0 < probe_rows(height) * (row_len + 1) / 8
+        {
+            continue;
+        }
+        let bytes = plan.probe_bytes(rgb, row_len, height)?;
+        if bytes.saturating_mul(100) < best.0.saturating_mul(100 - plan.must_save_percent) {
+            best = (bytes, *plan);
+        }
+    }
     let mut writer = encoder.write_header()?;
-    writer.write_image_data(image.rgb())?;
+    let mut idat = |piece: &[u8]| {
+        writer
+            .write_chunk(::png::chunk::IDAT, piece)
+            .map_err(|e| match e {
+                ::png::EncodingError::IoError(io) => io,
+                other => io::Error::other(other),
+            })
+    };
+    best.1.compress(
+        rgb,
+        row_len,
+        std::iter::once(0..height),
+        IDAT_PIECE_BYTES,
+        &mut idat,
+    )?;
     writer.finish()
 }
 
@@ -43,17 +260,44 @@ impl FrameStage for PngStage {
 mod tests {
     use super::*;
 
-    #[test]
-    fn encoded_png_decodes_to_the_same_rgb() {
-        let rgb: Vec<u8> = (0..7 * 5 * 3).map(|i| (i * 37 % 256) as u8).collect();
-        let image = Image::new(0, 7, 5, rgb.clone());
-        let bytes = PngStage.process(&image).unwrap();
+    fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
         let mut reader = decoder.read_info().unwrap();
         let mut buf = vec![0; reader.output_buffer_size().unwrap()];
         let info = reader.next_frame(&mut buf).unwrap();
-        assert_eq!((info.width, info.height), (7, 5));
         assert_eq!(info.color_type, ::png::ColorType::Rgb);
-        assert_eq!(&buf[..info.buffer_size()], &rgb[..]);
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    }
+
+    #[test]
+    fn movie_stage_png_decodes_to_the_same_rgb() {
+        let rgb: Vec<u8> = (0..7 * 5 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let image = Image::new(0, 7, 5, rgb.clone());
+        let bytes = PngStage.process(&image).unwrap();
+        assert_eq!(decode(&bytes), (7, 5, rgb));
+    }
+
+    #[test]
+    fn every_level_decodes_to_the_same_rgb_on_flat_and_noisy_images() {
+        let (w, h) = (67usize, 90usize);
+        let mut x = 7u32;
+        let mut noise = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        };
+        let flat: Vec<u8> = (0..w * h * 3).map(|i| ((i / 3 / w) * 2) as u8).collect();
+        let noisy: Vec<u8> = (0..w * h * 3).map(|_| noise()).collect();
+        for rgb in [flat, noisy] {
+            let image = Image::new(0, w as u32, h as u32, rgb.clone());
+            for name in PngCompression::NAMES {
+                let level: PngCompression = name.parse().unwrap();
+                assert_eq!(level.to_string(), name);
+                let mut bytes = Vec::new();
+                encode_png_with(&image, level, &mut bytes).unwrap();
+                assert_eq!(decode(&bytes), (w as u32, h as u32, rgb.clone()), "{name}");
+            }
+        }
+        assert!("smallest".parse::<PngCompression>().is_err());
     }
 }

@@ -28,6 +28,7 @@ pub use pipeline::{PipelineConfig, PoolMode};
 use crate::cache::{Damage, FrameInput};
 use crate::encode::h264::x264::{X264Unavailable, INSTALL_HINT};
 use crate::encode::h264::{H264Backend, H264Choice};
+use crate::encode::png::PngCompression;
 use crate::error::{ExportError, SizeLimit};
 use crate::movie::FrameRate;
 use crate::output::MovieTarget;
@@ -53,6 +54,8 @@ pub enum ExportTarget {
         /// The number of the first exported range's first frame; `None`: frames keep their
         /// recorded numbers.
         start_number: Option<u64>,
+        /// How hard each file is compressed.
+        compression: PngCompression,
         /// Remove the sequence's existing files (exactly those the pattern names) first;
         /// without it, existing files make the export refuse.
         overwrite: bool,
@@ -234,11 +237,20 @@ fn export_to(
             dir,
             pattern,
             start_number,
+            compression,
             overwrite,
         } => {
             let numbering = start_number.map_or(0, |n| n as i64 - input.first_frame() as i64);
             let range = input.range();
-            let output = PngFiles::start(dir, pattern, numbering, range, input.path(), *overwrite)?;
+            let output = PngFiles::start(
+                dir,
+                pattern,
+                *compression,
+                numbering,
+                range,
+                input.path(),
+                *overwrite,
+            )?;
             return Ok((run_output(output, input, config, progress)?, None));
         }
         ExportTarget::Movie {

@@ -13,7 +13,7 @@ use super::file_pattern::FilePattern;
 use super::output::{nothing_to_export, Finished, Output, Run};
 use super::pipeline::{PipelineConfig, PipelineFailure};
 use super::{ExportFailure, Kept};
-use crate::encode::png::encode_png;
+use crate::encode::png::{encode_png_with, PngCompression};
 use crate::error::ExportError;
 use crate::output::{SequenceTarget, TempFile};
 use crate::source::Image;
@@ -24,6 +24,7 @@ use std::sync::Arc;
 /// temporary files, renamed into place in order.
 pub(crate) struct PngFiles {
     layout: SequenceLayout,
+    compression: PngCompression,
 }
 
 impl PngFiles {
@@ -36,6 +37,7 @@ impl PngFiles {
     pub(crate) fn start(
         dir: &Path,
         pattern: &FilePattern,
+        compression: PngCompression,
         numbering: i64,
         range: Option<std::ops::Range<u64>>,
         input: &Path,
@@ -59,6 +61,7 @@ impl PngFiles {
                 pattern: pattern.clone(),
                 numbering,
             },
+            compression,
         })
     }
 }
@@ -74,6 +77,7 @@ impl Output for PngFiles {
     fn into_parts(self) -> (PngFileStage, PngSequenceSink) {
         let stage = PngFileStage {
             layout: self.layout.clone(),
+            compression: self.compression,
         };
         (stage, PngSequenceSink::new(self.layout))
     }
@@ -147,6 +151,8 @@ fn renumber(frame: u64, numbering: i64) -> u64 {
 pub struct PngFileStage {
     /// Where the files go.
     pub layout: SequenceLayout,
+    /// How hard each file is compressed.
+    pub compression: PngCompression,
 }
 
 impl FrameStage for PngFileStage {
@@ -158,7 +164,7 @@ impl FrameStage for PngFileStage {
         let (temp, file) = self.layout.target.temp_file(&name)?;
         let written = (|| {
             let mut file = BufWriter::with_capacity(256 << 10, file);
-            encode_png(image, &mut file).map_err(|e| match e {
+            encode_png_with(image, self.compression, &mut file).map_err(|e| match e {
                 ::png::EncodingError::IoError(io) => io,
                 other => std::io::Error::other(other),
             })?;
