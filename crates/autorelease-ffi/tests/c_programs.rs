@@ -88,6 +88,11 @@ fn retain_counts_stay_exact_across_threads() {
 }
 
 #[test]
+fn threads_pass_objects_through_pools_and_every_object_is_deallocated_once() {
+    run_passing("threads_passing_objects", &[]);
+}
+
+#[test]
 fn payloads_are_zeroed_aligned_and_deallocs_run_once() {
     run_passing("payload", &[]);
 }

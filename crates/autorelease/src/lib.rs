@@ -36,6 +36,8 @@
 //! - The safe API (`pool.rs`): [`autoreleasepool`] scopes whose marker is checked, always, to be
 //!   the innermost pool, so borrows of autoreleased objects are sound; and the raw [`push`] /
 //!   [`pop`] token API the C ABI uses.
+//! - Valgrind client requests (`valgrind.rs`): what valgrind's tools cannot see for themselves,
+//!   such as the ordering given by the page source's futex-based lock (for helgrind and drd).
 //! - Diagnostics (`config.rs`, `diagnostics.rs`, `print.rs`, `stats.rs`): objc4's debugging
 //!   switches, per-thread statistics with high-water marks, [`print_pools`], and a warning for the
 //!   classic bug of a pool that grows for the whole life of a loop.
@@ -97,6 +99,7 @@ mod print;
 mod stats;
 mod thread_exit;
 mod token;
+mod valgrind;
 
 pub use config::{
     growth_warning, missing_pool_policy, set_debug_pool_allocation, set_growth_warning,

@@ -10,9 +10,16 @@ use crate::pool_stack;
 /// Registers the thread-exit drain for the calling thread; returns whether it is registered.
 #[cfg(unix)]
 pub(crate) fn arm() -> bool {
-    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Once;
 
-    static KEY: OnceLock<libc::pthread_key_t> = OnceLock::new();
+    use crate::valgrind;
+
+    // Not a `OnceLock`: its value is written after its initialiser returns, where no annotation
+    // can reach, and helgrind and drd (which cannot see `Once`'s futex) took every other thread's
+    // read of it for a race. Here the key is published with an annotation of its own.
+    static CREATED: Once = Once::new();
+    static KEY: AtomicUsize = AtomicUsize::new(0);
 
     extern "C" fn drain_on_exit(_value: *mut libc::c_void) {
         // Unwinding out of a pthread destructor would abort anyway; say why first.
@@ -25,7 +32,7 @@ pub(crate) fn arm() -> bool {
         }
     }
 
-    let key = *KEY.get_or_init(|| {
+    CREATED.call_once(|| {
         let mut key: libc::pthread_key_t = 0;
         // SAFETY: `key` is a valid out-pointer and the destructor is an `extern "C"` fn with the right signature.
         let rc = unsafe { libc::pthread_key_create(&mut key, Some(drain_on_exit)) };
@@ -33,8 +40,13 @@ pub(crate) fn arm() -> bool {
             rc, 0,
             "autorelease: pthread_key_create failed ({rc}): no thread-exit draining possible"
         );
-        key
+        KEY.store(key as usize, Ordering::Relaxed);
+        valgrind::happens_before(&KEY);
     });
+    // `call_once` returned, so the closure ran and published the key (its `happens_before`
+    // precedes this `happens_after`, as drd requires).
+    valgrind::happens_after(&KEY);
+    let key = KEY.load(Ordering::Relaxed) as libc::pthread_key_t;
     // Any non-null value makes the destructor run; it is never read.
     // SAFETY: `key` was created above and is never deleted.
     let rc = unsafe {
