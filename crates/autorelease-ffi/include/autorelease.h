@@ -67,6 +67,21 @@ void arp_release(arp_object *obj);
  * Environment above). NULL is returned unchanged. */
 arp_object *arp_autorelease(arp_object *obj);
 
+/* Return-value hand-off (objc4's objc_autoreleaseReturnValue / objc_retainAutoreleasedReturnValue).
+ * A function returning an object it owns at +0 ends with `return arp_autorelease_return(obj);`
+ * instead of `return arp_autorelease(obj);`, and its caller, wanting to own the result, writes
+ * `x = arp_retain_autoreleased_return(f());` instead of `x = arp_retain(f());`.
+ *
+ * arp_autorelease_return gives up the caller's reference to obj and returns obj. The reference
+ * waits for arp_retain_autoreleased_return of the SAME object, which takes it: no pool entry, no
+ * retain, no release. The identity is always checked: a claim of a different object retains that
+ * object normally and moves the waiting one into the innermost pool. Anything else that observes
+ * the pools first (a push, a pop, an autorelease, another hand-off, thread exit, the statistics)
+ * moves the waiting object into the innermost pool, so it is released exactly once, by the pool
+ * it would have been in with arp_autorelease. NULL passes through both unchanged. */
+arp_object *arp_autorelease_return(arp_object *obj);
+arp_object *arp_retain_autoreleased_return(arp_object *obj);
+
 /* obj's current retain count (a snapshot if other threads hold references); 0 for NULL.
  * References held by pools count. */
 size_t arp_retain_count(const arp_object *obj);
@@ -111,6 +126,13 @@ void objc_autoreleasePoolPop(void *token);
 
 /* The same as arp_pool_print. */
 void _objc_autoreleasePoolPrint(void);
+
+/* The same as arp_autorelease_return: the claim is matched by the object's identity, never by
+ * inspecting the caller's return address or instructions. */
+void *objc_autoreleaseReturnValue(void *obj);
+
+/* The same as arp_retain_autoreleased_return. */
+void *objc_retainAutoreleasedReturnValue(void *obj);
 
 #ifdef __cplusplus
 } /* extern "C" */

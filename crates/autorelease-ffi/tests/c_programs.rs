@@ -93,6 +93,11 @@ fn threads_pass_objects_through_pools_and_every_object_is_deallocated_once() {
 }
 
 #[test]
+fn return_hand_off_is_claimed_by_identity_and_otherwise_pooled_exactly_once() {
+    run_passing("return_handoff", &[]);
+}
+
+#[test]
 fn payloads_are_zeroed_aligned_and_deallocs_run_once() {
     run_passing("payload", &[]);
 }

@@ -114,6 +114,11 @@ fn threads_passing_objects_are_memcheck_clean() {
 }
 
 #[test]
+fn return_handoff_is_memcheck_clean() {
+    memcheck("return_handoff", &[]);
+}
+
+#[test]
 fn payload_is_memcheck_clean() {
     memcheck("payload", &[]);
 }
@@ -131,6 +136,46 @@ fn pool_print_is_memcheck_clean() {
 #[test]
 fn cxx_program_is_memcheck_clean() {
     memcheck("cxx_header", &[]);
+}
+
+/// Runs `object_misuse <mode>` under memcheck and returns its stderr.
+fn memcheck_misuse(mode: &str) -> Option<String> {
+    if !valgrind_wanted("object_misuse") {
+        return None;
+    }
+    let exe = compile(BINARY, "object_misuse");
+    let mut valgrind = Command::new("valgrind");
+    clean_env(&mut valgrind);
+    valgrind
+        .args(["--leak-check=full", "--errors-for-leak-kinds=definite"])
+        .arg(&exe)
+        .arg(mode);
+    let output = valgrind
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run valgrind: {e}"));
+    let (stdout, stderr) = texts(&output);
+    assert!(stdout.contains("object_misuse: done"), "{stdout}\n{stderr}");
+    Some(stderr)
+}
+
+#[test]
+fn memcheck_reports_a_read_of_a_released_objects_payload() {
+    let Some(stderr) = memcheck_misuse("use_after_free") else {
+        return;
+    };
+    assert!(stderr.contains("Invalid read of size 4"), "{stderr}");
+    assert!(stderr.contains("object_misuse.c:"), "{stderr}");
+}
+
+#[test]
+fn memcheck_reports_a_leaked_object_as_definitely_lost() {
+    let Some(stderr) = memcheck_misuse("leak") else {
+        return;
+    };
+    assert!(
+        stderr.contains("32 bytes in 1 blocks are definitely lost"),
+        "{stderr}"
+    );
 }
 
 /// Runs `bad_token <case> arp` under memcheck: it must abort (SIGABRT) with the bad-pool message

@@ -23,6 +23,9 @@
 //! # How it is built
 //!
 //! - [`Obj<T>`] (`object.rs`): a thin pointer to an atomic retain count, a class, and the value.
+//! - The object heap (`object_heap.rs`): blocks of 16 to 256 bytes on per-thread free lists by
+//!   size class, for `Obj<T>`s and the C ABI's objects that fit; larger objects use the global
+//!   allocator.
 //! - Pages (`page.rs`): 4096-byte, 4096-aligned blocks, a 56-byte header then 505 one-word slots on
 //!   64-bit, chained parent/child per thread.
 //! - The page source (`page_source.rs`): where pages come from, 256 KiB chunks mapped outside
@@ -91,6 +94,7 @@ mod config;
 mod diagnostics;
 mod entry;
 mod object;
+mod object_heap;
 mod page;
 mod page_source;
 mod pool;
@@ -105,7 +109,7 @@ pub use config::{
     growth_warning, missing_pool_policy, set_debug_pool_allocation, set_growth_warning,
     set_missing_pool_policy, set_print_high_water, MissingPoolPolicy,
 };
-pub use object::Obj;
+pub use object::{Obj, Returned};
 pub use pool::{autoreleasepool, pop, push, reset_high_water, stats, AutoreleasePool};
 pub use print::{pools_description, print_pools};
 pub use stats::PoolStats;
@@ -134,6 +138,55 @@ pub mod raw {
     #[track_caller]
     pub unsafe fn autorelease(obj: NonNull<ObjectHeader>) {
         crate::pool_stack::autorelease(obj, Location::caller());
+    }
+
+    /// Hands the caller's unit of `obj` to its own caller as a return value, objc4's
+    /// `objc_autoreleaseReturnValue`: the unit waits for [`retain_autoreleased_return`] of the
+    /// same object, which takes it with no pool entry and no retain or release. Anything else
+    /// that observes this thread's pools first (a push, a pop, an autorelease, another hand-off,
+    /// thread exit) moves it into the innermost pool, as [`autorelease`] would have.
+    ///
+    /// # Safety
+    /// As for [`autorelease`]: the caller owns a unit of the live object `obj` and gives it up.
+    #[track_caller]
+    pub unsafe fn autorelease_return(obj: NonNull<ObjectHeader>) {
+        crate::pool_stack::autorelease_return(obj, Location::caller());
+    }
+
+    /// Takes a unit of a returned object for the caller, objc4's
+    /// `objc_retainAutoreleasedReturnValue`: the hand-off's unit if `obj` is the object handed
+    /// off, else a retain (and any other waiting hand-off goes into the innermost pool).
+    ///
+    /// # Safety
+    /// `obj` must be live: just handed off by [`autorelease_return`], or kept alive by a pool or
+    /// a reference the caller knows of.
+    pub unsafe fn retain_autoreleased_return(obj: NonNull<ObjectHeader>) {
+        // SAFETY: the caller's guarantee.
+        unsafe { crate::pool_stack::claim_return(obj) }
+    }
+
+    /// Objects up to this many bytes (16-byte aligned) can live in the runtime's object heap.
+    pub const SMALL_OBJECT_MAX: usize = crate::object_heap::MAX_SIZE;
+
+    /// A 16-byte aligned block of at least `size` bytes from the runtime's object heap (per-thread
+    /// free lists by size class; see [`Obj::new`](crate::Obj::new)), or `None` if `size` is zero
+    /// or above [`SMALL_OBJECT_MAX`]. Its contents are unspecified. Aborts like a failed
+    /// allocation if the system has no memory.
+    #[inline]
+    pub fn alloc_small_object(size: usize) -> Option<NonNull<u8>> {
+        crate::object_heap::class_for(size, 1).map(crate::object_heap::alloc)
+    }
+
+    /// Gives back a block from [`alloc_small_object`]; any thread may.
+    ///
+    /// # Safety
+    /// `block` came from `alloc_small_object(size)` with the same `size`, and is not used
+    /// afterwards.
+    #[inline]
+    pub unsafe fn free_small_object(block: NonNull<u8>, size: usize) {
+        let class = crate::object_heap::class_for(size, 1).expect("a small object's size");
+        // SAFETY: the caller's guarantee: the block is of this class and given up.
+        unsafe { crate::object_heap::free(block, class) }
     }
 
     /// Checks that an object allocated outside [`Obj::new`](crate::Obj::new) has an address pool

@@ -148,16 +148,21 @@ mod fork {
     thread_local! {
         /// The lock taken by this thread for a `fork` in progress.
         static HELD: RefCell<Option<SourceGuard>> = const { RefCell::new(None) };
+        /// The object heap's shared lists, held across a `fork` for the same reason.
+        static HELD_HEAP: RefCell<Option<crate::object_heap::SharedGuard>> = const { RefCell::new(None) };
     }
 
     extern "C" fn before_fork() {
         // `try_with`: a fork from a thread whose thread-locals are gone cannot take the lock,
         // and then neither side releases it.
+        // The heap's lock first, always in this order; nothing else holds both.
+        let _ = HELD_HEAP.try_with(|held| *held.borrow_mut() = Some(crate::object_heap::lock()));
         let _ = HELD.try_with(|held| *held.borrow_mut() = Some(super::lock_source()));
     }
 
     extern "C" fn after_fork() {
         let _ = HELD.try_with(|held| drop(held.borrow_mut().take()));
+        let _ = HELD_HEAP.try_with(|held| drop(held.borrow_mut().take()));
     }
 
     static INSTALLED: Once = Once::new();
@@ -178,6 +183,9 @@ mod fork {
             };
             // Only ENOMEM is possible; without the handlers a fork is as it was before.
             debug_assert_eq!(result, 0, "pthread_atfork failed");
+            // The thread-exit key too: created lazily, a fork during its `Once` would hang the
+            // child's first page the same way.
+            crate::thread_exit::create_key();
         });
     }
 

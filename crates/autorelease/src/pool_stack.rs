@@ -114,21 +114,72 @@ pub(crate) fn pop_any(token: RawToken) -> Result<Option<PanicPayload>, BadToken>
     STACK.with(|s| s.pop_slow(token))
 }
 
+/// Hands `obj`'s unit to the caller as a return value (objc4's `objc_autoreleaseReturnValue`):
+/// kept aside for a claim of the same object, and moved into the innermost pool by anything else
+/// that observes the pools.
+#[inline]
+pub(crate) fn autorelease_return(obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+    STACK.with(|s| s.autorelease_return(obj, site))
+}
+
+/// Like [`autorelease_return`], for a safe pool marker: only if the marker's pool is the innermost
+/// live pool. Returns `false`, keeping the reference with the caller, otherwise.
+#[inline]
+pub(crate) fn autorelease_return_into(
+    obj: NonNull<ObjectHeader>,
+    depth: usize,
+    serial: u64,
+    site: &'static Location<'static>,
+) -> bool {
+    STACK.with(|s| {
+        if !s.is_innermost(depth, serial) {
+            return false;
+        }
+        s.autorelease_return(obj, site);
+        true
+    })
+}
+
+/// Takes a unit of `obj` for the caller (objc4's `objc_retainAutoreleasedReturnValue`): the
+/// hand-off's unit if `obj` is the object handed off, else a new one (a retain), after moving
+/// any other hand-off into the innermost pool.
+///
+/// # Safety
+/// `obj` must be live: handed off and not yet claimed, or held alive by a pool or a reference.
+#[inline]
+pub(crate) unsafe fn claim_return(obj: NonNull<ObjectHeader>) {
+    STACK.with(|s| {
+        if s.core.handoff.get() == obj.as_ptr() {
+            s.core.handoff.set(ptr::null_mut());
+            return;
+        }
+        s.flush_handoff();
+        // SAFETY: the caller's guarantee: `obj` is live (object.rs invariant 1).
+        unsafe { object::retain(obj) }
+    })
+}
+
 /// Releases everything on this thread, objects autoreleased with no pool included, and frees
 /// its pages. Runs when the thread exits.
 pub(crate) fn drain_thread() {
     STACK.with(PoolStack::drain)
 }
 
-/// This thread's statistics.
+/// This thread's statistics (an unclaimed hand-off is moved into its pool first).
 pub(crate) fn stats() -> PoolStats {
-    STACK.with(PoolStack::stats)
+    STACK.with(|s| {
+        s.flush_handoff();
+        s.stats()
+    })
 }
 
-/// Runs `f` on this thread's pool stack.
+/// Runs `f` on this thread's pool stack, once any unclaimed hand-off is in its pool.
 #[inline]
 pub(crate) fn with_stack<R>(f: impl FnOnce(&PoolStack) -> R) -> R {
-    STACK.with(f)
+    STACK.with(|s| {
+        s.flush_handoff();
+        f(s)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +212,12 @@ struct Core {
     sealed_serial: Cell<u64>,
     /// Whether the thread-exit drain is registered for this thread.
     exit_hook_armed: Cell<bool>,
+    /// A returned object not yet claimed (objc4's return-value hand-off), or null. It holds the
+    /// callee's unit; the next push, pop, autorelease, hand-off or thread exit moves it into the
+    /// innermost pool first, so it is released exactly once, by the pool it would have been in.
+    handoff: Cell<*mut ObjectHeader>,
+    /// Where the unclaimed hand-off was made (for the missing-pool report).
+    handoff_site: Cell<&'static Location<'static>>,
 }
 
 /// Statistics: written on the way, read only by [`PoolStack::stats`].
@@ -193,6 +250,8 @@ thread_local! {
                 sealed_depth: Cell::new(usize::MAX),
                 sealed_serial: Cell::new(0),
                 exit_hook_armed: Cell::new(false),
+                handoff: Cell::new(ptr::null_mut()),
+                handoff_site: Cell::new(Location::caller()),
             },
             counters: Counters {
                 high_water_pending: Cell::new(0),
@@ -334,6 +393,7 @@ impl PoolStack {
 impl PoolStack {
     #[inline]
     fn push(&self, site: &'static Location<'static>) -> Pushed {
+        self.flush_handoff();
         let core = &self.core;
         let depth = core.depth.get() + 1;
         if depth > MAX_DEPTH {
@@ -369,6 +429,13 @@ impl PoolStack {
 
     #[inline]
     fn autorelease(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+        self.flush_handoff();
+        self.autorelease_now(obj, site);
+    }
+
+    /// [`autorelease`](Self::autorelease) once no hand-off is waiting.
+    #[inline]
+    fn autorelease_now(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
         let pending = self.core.pending.get() + 1;
         if let Some(page) = self.hot_page() {
             if self.core.depth.get() != 0 && pending <= self.alerts.alert_at.get() {
@@ -392,7 +459,7 @@ impl PoolStack {
     /// Returns `false`, having changed nothing, in every other case.
     #[inline]
     fn pop_empty_innermost(&self, token: RawToken) -> bool {
-        if self.diagnostics_on() {
+        if self.diagnostics_on() || !self.core.handoff.get().is_null() {
             return false;
         }
         let core = &self.core;
@@ -422,6 +489,45 @@ impl PoolStack {
             core.depth.set(depth - 1);
         }
         is_our_boundary
+    }
+}
+
+impl PoolStack {
+    /// Keeps `obj`'s unit aside for a claim, after moving an earlier hand-off into its pool.
+    #[inline]
+    fn autorelease_return(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+        self.flush_handoff();
+        if !self.core.exit_hook_armed.get() {
+            self.arm_exit_hook();
+        }
+        self.core.handoff.set(obj.as_ptr());
+        self.core.handoff_site.set(site);
+    }
+
+    /// Moves an unclaimed hand-off into the innermost pool.
+    #[inline]
+    fn flush_handoff(&self) {
+        if !self.core.handoff.get().is_null() {
+            self.flush_handoff_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn flush_handoff_slow(&self) {
+        let obj = self.core.handoff.replace(ptr::null_mut());
+        // SAFETY: non-null (checked by the caller); the slot held the callee's unit, which goes
+        // to the pool now (object.rs invariant 1: ownership moves, the count does not change).
+        let obj = unsafe { NonNull::new_unchecked(obj) };
+        self.autorelease_now(obj, self.core.handoff_site.get());
+    }
+
+    /// A hand-off must be released at thread exit even if the thread never had a page.
+    #[cold]
+    fn arm_exit_hook(&self) {
+        if thread_exit::arm() {
+            self.core.exit_hook_armed.set(true);
+        }
     }
 }
 
@@ -570,6 +676,8 @@ impl PoolStack {
 
     #[cold]
     fn pop_slow(&self, token: RawToken) -> Result<Option<PanicPayload>, BadToken> {
+        // Into the pool it would have been in, which may be the one popped now.
+        self.flush_handoff();
         let Some(level) = self.find_pool(token) else {
             return Err(BadToken(token));
         };
@@ -620,6 +728,9 @@ impl PoolStack {
     fn release_loop(&self, target_depth: Option<usize>) {
         let core = &self.core;
         while target_depth.is_none_or(|t| core.depth.get() > t) {
+            // A destructor's unclaimed hand-off joins the pool being popped, as its autorelease
+            // would have.
+            self.flush_handoff();
             let Some(entry) = self.take_top() else { break };
             if let Some(boundary) = entry.as_boundary() {
                 debug_assert_eq!(boundary.depth, core.depth.get());
@@ -701,6 +812,7 @@ impl PoolStack {
 
     #[cold]
     fn drain(&self) {
+        self.flush_handoff();
         self.core.exit_hook_armed.set(false);
         self.note_high_water();
         if let Some(payload) = self.release_until(None) {
