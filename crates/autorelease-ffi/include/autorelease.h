@@ -23,6 +23,10 @@
  * Environment: AUTORELEASE_DEBUG_MISSING_POOLS=YES (or objc4's OBJC_DEBUG_MISSING_POOLS=YES)
  * reports objects autoreleased while no pool is pushed; without it they are kept, silently,
  * until their thread exits (objc4's behaviour).
+ * AUTORELEASE_DEBUG_POOL_PROTECT=1 keeps every pool page except the thread's newest (hot) one
+ * read-only, so a stray write into a full pool page stops the program with SIGSEGV at the write.
+ * Every pop checks the pages it reads: a page whose header was overwritten is reported with its
+ * address on stderr, then abort().
  *
  * This library defines objc4's pool symbols (objc_autoreleasePoolPush, ...). Do not link it into
  * a program that also links another Objective-C runtime (libobjc).

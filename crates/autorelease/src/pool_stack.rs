@@ -33,6 +33,15 @@ use crate::token::RawToken;
 const PLACEHOLDER_ADDR: usize = 1;
 const PLACEHOLDER: *mut Page = ptr::without_provenance_mut(PLACEHOLDER_ADDR);
 
+/// `hot` as a page, if it is one (not null, not the placeholder).
+fn real_page(hot: *mut Page) -> Option<PagePtr> {
+    if hot.addr() > PLACEHOLDER_ADDR {
+        PagePtr::from_raw(hot)
+    } else {
+        None
+    }
+}
+
 /// A panic caught from a destructor during a pop, re-raised once the pop is complete.
 pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
 
@@ -478,6 +487,7 @@ impl PoolStack {
         let Some(page) = self.hot_page() else {
             return false;
         };
+        page.check_magic();
         let Some(top) = page.top() else { return false };
         let is_our_boundary = page.next().addr() - size_of::<Entry>() == token.addr()
             && top
@@ -566,14 +576,14 @@ impl PoolStack {
         if self.has_placeholder() {
             let page = self.new_page(None);
             page.push(Entry::boundary(1, self.core.placeholder_serial.get()));
-            self.core.hot.set(page.as_raw());
+            self.set_hot(page.as_raw());
         }
         let parent = self.hot_page();
         if let Some(spare) = parent.and_then(PagePtr::child) {
             self.free_pages(spare);
         }
         let page = self.new_page(parent);
-        self.core.hot.set(page.as_raw());
+        self.set_hot(page.as_raw());
         page.push(entry)
     }
 
@@ -595,7 +605,7 @@ impl PoolStack {
             None => self.new_page(Some(page)),
         };
         debug_assert!(page.is_empty());
-        self.core.hot.set(page.as_raw());
+        self.set_hot(page.as_raw());
         page.push(entry)
     }
 
@@ -603,7 +613,7 @@ impl PoolStack {
     fn add_without_page(&self, entry: Entry) -> *mut Entry {
         let had_placeholder = self.has_placeholder();
         let page = self.new_page(None);
-        self.core.hot.set(page.as_raw());
+        self.set_hot(page.as_raw());
         if had_placeholder {
             // The boundary the placeholder stood for.
             page.push(Entry::boundary(1, self.core.placeholder_serial.get()));
@@ -646,6 +656,9 @@ impl PoolStack {
     /// The depth of the live pool of this thread that `token` names, if it names one.
     #[cold]
     fn find_pool(&self, token: RawToken) -> Option<usize> {
+        if let Some(hot) = self.hot_page() {
+            hot.check_magic();
+        }
         let addr = token.addr();
         if addr == self.owner() {
             if self.has_placeholder() {
@@ -661,6 +674,7 @@ impl PoolStack {
         }
         let mut page = self.hot_page();
         while let Some(p) = page {
+            p.check_magic();
             // Only integer comparisons until `addr` is known to be a live slot of this thread's
             // page.
             if let Some(entry) = p.live_entry_at(addr) {
@@ -683,7 +697,7 @@ impl PoolStack {
         };
         self.note_high_water();
         let panic = if self.has_placeholder() {
-            self.core.hot.set(ptr::null_mut());
+            self.set_hot(ptr::null_mut());
             self.core.depth.set(0);
             None
         } else {
@@ -753,16 +767,17 @@ impl PoolStack {
     /// Takes the newest entry of the thread, moving the hot page down past empty pages.
     fn take_top(&self) -> Option<Entry> {
         if self.has_placeholder() {
-            self.core.hot.set(ptr::null_mut());
+            self.set_hot(ptr::null_mut());
             return Some(Entry::boundary(1, self.core.placeholder_serial.get()));
         }
         let mut page = self.hot_page()?;
         loop {
+            page.check_magic();
             if let Some(entry) = page.pop() {
                 return Some(entry);
             }
             page = page.parent()?;
-            self.core.hot.set(page.as_raw());
+            self.set_hot(page.as_raw());
         }
     }
 
@@ -782,7 +797,7 @@ impl PoolStack {
                 None => break,
             }
         }
-        self.core.hot.set(hot.as_raw());
+        self.set_hot(hot.as_raw());
         if let Some(spare) = hot.child().and_then(PagePtr::child) {
             self.free_pages(spare);
         }
@@ -796,11 +811,11 @@ impl PoolStack {
                 Some(parent) => {
                     self.free_pages(hot);
                     hot = parent;
-                    self.core.hot.set(hot.as_raw());
+                    self.set_hot(hot.as_raw());
                 }
                 None => {
                     self.free_pages(hot);
-                    self.core.hot.set(ptr::null_mut());
+                    self.set_hot(ptr::null_mut());
                     return;
                 }
             }
@@ -821,7 +836,7 @@ impl PoolStack {
         if let Some(cold) = self.cold_page() {
             self.free_pages(cold);
         }
-        self.core.hot.set(ptr::null_mut());
+        self.set_hot(ptr::null_mut());
         self.core.depth.set(0);
     }
 }
@@ -847,18 +862,44 @@ impl PoolStack {
         page
     }
 
+    /// Makes `new` the hot page; under `AUTORELEASE_DEBUG_POOL_PROTECT` the old one becomes
+    /// read-only and the new one writable (page.rs invariant 5).
+    fn set_hot(&self, new: *mut Page) {
+        let old = self.core.hot.replace(new);
+        if config::flags() & config::PROTECT_POOLS != 0 && old != new {
+            if let Some(old) = real_page(old) {
+                old.set_writable(false);
+            }
+            if let Some(new) = real_page(new) {
+                new.set_writable(true);
+            }
+        }
+    }
+
     /// Frees `page` and the pages after it.
     fn free_pages(&self, page: PagePtr) {
         let mut count = 1;
         let mut p = page;
+        let hot = self.core.hot.get();
+        let mut frees_hot = page.as_raw() == hot;
         while let Some(child) = p.child() {
             count += 1;
             p = child;
+            frees_hot |= p.as_raw() == hot;
         }
+        if frees_hot {
+            // Not through `set_hot`: the page is going back to the source, writable.
+            self.core.hot.set(ptr::null_mut());
+        }
+        let parent = page.parent();
         // SAFETY: only empty pages after the hot one, or pages being discarded whole, are freed,
         // and callers drop every `PagePtr` to them.
         unsafe { page.free_with_children() };
         let pages = &self.counters.pages;
         pages.set(pages.get() - count);
+        // Unlinking wrote the parent: read-only again unless it is the hot page (invariant 5).
+        if let Some(parent) = parent.filter(|p| Some(*p) != self.hot_page()) {
+            parent.set_writable(false);
+        }
     }
 }
