@@ -224,14 +224,14 @@ fn under_valgrind() -> bool {
 /// `word` is a link word of a free block the caller owns (invariant 2).
 #[inline]
 unsafe fn read_link(word: *const *mut FreeBlock) -> *mut FreeBlock {
-    if under_valgrind() {
-        valgrind::make_defined(word, size_of::<usize>());
+    if !under_valgrind() {
+        // SAFETY: per the contract, `word` is inside a block we own.
+        return unsafe { word.read() };
     }
-    // SAFETY: per the contract, `word` is inside a block we own.
+    valgrind::make_defined(word, size_of::<usize>());
+    // SAFETY: as above.
     let value = unsafe { word.read() };
-    if under_valgrind() {
-        valgrind::make_noaccess(word, size_of::<usize>());
-    }
+    valgrind::make_noaccess(word, size_of::<usize>());
     value
 }
 
@@ -241,14 +241,14 @@ unsafe fn read_link(word: *const *mut FreeBlock) -> *mut FreeBlock {
 /// As for [`read_link`].
 #[inline]
 unsafe fn write_link(word: *mut *mut FreeBlock, value: *mut FreeBlock) {
-    if under_valgrind() {
-        valgrind::make_defined(word, size_of::<usize>());
+    if !under_valgrind() {
+        // SAFETY: per the contract, `word` is inside a block we own.
+        return unsafe { word.write(value) };
     }
-    // SAFETY: per the contract, `word` is inside a block we own.
+    valgrind::make_defined(word, size_of::<usize>());
+    // SAFETY: as above.
     unsafe { word.write(value) };
-    if under_valgrind() {
-        valgrind::make_noaccess(word, size_of::<usize>());
-    }
+    valgrind::make_noaccess(word, size_of::<usize>());
 }
 
 /// A block of class `class`, 16-byte aligned, contents unspecified. Aborts like a failed

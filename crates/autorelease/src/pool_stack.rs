@@ -772,11 +772,13 @@ impl PoolStack {
         }
         let mut page = self.hot_page()?;
         loop {
-            page.check_magic();
             if let Some(entry) = page.pop() {
                 return Some(entry);
             }
             page = page.parent()?;
+            // The hot page was checked when the pop began (`find_pool`, `drain`); each page it
+            // moves to is checked before anything is read from it.
+            page.check_magic();
             self.set_hot(page.as_raw());
         }
     }
@@ -828,6 +830,9 @@ impl PoolStack {
     #[cold]
     fn drain(&self) {
         self.flush_handoff();
+        if let Some(hot) = self.hot_page() {
+            hot.check_magic();
+        }
         self.core.exit_hook_armed.set(false);
         self.note_high_water();
         if let Some(payload) = self.release_until(None) {
