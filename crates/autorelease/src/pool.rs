@@ -151,6 +151,7 @@ where
 /// // SAFETY: no borrow of an object in this pool outlives the pop.
 /// unsafe { autorelease::pop(token) };
 /// ```
+#[inline]
 #[track_caller]
 pub fn push() -> PoolToken {
     PoolToken::new(pool_stack::push(Location::caller()).token)
