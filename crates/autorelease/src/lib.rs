@@ -72,6 +72,12 @@
 //!   No finer rule is offered: a borrow of something that outlives the pool (`T: 'outer`) would be
 //!   sound, but Rust cannot name the pool's drain as a lifetime a value must outlive, and an
 //!   `'outer` borrow of another object in the same pool is exactly the newest-first hazard.
+//! - **A returned object lives until it is claimed or its pool pops**: [`Obj::autorelease_return`]
+//!   takes the innermost pool's marker and gives a [`Returned<'p, T>`](Returned) that cannot leave
+//!   that pool's scope; until claimed, its reference waits in the thread's hand-off slot or, once
+//!   anything else touched the pools, in that pool. [`Returned::claim`] matches the waiting
+//!   reference by the object's identity and otherwise retains. [`Returned::get`] borrows from the
+//!   handle, not for `'p`, because a claim may hand the only reference to code that drops it.
 //! - **Pools belong to one thread**: markers and [`PoolToken`]s are `!Send`; `Obj<T>` is `Send`
 //!   only when `T: Send + Sync`, like `Arc<T>`.
 //! - **No `&mut` to an object's value** is ever handed out (other handles may alias it).
