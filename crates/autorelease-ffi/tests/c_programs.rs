@@ -88,6 +88,11 @@ fn a_child_forked_while_another_thread_takes_the_first_page_can_use_pools() {
 }
 
 #[test]
+fn children_forked_while_another_thread_churns_objects_can_make_objects() {
+    run_passing("fork_during_object_churn", &[]);
+}
+
+#[test]
 fn retain_counts_stay_exact_across_threads() {
     run_passing("atomic_counts", &[]);
 }
