@@ -85,6 +85,8 @@ END {
 
     printf "%-46s %13s %13s %13s %13s\n", "workload (median)", "ours (Rust)", "ours (C ABI)", "GNUstep Base", "Rust floor"
     row("W1 ns/object, autorelease(pool)", w1, v["W1 c_abi ns_per_object"], v["W1 gnustep ns_per_object"], vecbox, "Vec<Box<T>>")
+    row("W1 cold ns/object, fresh process, C ABI", "", v["W1cold c_abi ns_per_object"], v["W1cold gnustep ns_per_object"], "", "")
+    row("W1 cold peak bytes/object (RSS growth)", "", v["W1cold c_abi peak_bytes_per_object"], v["W1cold gnustep peak_bytes_per_object"], "", "")
     row("W1 ns/object, raw push/to_innermost/pop", w1raw, "", "", vecboxlifo, "Vec<Box<T>> emptied newest first")
     row("W1 ns/object, no deferral", "", "", "", rc, "Rc<T> dropped at once")
     row("W2 ns/pair, no page yet, autoreleasepool", w2, v["W2 c_abi ns_per_pair"], v["W2 gnustep ns_per_pair"], "", "")
@@ -93,6 +95,7 @@ END {
     row("W2 ns/pair, after use (page), raw push/pop", w2praw, "", "", "", "")
     row("W2 ns/pair, nested in a pool, raw push/pop", w2n, v["W2n c_abi ns_per_pair"], v["W2n gnustep ns_per_pair"], "", "")
     row("W4 us, 1000 pools x 10 objects, one pop", w4, v["W4 c_abi us"], v["W4 gnustep us"], w4floor, "Vec + marks")
+    row("W6 ns/call, getter at +0 + caller keeps it", "", v["W6 c_abi_handoff ns_per_call"], "", v["W6 c_abi_autorelease ns_per_call"], "autorelease+retain+pop")
     srow("W4 release order", v["W4 ours lifo"], v["W4 c_abi lifo"], v["W4 gnustep lifo"], "strict")
     row("W5 ns/object per thread, 2 threads", w5, "", v["W5 gnustep ns_per_object_per_thread"], w5floor, "Vec<Box<T>>")
     row("   (one thread alone, started the same way)", w5single, "", "", w5floorsingle, "")
@@ -114,6 +117,8 @@ END {
     info("W1 ours / Vec<Box<T>> emptied newest first", ratio(w1, vecboxlifo))
     check("W1 GNUstep / ours", ratio(v["W1 gnustep ns_per_object"], w1), ">=", 2.3)
     check("W1 GNUstep / ours via C ABI", ratio(v["W1 gnustep ns_per_object"], v["W1 c_abi ns_per_object"]), ">=", 2.3)
+    check("W1 cold (fresh process) GNUstep / ours via C ABI", ratio(v["W1cold gnustep ns_per_object"], v["W1cold c_abi ns_per_object"]), ">=", 3)
+    check("W1 ours via C ABI / Vec<Box<T>> (warm)", ratio(v["W1 c_abi ns_per_object"], vecbox), "<=", 1.0)
     check("W2 GNUstep / ours, no page yet (autoreleasepool)", ratio(v["W2 gnustep ns_per_pair"], w2), ">=", 6)
     check("W2 GNUstep / ours, no page yet (raw push/pop)", ratio(v["W2 gnustep ns_per_pair"], w2raw), ">=", 6)
     check("W2 GNUstep / ours, after use (autoreleasepool)", ratio(v["W2p gnustep ns_per_pair"], w2p), ">=", 6)
@@ -121,6 +126,7 @@ END {
     check("W2 GNUstep / ours via C ABI, no page yet", ratio(v["W2 gnustep ns_per_pair"], v["W2 c_abi ns_per_pair"]), ">=", 6)
     check("W2 GNUstep / ours via C ABI, after use", ratio(v["W2p gnustep ns_per_pair"], v["W2p c_abi ns_per_pair"]), ">=", 6)
     check("W2 ours ns/pair, no page yet, raw (aim)", w2raw, "<=", 3)
+    info("W6 hand-off / autorelease+retain+pop (C ABI)", ratio(v["W6 c_abi_handoff ns_per_call"], v["W6 c_abi_autorelease ns_per_call"]))
     check("W4 GNUstep / ours", ratio(v["W4 gnustep us"], w4), ">=", 3)
     check("W4 GNUstep / ours via C ABI", ratio(v["W4 gnustep us"], v["W4 c_abi us"]), ">=", 3)
     printf "  %-58s %8s   %-9s %s\n", "W4 strictly LIFO (Rust / C ABI)", "", "strict", \

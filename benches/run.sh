@@ -10,6 +10,7 @@
 #   AUTORELEASE_BENCH_ROUNDS   rounds of W1 W2 W4 W5 over all implementations (default 3)
 #   PEER_REPS                  repetitions of each C/GNUstep measurement per round (default 7)
 #   AUTORELEASE_BENCH_W3_REPS  child-process runs per W3 variant, each with another heap layout (default 5)
+#   AUTORELEASE_BENCH_COLD_REPS  fresh processes per implementation for cold W1 (default 11)
 #   AUTORELEASE_BENCH_NO_INSTALL=1  never apt-get install missing prerequisites; fail instead
 #
 # Prerequisites: cargo, a C compiler (gcc), GNUstep Base (Debian: gobjc libgnustep-base-dev).
@@ -119,6 +120,15 @@ for ((round = 1; round <= rounds; round++)); do
         w2/ours_raw_page w2/ours_raw_nested; do
         echo "CRIT $id $(crit_median "$home" "${id%/*}" "${id#*/}")" >>"$RESULTS"
     done
+done
+
+# Cold W1: a fresh process per measurement (the heap not grown yet), C ABI and GNUstep
+# alternating, so a burst of load does not land on one of them only.
+cold_reps=${AUTORELEASE_BENCH_COLD_REPS:-11}
+say "W1 cold: $cold_reps fresh processes each (C ABI, GNUstep Base)"
+for ((rep = 1; rep <= cold_reps; rep++)); do
+    [[ $c_abi == built ]] && "$OUT/c_abi_pools" cold >>"$RESULTS"
+    "$OUT/gnustep_pools" cold >>"$RESULTS"
 done
 
 say "GNUstep Base: W3 frame-export loop (child processes)"

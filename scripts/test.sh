@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs formatting,
-# lints, every crate's tests, the docs build, and the runtime's tests under valgrind memcheck.
+# lints, every crate's tests, the runtime's and C ABI's tests again with pool pages protected, the
+# docs build, and the runtime's tests under valgrind memcheck.
 # `.ci/run` calls this same script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "cargo test: the runtime and its C ABI with pool pages protected (AUTORELEASE_DEBUG_POOL_PROTECT=1)"
+AUTORELEASE_DEBUG_POOL_PROTECT=1 cargo test -p autorelease -p autorelease-ffi --locked
 
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet

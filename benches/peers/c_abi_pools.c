@@ -9,7 +9,10 @@
  *
  * `c_abi_pools op OP N REPS` instead runs a loop of N operations REPS times (w1, w2_placeholder,
  * w2_page, w4, as in crates/autorelease/benches/ops.rs), for benches/profile.sh's instruction
- * counts. */
+ * counts.
+ *
+ * `c_abi_pools cold` runs one W1 in this fresh process (the heap not grown yet) and prints its
+ * time and peak memory per object. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 
@@ -43,6 +46,29 @@ static double w2_batch(void)
     for (int i = 0; i < W2_PAIRS; i++)
         arp_pool_pop(arp_pool_push());
     return (double)(now_ns() - t) / W2_PAIRS;
+}
+
+/* W6: a getter returning an object it holds, at +0, and a caller keeping it for a moment; one
+ * pool per call, as a run loop turn would have. With the hand-off the object never enters the
+ * pool; without it, it is autoreleased, retained by the caller, and released by the pop. */
+#define W6_PAIRS 1000000
+static arp_object *w6_ivar;
+
+static arp_object *get_handoff(void) { return arp_autorelease_return(arp_retain(w6_ivar)); }
+static arp_object *get_autoreleased(void) { return arp_autorelease(arp_retain(w6_ivar)); }
+
+/* ns per call, over W6_PAIRS calls. */
+static double w6_batch(int handoff)
+{
+    uint64_t t = now_ns();
+    for (int i = 0; i < W6_PAIRS; i++) {
+        void *pool = arp_pool_push();
+        arp_object *x = handoff ? arp_retain_autoreleased_return(get_handoff())
+                                : arp_retain(get_autoreleased());
+        arp_release(x);
+        arp_pool_pop(pool);
+    }
+    return (double)(now_ns() - t) / W6_PAIRS;
 }
 
 /* Release order of tracked objects, for the LIFO check. */
@@ -123,8 +149,28 @@ static int run_op(const char *op, long n)
     return 0;
 }
 
+/* Cold W1: this process's first W1, its heap not grown yet (run as a fresh process each time). */
+static void w1_cold(void)
+{
+    /* The runtime's one-time set-up (thread-local state, first page) is not what is measured. */
+    arp_pool_pop(arp_pool_push());
+    arp_release(new_object(0, NULL, NULL));
+    long rss0, flt0, rss1, flt1;
+    self_rusage(&rss0, &flt0);
+    uint64_t t = now_ns();
+    w1();
+    double ns = (double)(now_ns() - t) / W1_OBJECTS;
+    self_rusage(&rss1, &flt1);
+    result("W1cold", "c_abi", "ns_per_object", ns);
+    result("W1cold", "c_abi", "peak_bytes_per_object", (double)(rss1 - rss0) * 1024.0 / W1_OBJECTS);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "cold") == 0) {
+        w1_cold();
+        return 0;
+    }
     if (argc == 5 && strcmp(argv[1], "op") == 0) {
         for (long r = 0; r < atol(argv[4]); r++) {
             if (run_op(argv[2], atol(argv[3])) != 0)
@@ -166,6 +212,16 @@ int main(int argc, char **argv)
         arp_pool_pop(outer);
         result("W2n", "c_abi", "ns_per_pair", median(xs, n));
     }
+
+    w6_ivar = new_object(6, NULL, NULL);
+    w6_batch(1);
+    for (int r = 0; r < n; r++)
+        xs[r] = w6_batch(1);
+    result("W6", "c_abi_handoff", "ns_per_call", median(xs, n));
+    for (int r = 0; r < n; r++)
+        xs[r] = w6_batch(0);
+    result("W6", "c_abi_autorelease", "ns_per_call", median(xs, n));
+    arp_release(w6_ivar);
 
     printf("RESULT W4 c_abi lifo %s\n", w4_lifo());
     w4(0);

@@ -4,6 +4,7 @@
  * Build: gcc -O2 $(gnustep-config --objc-flags) gnustep_pools.m $(gnustep-config --base-libs)
  * Run:   ./gnustep_pools [pools|w3]  W1 W2 W4 W5 (pools), W3 (w3), or both; RESULT lines
  *        ./gnustep_pools w3child VARIANT ITERATIONS   one W3 run (used by the parent)
+ *        ./gnustep_pools cold   one W1 in this fresh process (heap not grown yet)
  *
  * W3 runs each variant in a child process (the parent re-executes itself through popen), so
  * each peak RSS is that variant's own. */
@@ -339,10 +340,32 @@ static int run_w3(void)
     return 0;
 }
 
+/* Cold W1: this process's first W1, its heap not grown yet (run as a fresh process each time). */
+static void w1_cold(void)
+{
+    /* The runtime's one-time set-up (class initialisation, the thread's pool cache) is not what
+     * is measured. */
+    NSAutoreleasePool *pool = [[NSAutoreleasePool alloc] init];
+    [[[BenchObj alloc] init] autorelease];
+    [pool drain];
+    long rss0, flt0, rss1, flt1;
+    self_rusage(&rss0, &flt0);
+    uint64_t t = now_ns();
+    w1();
+    double ns = (double)(now_ns() - t) / W1_OBJECTS;
+    self_rusage(&rss1, &flt1);
+    result("W1cold", "gnustep", "ns_per_object", ns);
+    result("W1cold", "gnustep", "peak_bytes_per_object", (double)(rss1 - rss0) * 1024.0 / W1_OBJECTS);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "w3child") == 0)
         return w3_child(argv[2], atoi(argv[3]));
+    if (argc == 2 && strcmp(argv[1], "cold") == 0) {
+        w1_cold();
+        return 0;
+    }
     if (argc > 2 || (argc == 2 && strcmp(argv[1], "pools") != 0 && strcmp(argv[1], "w3") != 0)) {
         fprintf(stderr, "usage: %s [pools|w3]\n", argv[0]);
         return 2;

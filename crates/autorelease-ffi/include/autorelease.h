@@ -23,6 +23,10 @@
  * Environment: AUTORELEASE_DEBUG_MISSING_POOLS=YES (or objc4's OBJC_DEBUG_MISSING_POOLS=YES)
  * reports objects autoreleased while no pool is pushed; without it they are kept, silently,
  * until their thread exits (objc4's behaviour).
+ * AUTORELEASE_DEBUG_POOL_PROTECT=1 keeps every pool page except the thread's newest (hot) one
+ * read-only, so a stray write into a full pool page stops the program with SIGSEGV at the write.
+ * Every pop checks the pages it reads: a page whose header was overwritten is reported with its
+ * address on stderr, then abort().
  *
  * This library defines objc4's pool symbols (objc_autoreleasePoolPush, ...). Do not link it into
  * a program that also links another Objective-C runtime (libobjc).
@@ -66,6 +70,21 @@ void arp_release(arp_object *obj);
  * pool is popped; returns obj. With no pool pushed, obj is kept until the thread exits (see
  * Environment above). NULL is returned unchanged. */
 arp_object *arp_autorelease(arp_object *obj);
+
+/* Return-value hand-off (objc4's objc_autoreleaseReturnValue / objc_retainAutoreleasedReturnValue).
+ * A function returning an object it owns at +0 ends with `return arp_autorelease_return(obj);`
+ * instead of `return arp_autorelease(obj);`, and its caller, wanting to own the result, writes
+ * `x = arp_retain_autoreleased_return(f());` instead of `x = arp_retain(f());`.
+ *
+ * arp_autorelease_return gives up the caller's reference to obj and returns obj. The reference
+ * waits for arp_retain_autoreleased_return of the SAME object, which takes it: no pool entry, no
+ * retain, no release. The identity is always checked: a claim of a different object retains that
+ * object normally and moves the waiting one into the innermost pool. Anything else that observes
+ * the pools first (a push, a pop, an autorelease, another hand-off, thread exit, the statistics)
+ * moves the waiting object into the innermost pool, so it is released exactly once, by the pool
+ * it would have been in with arp_autorelease. NULL passes through both unchanged. */
+arp_object *arp_autorelease_return(arp_object *obj);
+arp_object *arp_retain_autoreleased_return(arp_object *obj);
 
 /* obj's current retain count (a snapshot if other threads hold references); 0 for NULL.
  * References held by pools count. */
@@ -111,6 +130,13 @@ void objc_autoreleasePoolPop(void *token);
 
 /* The same as arp_pool_print. */
 void _objc_autoreleasePoolPrint(void);
+
+/* The same as arp_autorelease_return: the claim is matched by the object's identity, never by
+ * inspecting the caller's return address or instructions. */
+void *objc_autoreleaseReturnValue(void *obj);
+
+/* The same as arp_retain_autoreleased_return. */
+void *objc_retainAutoreleasedReturnValue(void *obj);
 
 #ifdef __cplusplus
 } /* extern "C" */

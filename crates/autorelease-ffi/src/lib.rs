@@ -11,14 +11,16 @@
 //!
 //! - Objects (`object.rs`): `arp_object_new` makes an object with a zeroed payload and an optional
 //!   dealloc callback in one allocation; `arp_retain`, `arp_release`, `arp_autorelease`,
-//!   `arp_retain_count` and `arp_object_payload`. An `arp_object *` is a
+//!   `arp_retain_count` and `arp_object_payload`; the return-value hand-off
+//!   `arp_autorelease_return` / `arp_retain_autoreleased_return`, checked by the object's identity. An `arp_object *` is a
 //!   `*mut autorelease::raw::ObjectHeader`: C objects are the runtime's own objects, and Rust
 //!   objects handed over with `Obj::into_raw` can be retained, released and autoreleased from C.
 //! - Pools (`pool.rs`): `arp_pool_push` / `arp_pool_pop` by token with objc4's semantics (a pop
 //!   also pops every pool pushed after the token's), and the thread's depth, pending count,
 //!   high-water mark, page capacity and printout.
-//! - objc4's names (`objc.rs`): `objc_autoreleasePoolPush`, `objc_autoreleasePoolPop` and
-//!   `_objc_autoreleasePoolPrint`, on the same pool stack.
+//! - objc4's names (`objc.rs`): `objc_autoreleasePoolPush`, `objc_autoreleasePoolPop`,
+//!   `_objc_autoreleasePoolPrint`, `objc_autoreleaseReturnValue` and
+//!   `objc_retainAutoreleasedReturnValue`, on the same pool stack.
 //!
 //! Everything the runtime does holds through the ABI: LIFO release, drain-through pops, deallocs
 //! that autorelease or push and pop pools during a pop, draining at thread exit (for threads made
@@ -44,10 +46,13 @@ mod objc;
 mod object;
 mod pool;
 
-pub use objc::{_objc_autoreleasePoolPrint, objc_autoreleasePoolPop, objc_autoreleasePoolPush};
+pub use objc::{
+    _objc_autoreleasePoolPrint, objc_autoreleasePoolPop, objc_autoreleasePoolPush,
+    objc_autoreleaseReturnValue, objc_retainAutoreleasedReturnValue,
+};
 pub use object::{
-    arp_autorelease, arp_object_new, arp_object_payload, arp_release, arp_retain, arp_retain_count,
-    ArpDeallocFn, PAYLOAD_ALIGN,
+    arp_autorelease, arp_autorelease_return, arp_object_new, arp_object_payload, arp_release,
+    arp_retain, arp_retain_autoreleased_return, arp_retain_count, ArpDeallocFn, PAYLOAD_ALIGN,
 };
 pub use pool::{
     arp_page_capacity, arp_pool_depth, arp_pool_high_water, arp_pool_pending, arp_pool_pop,

@@ -10,7 +10,9 @@
 
 use std::ffi::c_void;
 
-use crate::pool;
+use autorelease::raw::ObjectHeader;
+
+use crate::{object, pool};
 
 /// `void *objc_autoreleasePoolPush(void)`: the same as [`arp_pool_push`](crate::arp_pool_push).
 #[no_mangle]
@@ -33,4 +35,34 @@ pub unsafe extern "C" fn objc_autoreleasePoolPop(token: *mut c_void) {
 #[no_mangle]
 pub extern "C" fn _objc_autoreleasePoolPrint() {
     pool::print("_objc_autoreleasePoolPrint")
+}
+
+/// `void *objc_autoreleaseReturnValue(void *obj)`: the same as
+/// [`arp_autorelease_return`](crate::arp_autorelease_return). The hand-off is claimed by
+/// identity, never by inspecting the caller's code.
+///
+/// # Safety
+/// As for [`arp_autorelease_return`](crate::arp_autorelease_return).
+#[no_mangle]
+pub unsafe extern "C" fn objc_autoreleaseReturnValue(obj: *mut c_void) -> *mut c_void {
+    // SAFETY: the caller's guarantee is ours.
+    unsafe { object::autorelease_return("objc_autoreleaseReturnValue", obj.cast::<ObjectHeader>()) }
+        .cast()
+}
+
+/// `void *objc_retainAutoreleasedReturnValue(void *obj)`: the same as
+/// [`arp_retain_autoreleased_return`](crate::arp_retain_autoreleased_return).
+///
+/// # Safety
+/// As for [`arp_retain_autoreleased_return`](crate::arp_retain_autoreleased_return).
+#[no_mangle]
+pub unsafe extern "C" fn objc_retainAutoreleasedReturnValue(obj: *mut c_void) -> *mut c_void {
+    // SAFETY: the caller's guarantee is ours.
+    unsafe {
+        object::retain_autoreleased_return(
+            "objc_retainAutoreleasedReturnValue",
+            obj.cast::<ObjectHeader>(),
+        )
+    }
+    .cast()
 }

@@ -25,7 +25,12 @@ fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// Runs a program that must succeed and print `<name>: ok`; returns its stdout and stderr.
 fn run_passing(name: &str, env: &[(&str, &str)]) -> (String, String) {
-    let output = run(name, &[], env);
+    run_passing_with(name, &[], env)
+}
+
+/// [`run_passing`] with arguments.
+fn run_passing_with(name: &str, args: &[&str], env: &[(&str, &str)]) -> (String, String) {
+    let output = run(name, args, env);
     let (stdout, stderr) = texts(&output);
     assert!(
         output.status.success() && stdout.contains(&format!("{name}: ok\n")),
@@ -83,8 +88,23 @@ fn a_child_forked_while_another_thread_takes_the_first_page_can_use_pools() {
 }
 
 #[test]
+fn children_forked_while_another_thread_churns_objects_can_make_objects() {
+    run_passing("fork_during_object_churn", &[]);
+}
+
+#[test]
 fn retain_counts_stay_exact_across_threads() {
     run_passing("atomic_counts", &[]);
+}
+
+#[test]
+fn threads_pass_objects_through_pools_and_every_object_is_deallocated_once() {
+    run_passing("threads_passing_objects", &[]);
+}
+
+#[test]
+fn return_hand_off_is_claimed_by_identity_and_otherwise_pooled_exactly_once() {
+    run_passing("return_handoff", &[]);
 }
 
 #[test]
@@ -100,6 +120,77 @@ fn objc4_names_share_the_pool_stack_and_behaviour() {
 #[test]
 fn header_compiles_as_cxx_and_the_library_links_into_a_cxx_program() {
     run_passing("cxx_header", &[]);
+}
+
+const PROTECT: (&str, &str) = ("AUTORELEASE_DEBUG_POOL_PROTECT", "1");
+
+/// SIGSEGV's number on Linux and the BSDs.
+const SIGSEGV: i32 = 11;
+
+#[test]
+fn with_pool_protection_a_stray_write_into_a_full_page_stops_at_the_write() {
+    let output = run("page_protect", &["stray_write"], &[PROTECT]);
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(
+        output.status.signal(),
+        Some(SIGSEGV),
+        "{}:\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains("writing") && !stdout.contains("wrote"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_pool_protection_the_stray_write_goes_through() {
+    // What the switch is for: the same write is not stopped without it.
+    let output = run(
+        "page_protect",
+        &["stray_write"],
+        &[("AUTORELEASE_DEBUG_POOL_PROTECT", "0")],
+    );
+    let (stdout, _) = texts(&output);
+    assert!(stdout.contains("wrote"), "{stdout}");
+}
+
+#[test]
+fn pool_protection_keeps_every_runtime_write_working() {
+    run_passing_with("page_protect", &["workload"], &[PROTECT]);
+}
+
+fn assert_corrupted_page_stops_the_pop(env: &[(&str, &str)]) {
+    let output = run("page_protect", &["header_overwrite"], env);
+    let (stdout, stderr) = texts(&output);
+    assert_eq!(
+        output.status.signal(),
+        Some(SIGABRT),
+        "{}:\n{stdout}\n{stderr}",
+        output.status
+    );
+    let page = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("page="))
+        .unwrap_or_else(|| panic!("no page= line:\n{stdout}"));
+    assert!(
+        stderr.contains(&format!("pool page {page} is corrupted")),
+        "{stderr}"
+    );
+    assert!(
+        !stdout.contains("popped"),
+        "the pop went on past the corrupted page:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_pop_stops_at_a_page_whose_header_was_overwritten() {
+    assert_corrupted_page_stops_the_pop(&[]);
+}
+
+#[test]
+fn a_pop_stops_at_a_page_whose_header_was_overwritten_with_protection_on() {
+    assert_corrupted_page_stops_the_pop(&[PROTECT]);
 }
 
 /// The `object=0x...` line the missing-pool program prints.

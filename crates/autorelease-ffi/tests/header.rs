@@ -13,13 +13,15 @@ use autorelease_ffi::*;
 use support::{c_compiler, c_dir, cxx_compiler, include_dir, library, run_ok, staticlib};
 
 /// Every function the library exports to C.
-const EXPORTED: [&str; 16] = [
+const EXPORTED: [&str; 20] = [
     "arp_object_new",
     "arp_object_payload",
     "arp_retain",
     "arp_release",
     "arp_autorelease",
     "arp_retain_count",
+    "arp_autorelease_return",
+    "arp_retain_autoreleased_return",
     "arp_pool_push",
     "arp_pool_pop",
     "arp_pool_depth",
@@ -30,6 +32,8 @@ const EXPORTED: [&str; 16] = [
     "objc_autoreleasePoolPush",
     "objc_autoreleasePoolPop",
     "_objc_autoreleasePoolPrint",
+    "objc_autoreleaseReturnValue",
+    "objc_retainAutoreleasedReturnValue",
 ];
 
 fn expected() -> BTreeSet<String> {
@@ -136,6 +140,10 @@ fn rust_signatures_match_the_c_declarations() {
     let _: extern "C" fn() -> *mut c_void = objc_autoreleasePoolPush;
     let _: unsafe extern "C" fn(*mut c_void) = objc_autoreleasePoolPop;
     let _: extern "C" fn() = _objc_autoreleasePoolPrint;
+    let _: unsafe extern "C" fn(Obj) -> Obj = arp_autorelease_return;
+    let _: unsafe extern "C" fn(Obj) -> Obj = arp_retain_autoreleased_return;
+    let _: unsafe extern "C" fn(*mut c_void) -> *mut c_void = objc_autoreleaseReturnValue;
+    let _: unsafe extern "C" fn(*mut c_void) -> *mut c_void = objc_retainAutoreleasedReturnValue;
     let _: Option<ArpDeallocFn> = None::<unsafe extern "C" fn(*mut ObjectHeader, *mut c_void)>;
 }
 

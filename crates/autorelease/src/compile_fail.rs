@@ -33,6 +33,32 @@
 //! autoreleasepool(|pool| std::thread::scope(|s| { s.spawn(|| pool.depth()); }));
 //! ```
 //!
+//! A returned object's hand-off cannot outlive its pool (its reference may be in that pool):
+//! ```compile_fail
+//! use autorelease::{autoreleasepool, Obj};
+//! let returned = autoreleasepool(|pool| Obj::new(3).autorelease_return(pool));
+//! ```
+//!
+//! ...nor be claimed on another thread (the hand-off is this thread's):
+//! ```compile_fail,E0277
+//! use autorelease::{autoreleasepool, Obj};
+//! autoreleasepool(|pool| {
+//!     let returned = Obj::new(4).autorelease_return(pool);
+//!     std::thread::scope(|s| { s.spawn(move || returned.claim()); });
+//! });
+//! ```
+//!
+//! ...and a borrow of its value ends with the claim, which may free the object:
+//! ```compile_fail,E0505
+//! use autorelease::{autoreleasepool, Obj};
+//! autoreleasepool(|pool| {
+//!     let returned = Obj::new(5).autorelease_return(pool);
+//!     let value: &i32 = returned.get();
+//!     drop(returned.claim());
+//!     println!("{value}");
+//! });
+//! ```
+//!
 //! Pool tokens belong to the thread that pushed them:
 //! ```compile_fail,E0277
 //! let token = autorelease::push();

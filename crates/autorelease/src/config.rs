@@ -6,6 +6,7 @@
 //! | `AUTORELEASE_PRINT_POOL_HIGHWATER` (`OBJC_PRINT_POOL_HIGHWATER`) | report each new high-water mark of pending objects |
 //! | `AUTORELEASE_DEBUG_POOL_ALLOCATION` (`OBJC_DEBUG_POOL_ALLOCATION`) | start every pool on a fresh page |
 //! | `AUTORELEASE_POOL_GROWTH_WARNING=N` | warn once when one pool holds more than N objects |
+//! | `AUTORELEASE_DEBUG_POOL_PROTECT` | keep every pool page but the hot one read-only (`mprotect`), so a stray write into a pool page stops the program at the write |
 //!
 //! Boolean switches accept `YES`, `1`, `true` or `on` (any case).
 
@@ -26,6 +27,9 @@ pub(crate) const INITIALISED: u32 = 1 << 31;
 pub(crate) const DEBUG_POOL_ALLOCATION: u32 = 1 << 0;
 pub(crate) const PRINT_HIGH_WATER: u32 = 1 << 1;
 pub(crate) const GROWTH_WARNING: u32 = 1 << 2;
+/// Pages other than the hot one are read-only. Environment only: pages protected under one
+/// setting would be written unprotected under the other.
+pub(crate) const PROTECT_POOLS: u32 = 1 << 3;
 /// Any switch that takes push and pop off their fast paths.
 pub(crate) const DIAGNOSTICS: u32 = DEBUG_POOL_ALLOCATION | PRINT_HIGH_WATER | GROWTH_WARNING;
 
@@ -53,6 +57,9 @@ fn initialise_from_env() -> u32 {
     if env_switch("PRINT_POOL_HIGHWATER") {
         flags |= PRINT_HIGH_WATER;
     }
+    if env_switch("DEBUG_POOL_PROTECT") && protection_possible() {
+        flags |= PROTECT_POOLS;
+    }
     let missing = if env_switch("DEBUG_MISSING_POOLS") {
         MissingPoolPolicy::Warn
     } else {
@@ -74,6 +81,24 @@ fn initialise_from_env() -> u32 {
         }
         Err(current) => current,
     }
+}
+
+/// Pool pages can be protected one by one only where the system's page is 4 KiB, like ours.
+fn protection_possible() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let system_page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        if system_page == crate::page::PAGE_SIZE as libc::c_long {
+            return true;
+        }
+        eprintln!(
+            "autorelease: AUTORELEASE_DEBUG_POOL_PROTECT ignored: the system page is {system_page} bytes, \
+             pool pages are {}",
+            crate::page::PAGE_SIZE
+        );
+    }
+    false
 }
 
 fn env_switch(name: &str) -> bool {

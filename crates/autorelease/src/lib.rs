@@ -23,6 +23,9 @@
 //! # How it is built
 //!
 //! - [`Obj<T>`] (`object.rs`): a thin pointer to an atomic retain count, a class, and the value.
+//! - The object heap (`object_heap.rs`): blocks of 16 to 256 bytes on per-thread free lists by
+//!   size class, for `Obj<T>`s and the C ABI's objects that fit; larger objects use the global
+//!   allocator.
 //! - Pages (`page.rs`): 4096-byte, 4096-aligned blocks, a 56-byte header then 505 one-word slots on
 //!   64-bit, chained parent/child per thread.
 //! - The page source (`page_source.rs`): where pages come from, 256 KiB chunks mapped outside
@@ -36,6 +39,8 @@
 //! - The safe API (`pool.rs`): [`autoreleasepool`] scopes whose marker is checked, always, to be
 //!   the innermost pool, so borrows of autoreleased objects are sound; and the raw [`push`] /
 //!   [`pop`] token API the C ABI uses.
+//! - Valgrind client requests (`valgrind.rs`): what valgrind's tools cannot see for themselves,
+//!   such as the ordering given by the page source's futex-based lock (for helgrind and drd).
 //! - Diagnostics (`config.rs`, `diagnostics.rs`, `print.rs`, `stats.rs`): objc4's debugging
 //!   switches, per-thread statistics with high-water marks, [`print_pools`], and a warning for the
 //!   classic bug of a pool that grows for the whole life of a loop.
@@ -67,6 +72,12 @@
 //!   No finer rule is offered: a borrow of something that outlives the pool (`T: 'outer`) would be
 //!   sound, but Rust cannot name the pool's drain as a lifetime a value must outlive, and an
 //!   `'outer` borrow of another object in the same pool is exactly the newest-first hazard.
+//! - **A returned object lives until it is claimed or its pool pops**: [`Obj::autorelease_return`]
+//!   takes the innermost pool's marker and gives a [`Returned<'p, T>`](Returned) that cannot leave
+//!   that pool's scope; until claimed, its reference waits in the thread's hand-off slot or, once
+//!   anything else touched the pools, in that pool. [`Returned::claim`] matches the waiting
+//!   reference by the object's identity and otherwise retains. [`Returned::get`] borrows from the
+//!   handle, not for `'p`, because a claim may hand the only reference to code that drops it.
 //! - **Pools belong to one thread**: markers and [`PoolToken`]s are `!Send`; `Obj<T>` is `Send`
 //!   only when `T: Send + Sync`, like `Arc<T>`.
 //! - **No `&mut` to an object's value** is ever handed out (other handles may alias it).
@@ -89,6 +100,7 @@ mod config;
 mod diagnostics;
 mod entry;
 mod object;
+mod object_heap;
 mod page;
 mod page_source;
 mod pool;
@@ -97,12 +109,13 @@ mod print;
 mod stats;
 mod thread_exit;
 mod token;
+mod valgrind;
 
 pub use config::{
     growth_warning, missing_pool_policy, set_debug_pool_allocation, set_growth_warning,
     set_missing_pool_policy, set_print_high_water, MissingPoolPolicy,
 };
-pub use object::Obj;
+pub use object::{Obj, Returned};
 pub use pool::{autoreleasepool, pop, push, reset_high_water, stats, AutoreleasePool};
 pub use print::{pools_description, print_pools};
 pub use stats::PoolStats;
@@ -131,6 +144,55 @@ pub mod raw {
     #[track_caller]
     pub unsafe fn autorelease(obj: NonNull<ObjectHeader>) {
         crate::pool_stack::autorelease(obj, Location::caller());
+    }
+
+    /// Hands the caller's unit of `obj` to its own caller as a return value, objc4's
+    /// `objc_autoreleaseReturnValue`: the unit waits for [`retain_autoreleased_return`] of the
+    /// same object, which takes it with no pool entry and no retain or release. Anything else
+    /// that observes this thread's pools first (a push, a pop, an autorelease, another hand-off,
+    /// thread exit) moves it into the innermost pool, as [`autorelease`] would have.
+    ///
+    /// # Safety
+    /// As for [`autorelease`]: the caller owns a unit of the live object `obj` and gives it up.
+    #[track_caller]
+    pub unsafe fn autorelease_return(obj: NonNull<ObjectHeader>) {
+        crate::pool_stack::autorelease_return(obj, Location::caller());
+    }
+
+    /// Takes a unit of a returned object for the caller, objc4's
+    /// `objc_retainAutoreleasedReturnValue`: the hand-off's unit if `obj` is the object handed
+    /// off, else a retain (and any other waiting hand-off goes into the innermost pool).
+    ///
+    /// # Safety
+    /// `obj` must be live: just handed off by [`autorelease_return`], or kept alive by a pool or
+    /// a reference the caller knows of.
+    pub unsafe fn retain_autoreleased_return(obj: NonNull<ObjectHeader>) {
+        // SAFETY: the caller's guarantee.
+        unsafe { crate::pool_stack::claim_return(obj) }
+    }
+
+    /// Objects up to this many bytes (16-byte aligned) can live in the runtime's object heap.
+    pub const SMALL_OBJECT_MAX: usize = crate::object_heap::MAX_SIZE;
+
+    /// A 16-byte aligned block of at least `size` bytes from the runtime's object heap (per-thread
+    /// free lists by size class; see [`Obj::new`](crate::Obj::new)), or `None` if `size` is zero
+    /// or above [`SMALL_OBJECT_MAX`]. Its contents are unspecified. Aborts like a failed
+    /// allocation if the system has no memory.
+    #[inline]
+    pub fn alloc_small_object(size: usize) -> Option<NonNull<u8>> {
+        crate::object_heap::class_for(size, 1).map(crate::object_heap::alloc)
+    }
+
+    /// Gives back a block from [`alloc_small_object`]; any thread may.
+    ///
+    /// # Safety
+    /// `block` came from `alloc_small_object(size)` with the same `size`, and is not used
+    /// afterwards.
+    #[inline]
+    pub unsafe fn free_small_object(block: NonNull<u8>, size: usize) {
+        let class = crate::object_heap::class_for(size, 1).expect("a small object's size");
+        // SAFETY: the caller's guarantee: the block is of this class and given up.
+        unsafe { crate::object_heap::free(block, class) }
     }
 
     /// Checks that an object allocated outside [`Obj::new`](crate::Obj::new) has an address pool

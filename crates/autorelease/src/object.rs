@@ -13,9 +13,10 @@
 //!    caller of the raw API; whoever owns a unit may read the object.
 //! 2. The class's `dealloc` runs exactly once, when the count reaches zero, on the thread that
 //!    gave up the last unit; nothing uses a pointer to the object after that.
-//! 3. An `Obj<T>` points at an `ObjBox<T>` that [`Obj::new`] allocated as a `Box`, whose class is
-//!    `Obj::<T>::CLASS`; the header is its first field (`repr(C)`), so the object pointer and the
-//!    box pointer are the same address.
+//! 3. An `Obj<T>` points at an `ObjBox<T>` that [`Obj::new`] allocated, from the object heap when
+//!    [`Obj::<T>::HEAP_CLASS`](Obj) is `Some` (a block of that size class) and as a `Box`
+//!    otherwise, and whose class is `Obj::<T>::CLASS`; the header is its first field (`repr(C)`),
+//!    so the object pointer and the box pointer are the same address.
 //! 4. No `&mut` to a value is ever handed out: handles and pools only share it (`&T`), so any
 //!    number of them may alias it, on any thread where `T: Sync` allows.
 //! 5. A borrow `&'p T` from [`Obj::autorelease`] is backed by the pool's unit until that pool
@@ -31,8 +32,10 @@ use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicUsize, Ordering};
 
 use crate::entry::ADDR_MASK;
+use crate::object_heap;
 use crate::pool::AutoreleasePool;
 use crate::pool_stack;
+use crate::valgrind;
 
 /// What every object of one kind shares: its name (for pool printouts) and how to destroy it.
 ///
@@ -156,11 +159,20 @@ pub unsafe fn release(obj: NonNull<ObjectHeader>) {
     // A count of 1 that we own cannot change under us (nobody else can reach the object), so the
     // common "last reference" case needs no read-modify-write.
     if header.count.load(Ordering::Acquire) != 1 {
+        if valgrind::active() {
+            // helgrind and drd cannot see what the atomic count orders (see below).
+            valgrind::happens_before(obj.as_ptr());
+        }
         if header.count.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
         // Make every other thread's use of the object happen before we destroy it.
         atomic::fence(Ordering::Acquire);
+    }
+    if valgrind::active() {
+        // The release/acquire pairs above, told to helgrind and drd: without it, the object heap
+        // reusing the block looked like a race with the other threads' releases.
+        valgrind::happens_after(obj.as_ptr());
     }
     let dealloc = header.class.dealloc;
     // SAFETY: the count reached zero: this was the last unit, so this is the one call of
@@ -176,6 +188,9 @@ pub unsafe fn release(obj: NonNull<ObjectHeader>) {
 #[inline]
 pub(crate) unsafe fn release_many_not_last(obj: NonNull<ObjectHeader>, n: usize) {
     if n > 0 {
+        if valgrind::active() {
+            valgrind::happens_before(obj.as_ptr());
+        }
         // SAFETY: the caller owns units, so the object is live (invariant 1).
         unsafe { obj.as_ref() }
             .count
@@ -233,12 +248,28 @@ impl<T> Obj<T> {
     const CLASS: &'static ObjectClass =
         &ObjectClass::new(std::any::type_name::<T>, dealloc_box::<T>);
 
+    /// The object heap's size class for an `ObjBox<T>`, if it is small enough for one.
+    const HEAP_CLASS: Option<usize> = object_heap::class_for(
+        std::mem::size_of::<ObjBox<T>>(),
+        std::mem::align_of::<ObjBox<T>>(),
+    );
+
     /// A new object holding `value`, with retain count 1.
     pub fn new(value: T) -> Obj<T> {
-        let ptr = NonNull::from(Box::leak(Box::new(ObjBox {
+        let contents = ObjBox {
             header: ObjectHeader::new(Self::CLASS),
             value,
-        })));
+        };
+        let ptr = match Self::HEAP_CLASS {
+            Some(class) => {
+                let block = object_heap::alloc(class).cast::<ObjBox<T>>();
+                // SAFETY: the block is ours, 16-byte aligned and at least as large as an
+                // `ObjBox<T>` (`class_for` checked size and alignment).
+                unsafe { block.as_ptr().write(contents) };
+                block
+            }
+            None => NonNull::from(Box::leak(Box::new(contents))),
+        };
         check_address(ptr.cast());
         Obj {
             ptr,
@@ -325,14 +356,89 @@ impl<T: 'static> Obj<T> {
     }
 }
 
+/// Returning objects without a pool entry: objc4's `objc_autoreleaseReturnValue` /
+/// `objc_retainAutoreleasedReturnValue` pair, with the object's identity always checked.
+impl<T: 'static> Obj<T> {
+    /// Hands this reference to the caller of the current function as a return value: what
+    /// [`autorelease`](Obj::autorelease) does, except that a [`Returned::claim`] of the same object
+    /// that comes before anything else touches the pools takes the reference back with no pool
+    /// entry and no retain or release. Otherwise (a push, a pop, another autorelease or hand-off,
+    /// thread exit) it goes into `pool` first, exactly once.
+    ///
+    /// # Panics
+    /// If `pool` is not the innermost pool of this thread, as for `autorelease`.
+    #[track_caller]
+    pub fn autorelease_return<'p>(self, pool: AutoreleasePool<'p>) -> Returned<'p, T> {
+        let ptr = self.into_header();
+        if !pool.autorelease_return_raw(ptr, Location::caller()) {
+            // SAFETY: the pool refused it, so the reference is still ours (invariant 1).
+            let _ours = unsafe { Obj::<T>::from_raw(ptr) };
+            pool.assert_innermost();
+            unreachable!("a pool refused an object while being innermost");
+        }
+        Returned {
+            ptr: ptr.cast(),
+            _pool: PhantomData,
+        }
+    }
+}
+
+/// An object returned by [`Obj::autorelease_return`], whose reference is waiting for the caller's
+/// [`claim`](Returned::claim), or already in the pool `'p` (which keeps the object alive until it
+/// pops). Not `Send`: the hand-off belongs to the thread's pools.
+#[must_use = "claim it, or the pool releases it"]
+pub struct Returned<'p, T> {
+    ptr: NonNull<ObjBox<T>>,
+    _pool: PhantomData<(&'p T, *const ())>,
+}
+
+impl<'p, T> Returned<'p, T> {
+    /// Takes a reference to the returned object: the handed-off one if it is still waiting (no
+    /// retain, no pool entry), else a new one (a retain; the handed-off reference stays in the
+    /// pool).
+    pub fn claim(self) -> Obj<T> {
+        // SAFETY: the object is live: its handed-off unit is either waiting or in the pool `'p`,
+        // which is still live (invariants 1 and 5).
+        unsafe { pool_stack::claim_return(self.ptr.cast()) };
+        // SAFETY: `claim_return` gave us one unit of this `ObjBox<T>` (invariant 3).
+        unsafe { Obj::from_raw(self.ptr.cast()) }
+    }
+
+    /// The returned value, borrowed from this handle. Not for `'p`: a claim gives the reference
+    /// to the claimer, who may drop it before the pool pops.
+    pub fn get(&self) -> &T {
+        // SAFETY: while this handle is unclaimed its unit is waiting or in the live pool `'p`
+        // (invariants 1 and 5), and a claim consumes the handle, ending this borrow.
+        unsafe { &(*self.ptr.as_ptr()).value }
+    }
+}
+
 /// Destroys an `ObjBox<T>` made by [`Obj::new`].
 ///
 /// # Safety
 /// `obj` must be an `ObjBox<T>` whose count has reached zero.
 unsafe fn dealloc_box<T>(obj: NonNull<ObjectHeader>) {
-    // SAFETY: `Obj::new` allocated it as a `Box<ObjBox<T>>` (invariant 3), and nobody else
-    // references it now (invariant 2).
-    drop(unsafe { Box::from_raw(obj.cast::<ObjBox<T>>().as_ptr()) });
+    let ptr = obj.cast::<ObjBox<T>>();
+    match Obj::<T>::HEAP_CLASS {
+        Some(class) => {
+            /// Gives the block back when dropped: also when the value's destructor panics.
+            struct FreeBlock(NonNull<u8>, usize);
+            impl Drop for FreeBlock {
+                fn drop(&mut self) {
+                    // SAFETY: the block of class `self.1`, whose value has been dropped (or is
+                    // unwinding out of its destructor), and which nothing uses any more.
+                    unsafe { object_heap::free(self.0, self.1) }
+                }
+            }
+            let _free = FreeBlock(ptr.cast(), class);
+            // SAFETY: `Obj::new` wrote an `ObjBox<T>` into a heap block of `class` (invariant 3),
+            // and nobody else references it now (invariant 2).
+            unsafe { ptr.as_ptr().drop_in_place() };
+        }
+        // SAFETY: `Obj::new` allocated it as a `Box<ObjBox<T>>` (invariant 3), and nobody else
+        // references it now (invariant 2).
+        None => drop(unsafe { Box::from_raw(ptr.as_ptr()) }),
+    }
 }
 
 impl<T> Clone for Obj<T> {

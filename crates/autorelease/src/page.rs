@@ -15,10 +15,16 @@
 //! 3. `begin() <= next <= end()`, and every slot in `begin()..next` holds an initialised [`Entry`].
 //! 4. No Rust reference into page memory outlives the accessor call that made it: user code
 //!    (object destructors) runs between accessor calls and may push, pop or autorelease.
+//! 5. With `AUTORELEASE_DEBUG_POOL_PROTECT`, a page other than its thread's hot page is read-only
+//!    except while the runtime writes it: the pool stack makes the hot page writable and the
+//!    previous one read-only as the hot page moves ([`PagePtr::set_writable`]), and the writes here
+//!    to another page (linking and unlinking it, freeing it) make it writable first. Pages go back
+//!    to the page source writable.
 
 use std::mem::{self, MaybeUninit};
 use std::ptr::{self, NonNull};
 
+use crate::config;
 use crate::entry::Entry;
 use crate::page_source;
 
@@ -88,6 +94,7 @@ impl PagePtr {
             });
         }
         if let Some(parent) = parent {
+            parent.set_writable(true);
             // SAFETY: invariants 1 and 2; the parent had no child (callers only extend the chain at its end).
             unsafe {
                 debug_assert!((*parent.0.as_ptr()).header.child.is_null());
@@ -107,12 +114,16 @@ impl PagePtr {
         unsafe {
             let parent = (*self.0.as_ptr()).header.parent;
             if !parent.is_null() {
+                // The caller protects it again unless it is the hot page (invariant 5).
+                PagePtr(NonNull::new_unchecked(parent)).set_writable(true);
                 (*parent).header.child = ptr::null_mut();
             }
             let mut source = page_source::lock();
             let mut page = self.0.as_ptr();
             while !page.is_null() {
                 let child = (*page).header.child;
+                // Writable again: for the scribble, and for the page source's next user.
+                PagePtr(NonNull::new_unchecked(page)).set_writable(true);
                 // Scribble the magic so a stale pointer to this page is recognisably dead in a debugger.
                 (*page).header.magic = [0; 4];
                 source.free(NonNull::new_unchecked(page).cast());
@@ -170,6 +181,24 @@ impl PagePtr {
     pub(crate) fn magic_ok(self) -> bool {
         // SAFETY: invariants 1 and 2.
         unsafe { (*self.0.as_ptr()).header.magic == MAGIC }
+    }
+
+    /// Stops the program if the page's header was overwritten: following its links or its
+    /// `next` would read and release whatever the stray write left there.
+    #[inline]
+    pub(crate) fn check_magic(self) {
+        if !self.magic_ok() {
+            corrupted_page(self);
+        }
+    }
+
+    /// Makes the page writable or read-only, under `AUTORELEASE_DEBUG_POOL_PROTECT` (invariant 5);
+    /// does nothing otherwise.
+    #[inline]
+    pub(crate) fn set_writable(self, writable: bool) {
+        if config::flags() & config::PROTECT_POOLS != 0 {
+            protect(self, writable);
+        }
     }
 
     pub(crate) fn is_empty(self) -> bool {
@@ -261,6 +290,44 @@ impl PagePtr {
             unsafe { (begin.add(i), begin.add(i).read()) }
         })
     }
+}
+
+#[cold]
+#[inline(never)]
+fn corrupted_page(page: PagePtr) -> ! {
+    eprintln!(
+        "autorelease: pool page {:p} is corrupted: its header (magic) was overwritten, so its \
+         entries cannot be trusted; stopping (AUTORELEASE_DEBUG_POOL_PROTECT=1 stops a stray write \
+         into a full page where it happens)",
+        page.as_raw()
+    );
+    std::process::abort();
+}
+
+#[cold]
+fn protect(page: PagePtr, writable: bool) {
+    #[cfg(unix)]
+    {
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        // SAFETY: the page is a whole, page-aligned system page of a live mapping of the page
+        // source (invariant 1; the switch is only on where system pages are 4 KiB); changing its
+        // protection changes no contents.
+        let rc = unsafe { libc::mprotect(page.as_raw().cast(), PAGE_SIZE, prot) };
+        if rc != 0 {
+            eprintln!(
+                "autorelease: mprotect of pool page {:p} failed: {}",
+                page.as_raw(),
+                std::io::Error::last_os_error()
+            );
+            std::process::abort();
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (page, writable);
 }
 
 #[cfg(test)]

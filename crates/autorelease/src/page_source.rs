@@ -31,10 +31,12 @@
 //! 4. The process's source is only reached through its mutex ([`lock`]), also across `fork`
 //!    (the handlers in `fork` hold it), so its chunk list is never seen half-updated.
 
+use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::page::PAGE_SIZE;
+use crate::valgrind;
 
 /// Pages per chunk: one bit each in a `u64` mask.
 const PAGES_PER_CHUNK: usize = 64;
@@ -91,14 +93,43 @@ static SOURCE: Mutex<PageSource> = Mutex::new(PageSource::new());
 
 /// Locks the process's page source. A page operation never panics while holding it, so a
 /// poisoned lock (impossible in practice) still guards consistent data.
-pub(crate) fn lock() -> MutexGuard<'static, PageSource> {
+pub(crate) fn lock() -> SourceGuard {
     #[cfg(unix)]
     fork::ensure_installed();
     lock_source()
 }
 
-fn lock_source() -> MutexGuard<'static, PageSource> {
-    SOURCE.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock_source() -> SourceGuard {
+    let guard = SOURCE.lock().unwrap_or_else(PoisonError::into_inner);
+    valgrind::happens_after(&SOURCE);
+    SourceGuard(guard)
+}
+
+/// The locked page source. Besides unlocking, it tells valgrind's race detectors what the lock
+/// orders: `std::sync::Mutex` waits on a futex, which helgrind and drd cannot see, so without this
+/// every page that moves between threads through the source (freed by one, reused by another)
+/// looked like a race on its header and slots.
+pub(crate) struct SourceGuard(MutexGuard<'static, PageSource>);
+
+impl Deref for SourceGuard {
+    type Target = PageSource;
+    fn deref(&self) -> &PageSource {
+        &self.0
+    }
+}
+
+impl DerefMut for SourceGuard {
+    fn deref_mut(&mut self) -> &mut PageSource {
+        &mut self.0
+    }
+}
+
+impl Drop for SourceGuard {
+    fn drop(&mut self) {
+        // Before the unlock (the inner guard drops after this body): everything done under the
+        // lock happens before the next holder's `happens_after`.
+        valgrind::happens_before(&SOURCE);
+    }
 }
 
 /// Keeping the source usable in a child process made by `fork`.
@@ -110,23 +141,28 @@ fn lock_source() -> MutexGuard<'static, PageSource> {
 #[cfg(unix)]
 mod fork {
     use std::cell::RefCell;
-    use std::sync::{MutexGuard, Once};
+    use std::sync::Once;
 
-    use super::PageSource;
+    use super::SourceGuard;
 
     thread_local! {
         /// The lock taken by this thread for a `fork` in progress.
-        static HELD: RefCell<Option<MutexGuard<'static, PageSource>>> = const { RefCell::new(None) };
+        static HELD: RefCell<Option<SourceGuard>> = const { RefCell::new(None) };
+        /// The object heap's shared lists, held across a `fork` for the same reason.
+        static HELD_HEAP: RefCell<Option<crate::object_heap::SharedGuard>> = const { RefCell::new(None) };
     }
 
     extern "C" fn before_fork() {
         // `try_with`: a fork from a thread whose thread-locals are gone cannot take the lock,
         // and then neither side releases it.
+        // The heap's lock first, always in this order; nothing else holds both.
+        let _ = HELD_HEAP.try_with(|held| *held.borrow_mut() = Some(crate::object_heap::lock()));
         let _ = HELD.try_with(|held| *held.borrow_mut() = Some(super::lock_source()));
     }
 
     extern "C" fn after_fork() {
         let _ = HELD.try_with(|held| drop(held.borrow_mut().take()));
+        let _ = HELD_HEAP.try_with(|held| drop(held.borrow_mut().take()));
     }
 
     static INSTALLED: Once = Once::new();
@@ -147,6 +183,9 @@ mod fork {
             };
             // Only ENOMEM is possible; without the handlers a fork is as it was before.
             debug_assert_eq!(result, 0, "pthread_atfork failed");
+            // The thread-exit key too: created lazily, a fork during its `Once` would hang the
+            // child's first page the same way.
+            crate::thread_exit::create_key();
         });
     }
 

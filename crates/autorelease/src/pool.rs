@@ -41,6 +41,15 @@ impl AutoreleasePool<'_> {
         pool_stack::autorelease_into(obj, self.depth, self.serial, site)
     }
 
+    /// Like [`autorelease_raw`](Self::autorelease_raw), as a return-value hand-off.
+    pub(crate) fn autorelease_return_raw(
+        self,
+        obj: std::ptr::NonNull<crate::raw::ObjectHeader>,
+        site: &'static Location<'static>,
+    ) -> bool {
+        pool_stack::autorelease_return_into(obj, self.depth, self.serial, site)
+    }
+
     #[track_caller]
     pub(crate) fn assert_innermost(self) {
         if !self.is_innermost() {
@@ -142,6 +151,7 @@ where
 /// // SAFETY: no borrow of an object in this pool outlives the pop.
 /// unsafe { autorelease::pop(token) };
 /// ```
+#[inline]
 #[track_caller]
 pub fn push() -> PoolToken {
     PoolToken::new(pool_stack::push(Location::caller()).token)

@@ -33,6 +33,15 @@ use crate::token::RawToken;
 const PLACEHOLDER_ADDR: usize = 1;
 const PLACEHOLDER: *mut Page = ptr::without_provenance_mut(PLACEHOLDER_ADDR);
 
+/// `hot` as a page, if it is one (not null, not the placeholder).
+fn real_page(hot: *mut Page) -> Option<PagePtr> {
+    if hot.addr() > PLACEHOLDER_ADDR {
+        PagePtr::from_raw(hot)
+    } else {
+        None
+    }
+}
+
 /// A panic caught from a destructor during a pop, re-raised once the pop is complete.
 pub(crate) type PanicPayload = Box<dyn Any + Send + 'static>;
 
@@ -114,21 +123,72 @@ pub(crate) fn pop_any(token: RawToken) -> Result<Option<PanicPayload>, BadToken>
     STACK.with(|s| s.pop_slow(token))
 }
 
+/// Hands `obj`'s unit to the caller as a return value (objc4's `objc_autoreleaseReturnValue`):
+/// kept aside for a claim of the same object, and moved into the innermost pool by anything else
+/// that observes the pools.
+#[inline]
+pub(crate) fn autorelease_return(obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+    STACK.with(|s| s.autorelease_return(obj, site))
+}
+
+/// Like [`autorelease_return`], for a safe pool marker: only if the marker's pool is the innermost
+/// live pool. Returns `false`, keeping the reference with the caller, otherwise.
+#[inline]
+pub(crate) fn autorelease_return_into(
+    obj: NonNull<ObjectHeader>,
+    depth: usize,
+    serial: u64,
+    site: &'static Location<'static>,
+) -> bool {
+    STACK.with(|s| {
+        if !s.is_innermost(depth, serial) {
+            return false;
+        }
+        s.autorelease_return(obj, site);
+        true
+    })
+}
+
+/// Takes a unit of `obj` for the caller (objc4's `objc_retainAutoreleasedReturnValue`): the
+/// hand-off's unit if `obj` is the object handed off, else a new one (a retain), after moving
+/// any other hand-off into the innermost pool.
+///
+/// # Safety
+/// `obj` must be live: handed off and not yet claimed, or held alive by a pool or a reference.
+#[inline]
+pub(crate) unsafe fn claim_return(obj: NonNull<ObjectHeader>) {
+    STACK.with(|s| {
+        if s.core.handoff.get() == obj.as_ptr() {
+            s.core.handoff.set(ptr::null_mut());
+            return;
+        }
+        s.flush_handoff();
+        // SAFETY: the caller's guarantee: `obj` is live (object.rs invariant 1).
+        unsafe { object::retain(obj) }
+    })
+}
+
 /// Releases everything on this thread, objects autoreleased with no pool included, and frees
 /// its pages. Runs when the thread exits.
 pub(crate) fn drain_thread() {
     STACK.with(PoolStack::drain)
 }
 
-/// This thread's statistics.
+/// This thread's statistics (an unclaimed hand-off is moved into its pool first).
 pub(crate) fn stats() -> PoolStats {
-    STACK.with(PoolStack::stats)
+    STACK.with(|s| {
+        s.flush_handoff();
+        s.stats()
+    })
 }
 
-/// Runs `f` on this thread's pool stack.
+/// Runs `f` on this thread's pool stack, once any unclaimed hand-off is in its pool.
 #[inline]
 pub(crate) fn with_stack<R>(f: impl FnOnce(&PoolStack) -> R) -> R {
-    STACK.with(f)
+    STACK.with(|s| {
+        s.flush_handoff();
+        f(s)
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +221,12 @@ struct Core {
     sealed_serial: Cell<u64>,
     /// Whether the thread-exit drain is registered for this thread.
     exit_hook_armed: Cell<bool>,
+    /// A returned object not yet claimed (objc4's return-value hand-off), or null. It holds the
+    /// callee's unit; the next push, pop, autorelease, hand-off or thread exit moves it into the
+    /// innermost pool first, so it is released exactly once, by the pool it would have been in.
+    handoff: Cell<*mut ObjectHeader>,
+    /// Where the unclaimed hand-off was made (for the missing-pool report).
+    handoff_site: Cell<&'static Location<'static>>,
 }
 
 /// Statistics: written on the way, read only by [`PoolStack::stats`].
@@ -193,6 +259,8 @@ thread_local! {
                 sealed_depth: Cell::new(usize::MAX),
                 sealed_serial: Cell::new(0),
                 exit_hook_armed: Cell::new(false),
+                handoff: Cell::new(ptr::null_mut()),
+                handoff_site: Cell::new(Location::caller()),
             },
             counters: Counters {
                 high_water_pending: Cell::new(0),
@@ -334,6 +402,7 @@ impl PoolStack {
 impl PoolStack {
     #[inline]
     fn push(&self, site: &'static Location<'static>) -> Pushed {
+        self.flush_handoff();
         let core = &self.core;
         let depth = core.depth.get() + 1;
         if depth > MAX_DEPTH {
@@ -369,6 +438,13 @@ impl PoolStack {
 
     #[inline]
     fn autorelease(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+        self.flush_handoff();
+        self.autorelease_now(obj, site);
+    }
+
+    /// [`autorelease`](Self::autorelease) once no hand-off is waiting.
+    #[inline]
+    fn autorelease_now(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
         let pending = self.core.pending.get() + 1;
         if let Some(page) = self.hot_page() {
             if self.core.depth.get() != 0 && pending <= self.alerts.alert_at.get() {
@@ -392,7 +468,7 @@ impl PoolStack {
     /// Returns `false`, having changed nothing, in every other case.
     #[inline]
     fn pop_empty_innermost(&self, token: RawToken) -> bool {
-        if self.diagnostics_on() {
+        if self.diagnostics_on() || !self.core.handoff.get().is_null() {
             return false;
         }
         let core = &self.core;
@@ -411,6 +487,7 @@ impl PoolStack {
         let Some(page) = self.hot_page() else {
             return false;
         };
+        page.check_magic();
         let Some(top) = page.top() else { return false };
         let is_our_boundary = page.next().addr() - size_of::<Entry>() == token.addr()
             && top
@@ -422,6 +499,45 @@ impl PoolStack {
             core.depth.set(depth - 1);
         }
         is_our_boundary
+    }
+}
+
+impl PoolStack {
+    /// Keeps `obj`'s unit aside for a claim, after moving an earlier hand-off into its pool.
+    #[inline]
+    fn autorelease_return(&self, obj: NonNull<ObjectHeader>, site: &'static Location<'static>) {
+        self.flush_handoff();
+        if !self.core.exit_hook_armed.get() {
+            self.arm_exit_hook();
+        }
+        self.core.handoff.set(obj.as_ptr());
+        self.core.handoff_site.set(site);
+    }
+
+    /// Moves an unclaimed hand-off into the innermost pool.
+    #[inline]
+    fn flush_handoff(&self) {
+        if !self.core.handoff.get().is_null() {
+            self.flush_handoff_slow();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn flush_handoff_slow(&self) {
+        let obj = self.core.handoff.replace(ptr::null_mut());
+        // SAFETY: non-null (checked by the caller); the slot held the callee's unit, which goes
+        // to the pool now (object.rs invariant 1: ownership moves, the count does not change).
+        let obj = unsafe { NonNull::new_unchecked(obj) };
+        self.autorelease_now(obj, self.core.handoff_site.get());
+    }
+
+    /// A hand-off must be released at thread exit even if the thread never had a page.
+    #[cold]
+    fn arm_exit_hook(&self) {
+        if thread_exit::arm() {
+            self.core.exit_hook_armed.set(true);
+        }
     }
 }
 
@@ -460,14 +576,14 @@ impl PoolStack {
         if self.has_placeholder() {
             let page = self.new_page(None);
             page.push(Entry::boundary(1, self.core.placeholder_serial.get()));
-            self.core.hot.set(page.as_raw());
+            self.set_hot(page.as_raw());
         }
         let parent = self.hot_page();
         if let Some(spare) = parent.and_then(PagePtr::child) {
             self.free_pages(spare);
         }
         let page = self.new_page(parent);
-        self.core.hot.set(page.as_raw());
+        self.set_hot(page.as_raw());
         page.push(entry)
     }
 
@@ -489,7 +605,7 @@ impl PoolStack {
             None => self.new_page(Some(page)),
         };
         debug_assert!(page.is_empty());
-        self.core.hot.set(page.as_raw());
+        self.set_hot(page.as_raw());
         page.push(entry)
     }
 
@@ -497,7 +613,7 @@ impl PoolStack {
     fn add_without_page(&self, entry: Entry) -> *mut Entry {
         let had_placeholder = self.has_placeholder();
         let page = self.new_page(None);
-        self.core.hot.set(page.as_raw());
+        self.set_hot(page.as_raw());
         if had_placeholder {
             // The boundary the placeholder stood for.
             page.push(Entry::boundary(1, self.core.placeholder_serial.get()));
@@ -540,6 +656,9 @@ impl PoolStack {
     /// The depth of the live pool of this thread that `token` names, if it names one.
     #[cold]
     fn find_pool(&self, token: RawToken) -> Option<usize> {
+        if let Some(hot) = self.hot_page() {
+            hot.check_magic();
+        }
         let addr = token.addr();
         if addr == self.owner() {
             if self.has_placeholder() {
@@ -555,6 +674,7 @@ impl PoolStack {
         }
         let mut page = self.hot_page();
         while let Some(p) = page {
+            p.check_magic();
             // Only integer comparisons until `addr` is known to be a live slot of this thread's
             // page.
             if let Some(entry) = p.live_entry_at(addr) {
@@ -570,12 +690,14 @@ impl PoolStack {
 
     #[cold]
     fn pop_slow(&self, token: RawToken) -> Result<Option<PanicPayload>, BadToken> {
+        // Into the pool it would have been in, which may be the one popped now.
+        self.flush_handoff();
         let Some(level) = self.find_pool(token) else {
             return Err(BadToken(token));
         };
         self.note_high_water();
         let panic = if self.has_placeholder() {
-            self.core.hot.set(ptr::null_mut());
+            self.set_hot(ptr::null_mut());
             self.core.depth.set(0);
             None
         } else {
@@ -620,6 +742,9 @@ impl PoolStack {
     fn release_loop(&self, target_depth: Option<usize>) {
         let core = &self.core;
         while target_depth.is_none_or(|t| core.depth.get() > t) {
+            // A destructor's unclaimed hand-off joins the pool being popped, as its autorelease
+            // would have.
+            self.flush_handoff();
             let Some(entry) = self.take_top() else { break };
             if let Some(boundary) = entry.as_boundary() {
                 debug_assert_eq!(boundary.depth, core.depth.get());
@@ -642,7 +767,7 @@ impl PoolStack {
     /// Takes the newest entry of the thread, moving the hot page down past empty pages.
     fn take_top(&self) -> Option<Entry> {
         if self.has_placeholder() {
-            self.core.hot.set(ptr::null_mut());
+            self.set_hot(ptr::null_mut());
             return Some(Entry::boundary(1, self.core.placeholder_serial.get()));
         }
         let mut page = self.hot_page()?;
@@ -651,7 +776,10 @@ impl PoolStack {
                 return Some(entry);
             }
             page = page.parent()?;
-            self.core.hot.set(page.as_raw());
+            // The hot page was checked when the pop began (`find_pool`, `drain`); each page it
+            // moves to is checked before anything is read from it.
+            page.check_magic();
+            self.set_hot(page.as_raw());
         }
     }
 
@@ -671,7 +799,7 @@ impl PoolStack {
                 None => break,
             }
         }
-        self.core.hot.set(hot.as_raw());
+        self.set_hot(hot.as_raw());
         if let Some(spare) = hot.child().and_then(PagePtr::child) {
             self.free_pages(spare);
         }
@@ -685,11 +813,11 @@ impl PoolStack {
                 Some(parent) => {
                     self.free_pages(hot);
                     hot = parent;
-                    self.core.hot.set(hot.as_raw());
+                    self.set_hot(hot.as_raw());
                 }
                 None => {
                     self.free_pages(hot);
-                    self.core.hot.set(ptr::null_mut());
+                    self.set_hot(ptr::null_mut());
                     return;
                 }
             }
@@ -701,6 +829,10 @@ impl PoolStack {
 
     #[cold]
     fn drain(&self) {
+        self.flush_handoff();
+        if let Some(hot) = self.hot_page() {
+            hot.check_magic();
+        }
         self.core.exit_hook_armed.set(false);
         self.note_high_water();
         if let Some(payload) = self.release_until(None) {
@@ -709,7 +841,7 @@ impl PoolStack {
         if let Some(cold) = self.cold_page() {
             self.free_pages(cold);
         }
-        self.core.hot.set(ptr::null_mut());
+        self.set_hot(ptr::null_mut());
         self.core.depth.set(0);
     }
 }
@@ -735,18 +867,44 @@ impl PoolStack {
         page
     }
 
+    /// Makes `new` the hot page; under `AUTORELEASE_DEBUG_POOL_PROTECT` the old one becomes
+    /// read-only and the new one writable (page.rs invariant 5).
+    fn set_hot(&self, new: *mut Page) {
+        let old = self.core.hot.replace(new);
+        if config::flags() & config::PROTECT_POOLS != 0 && old != new {
+            if let Some(old) = real_page(old) {
+                old.set_writable(false);
+            }
+            if let Some(new) = real_page(new) {
+                new.set_writable(true);
+            }
+        }
+    }
+
     /// Frees `page` and the pages after it.
     fn free_pages(&self, page: PagePtr) {
         let mut count = 1;
         let mut p = page;
+        let hot = self.core.hot.get();
+        let mut frees_hot = page.as_raw() == hot;
         while let Some(child) = p.child() {
             count += 1;
             p = child;
+            frees_hot |= p.as_raw() == hot;
         }
+        if frees_hot {
+            // Not through `set_hot`: the page is going back to the source, writable.
+            self.core.hot.set(ptr::null_mut());
+        }
+        let parent = page.parent();
         // SAFETY: only empty pages after the hot one, or pages being discarded whole, are freed,
         // and callers drop every `PagePtr` to them.
         unsafe { page.free_with_children() };
         let pages = &self.counters.pages;
         pages.set(pages.get() - count);
+        // Unlinking wrote the parent: read-only again unless it is the hot page (invariant 5).
+        if let Some(parent) = parent.filter(|p| Some(*p) != self.hot_page()) {
+            parent.set_writable(false);
+        }
     }
 }

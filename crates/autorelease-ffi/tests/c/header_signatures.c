@@ -22,3 +22,7 @@ void (*p_print)(void) = arp_pool_print;
 void *(*p_objc_push)(void) = objc_autoreleasePoolPush;
 void (*p_objc_pop)(void *) = objc_autoreleasePoolPop;
 void (*p_objc_print)(void) = _objc_autoreleasePoolPrint;
+arp_object *(*p_autorelease_return)(arp_object *) = arp_autorelease_return;
+arp_object *(*p_retain_autoreleased_return)(arp_object *) = arp_retain_autoreleased_return;
+void *(*p_objc_return)(void *) = objc_autoreleaseReturnValue;
+void *(*p_objc_claim)(void *) = objc_retainAutoreleasedReturnValue;

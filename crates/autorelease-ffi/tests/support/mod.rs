@@ -190,12 +190,16 @@ pub fn program(exe: &Path) -> Command {
     command
 }
 
-/// Clears the runtime's debugging switches and Rust's backtrace setting from `command`'s
-/// environment, so the inherited environment cannot change what a program prints.
+/// Clears the runtime's debugging switches (but `AUTORELEASE_DEBUG_POOL_PROTECT`, which changes no
+/// output) and Rust's backtrace setting from `command`'s environment, so the inherited
+/// environment cannot change what a program prints.
 pub fn clean_env(command: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let key_text = key.to_string_lossy();
-        if key_text.starts_with("AUTORELEASE_") || key_text.starts_with("OBJC_") {
+        // Page protection changes no output: a CI pass sets it for every program.
+        if (key_text.starts_with("AUTORELEASE_") || key_text.starts_with("OBJC_"))
+            && key_text != "AUTORELEASE_DEBUG_POOL_PROTECT"
+        {
             command.env_remove(&key);
         }
     }
