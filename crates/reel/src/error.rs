@@ -134,6 +134,9 @@ pub enum ExportError {
     /// another export is writing it, ...).
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
+    /// A thread of the export could not be started (the system's thread or memory limits).
+    #[error("cannot start an export thread: {0}")]
+    ThreadSpawn(#[source] std::io::Error),
     /// The input has not a single intact frame.
     #[error("nothing to export: {}", NothingToExport(.damage))]
     NothingToExport {

@@ -106,7 +106,7 @@ pub use encode::h264::x264::{
     disable_transparent_huge_pages, X264LoadFailure, X264Settings, X264Unavailable,
 };
 pub use encode::h264::H264Backend;
-pub use encode::png::PngCompression;
+pub use encode::png::{PngCompression, UnknownPngCompression};
 pub use error::{
     CacheError, ExportError, HeaderField, InvalidOption, OpenH264Error, PatternProblem, SizeLimit,
     X264Error,

@@ -529,3 +529,25 @@ fn a_png_movie_whose_samples_could_pass_2_gib_is_refused_before_any_output() {
     assert!(stderr(&o).contains("could pass 2 GiB"), "{}", stderr(&o));
     assert_eq!(file_names(dir.path()), ["huge.reel"]);
 }
+
+#[test]
+fn a_thread_that_cannot_be_started_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("c.reel");
+    write_cache(&cache, 16, 8, 3);
+    let png = dir.path().join("png");
+    // Every new thread asks for a 100 TB stack: none can start.
+    let o = reel()
+        .args(["export", s(&cache), "--png", s(&png), "-q"])
+        .env("RUST_MIN_STACK", "100000000000000")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot start an export thread"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(hidden_leftovers(&png).is_empty());
+}

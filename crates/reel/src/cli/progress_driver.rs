@@ -31,17 +31,33 @@ pub fn run_with_progress<T: Send>(
         bar
     };
     let run_loop = RunLoop::current();
+    let work_slot = std::sync::Mutex::new(Some(work));
     std::thread::scope(|scope| {
         let done = Finished {
             progress: Arc::clone(&progress),
             run_loop: run_loop.handle(),
         };
-        let worker = scope.spawn(move || {
-            // Dropped however `work` ends (even by panic): marks the progress
-            // finished and stops the main thread's loop.
-            let _done = done;
-            work()
-        });
+        // `work` waits here until its thread takes it: if no thread can be started, it runs on
+        // this one, without a progress bar, instead of the export failing.
+        let slot = &work_slot;
+        let worker = std::thread::Builder::new()
+            .name("reel-export".into())
+            .spawn_scoped(scope, move || {
+                // Dropped however `work` ends (even by panic): marks the progress
+                // finished and stops the main thread's loop.
+                let _done = done;
+                take(slot).expect("the work is taken once")()
+            });
+        let worker = match worker {
+            Ok(worker) => worker,
+            Err(e) => {
+                eprintln!("reel: note: cannot start a background thread ({e}); working without a progress bar");
+                bar.finish_and_clear();
+                let result = take(slot).expect("the thread never started")();
+                progress.mark_finished();
+                return result;
+            }
+        };
 
         let (timer_bar, timer_progress) = (bar.clone(), Arc::clone(&progress));
         let mut total_known = true;
@@ -97,4 +113,8 @@ fn style(total_known: bool) -> ProgressStyle {
         "{msg} [{elapsed_precise}] {spinner} {pos} frames so far, {per_sec:1}"
     };
     ProgressStyle::with_template(template).expect("valid template")
+}
+
+fn take<T>(slot: &std::sync::Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
 }

@@ -91,16 +91,24 @@ impl std::fmt::Display for PngCompression {
     }
 }
 
+/// A PNG compression level name that is not one of [`PngCompression::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown PNG compression {given:?} (expected fast, default or small)")]
+pub struct UnknownPngCompression {
+    /// The name given.
+    pub given: String,
+}
+
 impl std::str::FromStr for PngCompression {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownPngCompression;
+    fn from_str(s: &str) -> Result<Self, UnknownPngCompression> {
         match s {
             "fast" => Ok(PngCompression::Fast),
             "default" => Ok(PngCompression::Default),
             "small" => Ok(PngCompression::Small),
-            other => Err(format!(
-                "unknown PNG compression {other:?} (expected fast, default or small)"
-            )),
+            other => Err(UnknownPngCompression {
+                given: other.to_string(),
+            }),
         }
     }
 }

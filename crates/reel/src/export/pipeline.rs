@@ -118,30 +118,59 @@ where
     autorelease::reset_high_water();
     let (job_tx, job_rx) = sync_channel::<Obj<Image>>(window);
     let job_rx = Mutex::new(job_rx);
+    // The sink waits here until its thread takes it, so a thread that cannot be started
+    // leaves it with us to hand back.
+    let sink_slot = Mutex::new(Some(sink));
     std::thread::scope(|scope| {
         let (result_tx, result_rx) = channel::<(u64, u64, Result<Stage::Output, ExportError>)>();
         let (token_tx, token_rx) = sync_channel::<()>(window);
         for _ in 0..window {
             token_tx.send(()).expect("receiver alive");
         }
+        let slot = &sink_slot;
+        let sink_thread = std::thread::Builder::new()
+            .name("reel-sink".into())
+            .spawn_scoped(scope, move || {
+                let sink = take(slot).expect("the sink is taken once");
+                sink_loop(sink, result_rx, token_tx, progress)
+            });
+        let sink_thread = match sink_thread {
+            Ok(thread) => thread,
+            Err(e) => {
+                let sink = take(slot).expect("the sink thread never started");
+                return (sink, Err(spawn_failure(e)));
+            }
+        };
 
+        let mut spawn_error = None;
         for mut stage in stages {
             let job_rx = &job_rx;
             let result_tx = result_tx.clone();
-            scope.spawn(move || loop {
-                let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                let Ok(image) = job else { break };
-                let out = stage.process(&image);
-                let (index, frame) = (image.index(), image.frame());
-                drop(image);
-                if result_tx.send((index, frame, out)).is_err() {
-                    break;
-                }
-            });
+            let worker = std::thread::Builder::new()
+                .name("reel-encoder".into())
+                .spawn_scoped(scope, move || loop {
+                    let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok(image) = job else { break };
+                    let out = stage.process(&image);
+                    let (index, frame) = (image.index(), image.frame());
+                    drop(image);
+                    if result_tx.send((index, frame, out)).is_err() {
+                        break;
+                    }
+                });
+            if let Err(e) = worker {
+                spawn_error = Some(e);
+                break;
+            }
         }
         drop(result_tx);
-
-        let sink_thread = scope.spawn(move || sink_loop(sink, result_rx, token_tx, progress));
+        if let Some(e) = spawn_error {
+            // The workers that did start end with the job channel; the sink with theirs.
+            drop(job_tx);
+            drop(token_rx);
+            let (sink, _) = sink_thread.join().expect("sink thread panicked");
+            return (sink, Err(spawn_failure(e)));
+        }
 
         let produced = produce(source, &job_tx, &token_rx, config, progress);
         drop(job_tx);
@@ -165,6 +194,17 @@ where
         };
         (sink, result)
     })
+}
+
+fn take<T>(slot: &Mutex<Option<T>>) -> Option<T> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+fn spawn_failure(error: std::io::Error) -> PipelineFailure {
+    PipelineFailure {
+        error: ExportError::ThreadSpawn(error),
+        written: 0,
+    }
 }
 
 /// Feeds images to the workers; returns whether it stopped for an abort.
