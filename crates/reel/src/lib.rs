@@ -10,7 +10,7 @@
 //! ```
 //! use reel::{
 //!     CacheWriter, ExportJob, ExportTarget, FilePattern, FrameInput, FrameLayout, Kept,
-//!     MovieCodec, PipelineConfig, RowOrder,
+//!     MovieCodec, PipelineConfig, PngCompression, RowOrder,
 //! };
 //!
 //! let dir = tempfile::tempdir()?;
@@ -46,6 +46,7 @@
 //!     dir: dir.path().join("png"),
 //!     pattern: FilePattern::parse("frame-%04d.png")?,
 //!     start_number: None, // files keep their recorded frame numbers
+//!     compression: PngCompression::Default,
 //!     overwrite: false,
 //! };
 //! let job = ExportJob::start(FrameInput::open(&cache, None)?, target, PipelineConfig::with_threads(2))?;
