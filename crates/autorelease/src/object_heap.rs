@@ -31,9 +31,8 @@
 //! 4. A thread's cache is touched only by its thread; [`Shared`] only under its mutex.
 
 use std::cell::Cell;
-use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use crate::valgrind;
 
@@ -143,35 +142,14 @@ static SHARED: Mutex<Shared> = Mutex::new(Shared {
     region_end: 0,
 });
 
-/// The locked shared lists. Like the page source's guard, it tells helgrind and drd what the
-/// futex-based lock orders (blocks freed by one thread are reused by another through it).
-pub(crate) struct SharedGuard(MutexGuard<'static, Shared>);
-
-impl Deref for SharedGuard {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl DerefMut for SharedGuard {
-    fn deref_mut(&mut self) -> &mut Shared {
-        &mut self.0
-    }
-}
-
-impl Drop for SharedGuard {
-    fn drop(&mut self) {
-        valgrind::happens_before(&SHARED);
-    }
-}
+/// The locked shared lists; unlocking tells the race detectors what the lock ordered (blocks
+/// freed by one thread and reused by another).
+pub(crate) type SharedGuard = valgrind::AnnotatedGuard<Shared>;
 
 /// Locks the shared lists (also taken around `fork`, see `page_source`). Nothing panics while
 /// holding it, so a poisoned lock still guards consistent lists.
 pub(crate) fn lock() -> SharedGuard {
-    let guard = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
-    valgrind::happens_after(&SHARED);
-    SharedGuard(guard)
+    valgrind::lock_annotated(&SHARED)
 }
 
 impl Shared {

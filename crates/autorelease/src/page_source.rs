@@ -31,9 +31,8 @@
 //! 4. The process's source is only reached through its mutex ([`lock`]), also across `fork`
 //!    (the handlers in `fork` hold it), so its chunk list is never seen half-updated.
 
-use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use crate::page::PAGE_SIZE;
 use crate::valgrind;
@@ -100,37 +99,12 @@ pub(crate) fn lock() -> SourceGuard {
 }
 
 fn lock_source() -> SourceGuard {
-    let guard = SOURCE.lock().unwrap_or_else(PoisonError::into_inner);
-    valgrind::happens_after(&SOURCE);
-    SourceGuard(guard)
+    valgrind::lock_annotated(&SOURCE)
 }
 
-/// The locked page source. Besides unlocking, it tells valgrind's race detectors what the lock
-/// orders: `std::sync::Mutex` waits on a futex, which helgrind and drd cannot see, so without this
-/// every page that moves between threads through the source (freed by one, reused by another)
-/// looked like a race on its header and slots.
-pub(crate) struct SourceGuard(MutexGuard<'static, PageSource>);
-
-impl Deref for SourceGuard {
-    type Target = PageSource;
-    fn deref(&self) -> &PageSource {
-        &self.0
-    }
-}
-
-impl DerefMut for SourceGuard {
-    fn deref_mut(&mut self) -> &mut PageSource {
-        &mut self.0
-    }
-}
-
-impl Drop for SourceGuard {
-    fn drop(&mut self) {
-        // Before the unlock (the inner guard drops after this body): everything done under the
-        // lock happens before the next holder's `happens_after`.
-        valgrind::happens_before(&SOURCE);
-    }
-}
+/// The locked page source; unlocking tells the race detectors what the lock ordered (pages freed
+/// by one thread and reused by another).
+pub(crate) type SourceGuard = valgrind::AnnotatedGuard<PageSource>;
 
 /// Keeping the source usable in a child process made by `fork`.
 ///

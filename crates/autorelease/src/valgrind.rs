@@ -16,7 +16,9 @@
 //! `ANNOTATE_HAPPENS_BEFORE`/`AFTER` codes drd shares); a test compares them with the installed
 //! headers when they are present.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// `VG_USERREQ__RUNNING_ON_VALGRIND`.
 const RUNNING_ON_VALGRIND: usize = 0x1001;
@@ -166,6 +168,45 @@ pub(crate) fn happens_before<T>(tag: *const T) {
 #[inline]
 pub(crate) fn happens_after<T>(tag: *const T) {
     client_request(0, HAPPENS_AFTER, [tag.addr(), 0, 0, 0, 0]);
+}
+
+/// A held `std::sync::Mutex` that tells helgrind and drd what the lock orders.
+///
+/// `std::sync::Mutex` waits on a futex, which the race detectors cannot see, so without this
+/// everything handed between threads through a lock of the runtime (pool pages through the page
+/// source, object blocks through the object heap's shared lists) looked like a race.
+pub(crate) struct AnnotatedGuard<T: 'static> {
+    guard: MutexGuard<'static, T>,
+    lock: &'static Mutex<T>,
+}
+
+/// Locks `lock`, annotated for the race detectors. The runtime never panics while holding one of
+/// its locks, so a poisoned lock still guards consistent data.
+pub(crate) fn lock_annotated<T>(lock: &'static Mutex<T>) -> AnnotatedGuard<T> {
+    let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+    happens_after(lock);
+    AnnotatedGuard { guard, lock }
+}
+
+impl<T> Deref for AnnotatedGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T> DerefMut for AnnotatedGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.guard
+    }
+}
+
+impl<T> Drop for AnnotatedGuard<T> {
+    fn drop(&mut self) {
+        // Before the unlock (the inner guard drops after this body): everything done under the
+        // lock happens before the next holder's `happens_after`.
+        happens_before(self.lock);
+    }
 }
 
 #[cfg(test)]
