@@ -10,9 +10,9 @@
 //! and hands it to a background writer (`writer.rs`) that appends it to a reel cache.
 //!
 //! The library acts only in a process whose environment carries `reel capture`'s settings
-//! ([`reel::capture_protocol`]); it removes them at load, so processes the program starts are
-//! not captured. Any failure stops capturing, with one message on stderr, and the program runs
-//! on.
+//! ([`reel::capture_protocol`]) and whose parent is that `reel`: the program it started, or
+//! what that process `exec`s (a wrapper), but not processes the program forks. Any failure
+//! stops capturing, with one message on stderr, and the program runs on.
 //!
 //! The readback is synchronous `glReadPixels` in the channel order the framebuffer holds (BGRA
 //! on Mesa), swizzled to RGBA on the writer thread: on Mesa's software rasterizer a

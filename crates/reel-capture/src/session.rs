@@ -42,25 +42,27 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the settings `reel` put in the environment and removes them, so that processes the
-    /// program starts are not captured. `None` when `reel` did not start this process.
-    pub fn take_from_env() -> Option<(Config, Option<OsString>)> {
-        let take = |name: &str| {
-            let v = std::env::var_os(name);
-            std::env::remove_var(name);
-            v
-        };
+    /// Reads the settings `reel` put in the environment. `None` unless `reel` is this
+    /// process's parent: the settings stay in the environment, so a wrapper that `exec`s the
+    /// real program hands them on, while a process the program forks has another parent and is
+    /// not captured.
+    pub fn from_env() -> Option<(Config, Option<OsString>)> {
+        let var = |name: &str| std::env::var_os(name);
         let number = |v: Option<OsString>| v.and_then(|v| v.to_str()?.parse::<u64>().ok());
-        let output = take(protocol::ENV_OUTPUT);
-        let socket = take(protocol::ENV_STATUS_SOCKET);
-        let skip = number(take(protocol::ENV_SKIP)).unwrap_or(0);
-        let frames = number(take(protocol::ENV_FRAMES));
-        let when_behind = match take(protocol::ENV_WHEN_BEHIND).as_deref() {
+        // SAFETY: getppid has no preconditions.
+        let parent = u64::try_from(unsafe { libc::getppid() }).ok();
+        if parent.is_none() || number(var(protocol::ENV_PARENT_PID)) != parent {
+            return None;
+        }
+        let output = var(protocol::ENV_OUTPUT);
+        let socket = var(protocol::ENV_STATUS_SOCKET);
+        let skip = number(var(protocol::ENV_SKIP)).unwrap_or(0);
+        let frames = number(var(protocol::ENV_FRAMES));
+        let when_behind = match var(protocol::ENV_WHEN_BEHIND).as_deref() {
             Some(v) if v == "drop" => WhenBehind::Drop,
             _ => WhenBehind::Block,
         };
-        let write_delay =
-            number(take(protocol::ENV_TEST_WRITE_DELAY_MS)).map(Duration::from_millis);
+        let write_delay = number(var(protocol::ENV_TEST_WRITE_DELAY_MS)).map(Duration::from_millis);
         let config = Config {
             output: PathBuf::from(output?),
             skip,
@@ -102,8 +104,8 @@ static SESSION: OnceLock<Session> = OnceLock::new();
 /// Starts the session if `reel` started this process. Called once, from the library's
 /// constructor.
 pub fn start_from_env() {
-    if let Some((config, socket)) = Config::take_from_env() {
-        let status = StatusChannel::connect(socket.as_deref());
+    if let Some((config, socket)) = Config::from_env() {
+        let status = StatusChannel::new(socket);
         let _ = SESSION.set(Session {
             config,
             status,

@@ -1,5 +1,6 @@
 //! The line-per-event channel back to `reel capture`.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::Mutex;
@@ -8,15 +9,27 @@ use reel::capture_protocol::Status;
 
 /// Sends [`Status`] lines to `reel`; silently does nothing once `reel` is gone, since the
 /// program must run on regardless.
+///
+/// It connects at the first line, not at load: a wrapper that `exec`s the real program (and so
+/// never swaps) then never connects, and `reel` reads the one connection of the process that
+/// does the drawing.
 pub struct StatusChannel {
-    stream: Mutex<Option<UnixStream>>,
+    path: Option<OsString>,
+    stream: Mutex<Connection>,
+}
+
+enum Connection {
+    NotYet,
+    Open(UnixStream),
+    Gone,
 }
 
 impl StatusChannel {
-    /// Connects to the socket `reel` listens on (no channel if that fails).
-    pub fn connect(path: Option<&std::ffi::OsStr>) -> Self {
+    /// A channel to the socket `reel` listens on (none without a path).
+    pub fn new(path: Option<OsString>) -> Self {
         StatusChannel {
-            stream: Mutex::new(path.and_then(|p| UnixStream::connect(p).ok())),
+            path,
+            stream: Mutex::new(Connection::NotYet),
         }
     }
 
@@ -25,9 +38,15 @@ impl StatusChannel {
         let mut line = status.encode();
         line.push('\n');
         let mut guard = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(stream) = guard.as_mut() {
+        if let Connection::NotYet = *guard {
+            *guard = match self.path.as_deref().map(UnixStream::connect) {
+                Some(Ok(stream)) => Connection::Open(stream),
+                _ => Connection::Gone,
+            };
+        }
+        if let Connection::Open(stream) = &mut *guard {
             if stream.write_all(line.as_bytes()).is_err() {
-                *guard = None;
+                *guard = Connection::Gone;
             }
         }
     }

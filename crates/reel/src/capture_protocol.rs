@@ -17,6 +17,10 @@ pub const ENV_WHEN_BEHIND: &str = "REEL_CAPTURE_WHEN_BEHIND";
 /// Test only: the writer sleeps this many milliseconds before each frame, to simulate a slow
 /// disk.
 pub const ENV_TEST_WRITE_DELAY_MS: &str = "REEL_CAPTURE_TEST_WRITE_DELAY_MS";
+/// `reel`'s own process id. The library captures only in a process whose parent that is: the
+/// program `reel` started, and whatever that process `exec`s (a wrapper such as `env`, `nice`
+/// or a shell script ending in `exec`), but not processes the program forks.
+pub const ENV_PARENT_PID: &str = "REEL_CAPTURE_PARENT_PID";
 /// Where `reel` looks for the capture library when it is not next to the `reel` binary.
 pub const ENV_LIBRARY: &str = "REEL_CAPTURE_LIBRARY";
 /// The capture library's file name, as `cargo build` names it.

@@ -130,6 +130,27 @@ fn program_exit_status_and_signal_death_are_passed_through() {
 }
 
 #[test]
+fn program_started_through_an_exec_wrapper_is_captured_and_processes_it_forks_are_not() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("wrapped.reel");
+    let exe = frame_counter(Variant::GlxDirect);
+    let exe = exe.to_str().unwrap();
+    // The shell forks a first frame counter (a child of the program: not captured), then
+    // replaces itself with `env`, which replaces itself with a second one (captured).
+    let script = format!("{exe} 12 && exec env {exe} 10");
+    let run = capture(&x, &[], &out, &["sh", "-c", &script], &[]);
+    assert_ran(&run, 0);
+    assert!(run.stdout.contains("drew 12 frames"), "{}", run.stdout);
+    assert!(run.stdout.contains("drew 10 frames"), "{}", run.stdout);
+    assert!(!run.stderr.contains("ignoring"), "{}", run.stderr);
+    assert_eq!(run.stat("captured"), 10, "{}", run.stderr);
+    let (_, _, frames) = read_cache(&out);
+    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
+    assert_eq!(numbers, (0..10).collect::<Vec<_>>());
+}
+
+#[test]
 fn window_size_change_starts_a_new_cache_and_no_frame_is_lost() {
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();

@@ -232,6 +232,7 @@ fn spawn(args: &CaptureArgs, library: &Path, output: &Path, socket: &Path) -> Re
     command
         .args(&args.command[1..])
         .env("LD_PRELOAD", preload)
+        .env(protocol::ENV_PARENT_PID, std::process::id().to_string())
         .env(protocol::ENV_OUTPUT, output)
         .env(protocol::ENV_STATUS_SOCKET, socket)
         .env(protocol::ENV_SKIP, args.skip.to_string())
@@ -263,11 +264,16 @@ fn follow(
     let status = loop {
         if stream.is_none() {
             stream = accept(listener)?;
+            reports.connected |= stream.is_some();
         }
         if let Some(s) = stream.as_mut() {
             loop {
                 match s.read(&mut buf) {
-                    Ok(0) => break,
+                    // That process is gone (or has exec'd): a later one may connect.
+                    Ok(0) => {
+                        stream = None;
+                        break;
+                    }
                     Ok(n) => reports.take_lines(&buf[..n]),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -294,6 +300,7 @@ fn follow(
     // The program has exited: what it wrote is in the socket; read it to the end.
     if stream.is_none() {
         stream = accept(listener)?;
+        reports.connected |= stream.is_some();
     }
     if let Some(mut s) = stream {
         s.set_nonblocking(false)?;
@@ -301,7 +308,6 @@ fn follow(
         let mut rest = Vec::new();
         let _ = s.read_to_end(&mut rest);
         reports.take_lines(&rest);
-        reports.connected = true;
     }
     Ok((status, reports.limit_reached))
 }
@@ -336,9 +342,9 @@ fn report(
 ) -> Result<String> {
     if !reports.connected {
         eprintln!(
-            "reel: warning: the capture library never reported from {}: it was not loaded \
-             (a static or setuid program, or one that clears LD_PRELOAD), or the program \
-             ended before it started; nothing was captured",
+            "reel: warning: the capture library never reported from {}: the program ended \
+             before it swapped a buffer, or the library was not loaded (a static or setuid \
+             program, or one that clears LD_PRELOAD); nothing was captured",
             Path::new(&args.command[0]).display()
         );
     }
