@@ -1,5 +1,6 @@
-//! The exported functions that take the place of the window system's: the two buffer swaps and
-//! the three ways of looking functions up at run time.
+//! The exported functions that take the place of the window system's: the buffer swaps
+//! (`glXSwapBuffers`, `glXSwapBuffersMscOML`, `eglSwapBuffers`) and the three ways of looking
+//! functions up at run time.
 
 use std::ffi::{c_char, c_ulong, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,13 +41,15 @@ impl Hooked {
 }
 
 static GLX_SWAP: Hooked = Hooked::new(c"glXSwapBuffers", c"libGL.so.1");
+static GLX_SWAP_OML: Hooked = Hooked::new(c"glXSwapBuffersMscOML", c"libGL.so.1");
 static EGL_SWAP: Hooked = Hooked::new(c"eglSwapBuffers", c"libEGL.so.1");
 static GLX_GET_PROC: Hooked = Hooked::new(c"glXGetProcAddress", c"libGL.so.1");
 static GLX_GET_PROC_ARB: Hooked = Hooked::new(c"glXGetProcAddressARB", c"libGL.so.1");
 static EGL_GET_PROC: Hooked = Hooked::new(c"eglGetProcAddress", c"libEGL.so.1");
 
-const ALL: [&Hooked; 5] = [
+const ALL: [&Hooked; 6] = [
     &GLX_SWAP,
+    &GLX_SWAP_OML,
     &EGL_SWAP,
     &GLX_GET_PROC,
     &GLX_GET_PROC_ARB,
@@ -61,6 +64,7 @@ fn hook_address(name: &CStr) -> usize {
 pub fn hook_for(name: &CStr) -> Option<*mut c_void> {
     let hook: *mut c_void = match name.to_bytes() {
         b"glXSwapBuffers" => glXSwapBuffers as *mut c_void,
+        b"glXSwapBuffersMscOML" => glXSwapBuffersMscOML as *mut c_void,
         b"eglSwapBuffers" => eglSwapBuffers as *mut c_void,
         b"glXGetProcAddress" => glXGetProcAddress as *mut c_void,
         b"glXGetProcAddressARB" => glXGetProcAddressARB as *mut c_void,
@@ -140,6 +144,32 @@ pub unsafe extern "C" fn glXSwapBuffers(dpy: *mut c_void, drawable: c_ulong) {
                 dpy, drawable,
             )
         };
+    }
+}
+
+/// Hook for `glXSwapBuffersMscOML` (GLX_OML_sync_control: a swap at a chosen media stream
+/// count): reads the frame back, then swaps.
+///
+/// # Safety
+/// The GLX_OML_sync_control contract: `dpy` is an open display and `drawable` a GLX drawable
+/// on it.
+#[no_mangle]
+pub unsafe extern "C" fn glXSwapBuffersMscOML(
+    dpy: *mut c_void,
+    drawable: c_ulong,
+    target_msc: i64,
+    divisor: i64,
+    remainder: i64,
+) -> i64 {
+    session::before_swap(Drawable::Glx { dpy, drawable });
+    let real = GLX_SWAP_OML.real();
+    if real == 0 {
+        return 0;
+    }
+    type SwapMsc = unsafe extern "C" fn(*mut c_void, c_ulong, i64, i64, i64) -> i64;
+    // SAFETY: the real glXSwapBuffersMscOML with the program's arguments.
+    unsafe {
+        std::mem::transmute::<usize, SwapMsc>(real)(dpy, drawable, target_msc, divisor, remainder)
     }
 }
 

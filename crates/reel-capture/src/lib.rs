@@ -1,7 +1,8 @@
 //! The capture library `reel capture` preloads (`LD_PRELOAD`) into an unmodified OpenGL
 //! program.
 //!
-//! It defines `glXSwapBuffers` and `eglSwapBuffers` for programs that link them, and
+//! It defines `glXSwapBuffers`, `glXSwapBuffersMscOML` and `eglSwapBuffers` for programs that
+//! link them, and
 //! `glXGetProcAddress(ARB)`, `eglGetProcAddress` and `dlsym` for programs that look them up
 //! (`dlsym` is how programs that `dlopen` libGL or libEGL themselves find the swap). Before each
 //! swap of the first drawable that swaps, the hook reads the back buffer at the drawable's size
@@ -30,6 +31,7 @@ mod writer;
 
 pub use hooks::{
     eglGetProcAddress, eglSwapBuffers, glXGetProcAddress, glXGetProcAddressARB, glXSwapBuffers,
+    glXSwapBuffersMscOML,
 };
 
 extern "C" fn load() {

@@ -106,6 +106,27 @@ fn egl_dlopen_program_every_frame_captured_once_in_order_upright_and_gl_state_un
 }
 
 #[test]
+fn glx_oml_swap_looked_up_at_run_time_every_frame_captured_once_in_order() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("oml.reel");
+    let exe = frame_counter(Variant::GlxDlsym);
+    let run = capture(
+        &x,
+        &[],
+        &out,
+        &[exe.to_str().unwrap(), "15", "0", "-1", "0", "oml"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    assert!(run.stdout.contains("drew 15 frames"), "{}", run.stdout);
+    assert_eq!(run.stat("captured"), 15, "{}", run.stderr);
+    let (_, _, frames) = read_cache(&out);
+    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
+    assert_eq!(numbers, (0..15).collect::<Vec<_>>());
+}
+
+#[test]
 fn program_exit_status_and_signal_death_are_passed_through() {
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();

@@ -6,9 +6,10 @@
  * error) and after the swap it checks that all of it is exactly as it left it; any difference is
  * reported and the program exits with status 3.
  *
- * Usage: frame_counter FRAMES [EXIT_STATUS [RESIZE_AT_FRAME [SECOND_WINDOW]]]
+ * Usage: frame_counter FRAMES [EXIT_STATUS [RESIZE_AT_FRAME [SECOND_WINDOW [SWAP]]]]
  * With SECOND_WINDOW = 1 (GLX builds), every frame also clears and swaps a second window (all
- * black) after the first one's swap. A RESIZE_AT_FRAME of -1 means no resize.
+ * black) after the first one's swap. A RESIZE_AT_FRAME of -1 means no resize. SWAP = oml (GLX
+ * builds) swaps with glXSwapBuffersMscOML, found with glXGetProcAddressARB.
  * Built three ways (see tests/capture_programs.rs):
  *   -DGLX_DIRECT  GLX, linked against libGL, calling glXSwapBuffers directly;
  *   -DGLX_DLSYM   GLX, libGL opened with dlopen and every function found with dlsym;
@@ -16,6 +17,7 @@
  *                 eglGetProcAddress.
  * The window is 64x48; with RESIZE_AT_FRAME it becomes 80x40 before that frame. */
 #include <dlfcn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,8 @@ static XVisualInfo *vi;
 static void (*p_glXSwapBuffers)(Display *, GLXDrawable);
 static fn_t (*p_glXGetProcAddressARB)(const GLubyte *);
 static void glx_swap(void) { p_glXSwapBuffers(dpy, win); }
+static int64_t (*p_glXSwapBuffersMscOML)(Display *, GLXDrawable, int64_t, int64_t, int64_t);
+static void glx_swap_oml(void) { p_glXSwapBuffersMscOML(dpy, win, 0, 0, 0); }
 static GLXContext glx_ctx;
 static Bool (*p_glXMakeCurrent)(Display *, GLXDrawable, GLXContext);
 static fn_t glx_get_proc(const char *name) { return p_glXGetProcAddressARB((const GLubyte *)name); }
@@ -290,13 +294,14 @@ static void draw(int frame, int w, int h) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: frame_counter FRAMES [EXIT_STATUS [RESIZE_AT_FRAME]]\n");
+        fprintf(stderr, "usage: frame_counter FRAMES [EXIT_STATUS [RESIZE_AT_FRAME [SECOND_WINDOW [SWAP]]]]\n");
         return 2;
     }
     int frames = atoi(argv[1]);
     int status = argc > 2 ? atoi(argv[2]) : 0;
     int resize_at = argc > 3 ? atoi(argv[3]) : -1;
     int two_windows = argc > 4 && atoi(argv[4]) == 1;
+    int oml_swap = argc > 5 && strcmp(argv[5], "oml") == 0;
     dpy = must(XOpenDisplay(NULL), "an X display");
     Visual *visual;
     int depth;
@@ -316,6 +321,17 @@ int main(int argc, char **argv) {
 #endif
     make_context();
     load_gl();
+#if !defined(EGL_DLOPEN)
+    if (oml_swap) {
+        p_glXSwapBuffersMscOML = (void *)must((void *)get_proc("glXSwapBuffersMscOML"), "glXSwapBuffersMscOML");
+        swap = glx_swap_oml;
+    }
+#else
+    if (oml_swap) {
+        fprintf(stderr, "frame_counter: SWAP = oml needs a GLX build\n");
+        return 2;
+    }
+#endif
     leave_unusual_state();
     int w = W, h = H;
     for (int frame = 0; frame < frames; frame++) {
