@@ -41,7 +41,8 @@ pub enum WhenBehind {
 The program runs with a capture library preloaded (LD_PRELOAD): it hooks the program's buffer \
 swaps (GLX or EGL) and appends every frame of the first window that swaps to the cache, \
 bottom-up RGBA, while a background thread writes. The library is found next to the reel \
-binary, or named by REEL_CAPTURE_LIBRARY. Programs the program starts are not captured.\n\n\
+binary, or named by REEL_CAPTURE_LIBRARY. The program may be a wrapper that execs the real \
+one (env, nice, a script ending in exec ./prog); processes it forks are not captured.\n\n\
 Exit status: the program's own (128+N when a signal N ended it); 0 after --frames N frames."
 )]
 pub struct CaptureArgs {
