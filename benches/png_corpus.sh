@@ -13,7 +13,7 @@
 #   PNG_CORPUS_ROUNDS   rounds over all tools (default 3)
 #   PNG_CORPUS_KINDS    kinds to run (default: "glmark2 reel-gl testsrc2 mandelbrot noisy")
 #   PNG_CORPUS_LEVELS   reel --png-compression levels (default: "fast default small")
-#   PNG_CORPUS_MJPEG    1: also MJPEG movies (reel --quality, against ffmpeg -q:v 2), with PSNR
+#   PNG_CORPUS_MJPEG    1: also MJPEG movies (reel --quality, against ffmpeg -q:v 2), with RGB PSNR
 #   PNG_CORPUS_QUALITY  reel's MJPEG quality (default 88, ffmpeg's -q:v 2 within rounding)
 #   REEL                the reel binary (default: target/release/reel, built if missing)
 #
@@ -121,10 +121,14 @@ decoded_md5() { # PNG directory -> md5 of its frames decoded by ffmpeg
     ffmpeg -v error -i "$1/image-%04d.png" -pix_fmt rgb24 -f framemd5 - | grep -v '^#' \
         | awk -F, '{print $6}' | md5sum
 }
-psnr() { # movie raw -> average PSNR of the movie against the flipped source
-    ffmpeg -v info -i "$1" -f rawvideo -framerate 30 -pix_fmt rgba -s ${W}x$H -i "$2" \
-        -lavfi "[1:v]vflip,format=yuv420p[ref];[0:v]format=yuv420p[dec];[dec][ref]psnr" -f null - 2>&1 \
-        | sed -n 's/.*PSNR.* average:\([0-9.inf]*\).*/\1/p' | tail -1
+# PSNR is taken in RGB against the source frames, as a viewer sees them: both movies decoded by
+# ffmpeg to RGB. (In yuv420p against ffmpeg's own conversion of the source, ffmpeg's movie would
+# share its chroma filter with the reference; BENCHMARKS.md shows how much that favours it.)
+# Frames are paired by number, whatever each movie's time base.
+psnr() { # movie raw -> average RGB PSNR of the movie against the flipped source
+    ffmpeg -v info -i "$1" -f rawvideo -pix_fmt rgba -s ${W}x$H -i "$2" \
+        -lavfi "[0:v]settb=1/30,setpts=N,format=gbrp[dec];[1:v]settb=1/30,setpts=N,vflip,format=gbrp[ref];[dec][ref]psnr" \
+        -f null - 2>&1 | sed -n 's/.*PSNR.* average:\([0-9.inf]*\).*/\1/p' | tail -1
 }
 
 for round in $(seq 1 "$ROUNDS"); do
