@@ -82,10 +82,7 @@ impl CaptureMode {
     pub fn resolve(self, renderer: &str) -> CaptureMode {
         match self {
             CaptureMode::Auto => {
-                let software = ["llvmpipe", "softpipe", "swrast"]
-                    .iter()
-                    .any(|name| renderer.contains(name));
-                if software {
+                if is_software_rasterizer(renderer) {
                     CaptureMode::Synchronous
                 } else {
                     CaptureMode::RING_OF_TWO
@@ -94,6 +91,20 @@ impl CaptureMode {
             other => other,
         }
     }
+}
+
+/// Whether `renderer` (a `GL_RENDERER` string) is one of Mesa's CPU rasterisers (llvmpipe,
+/// softpipe, swrast), where `glReadPixels` into a pixel-buffer object is done at once on the
+/// CPU, so a ring of them only adds a copy.
+///
+/// ```
+/// assert!(glcapture::is_software_rasterizer("llvmpipe (LLVM 15.0.6, 256 bits)"));
+/// assert!(!glcapture::is_software_rasterizer("AMD Radeon RX 6600 (radeonsi, navi23)"));
+/// ```
+pub fn is_software_rasterizer(renderer: &str) -> bool {
+    ["llvmpipe", "softpipe", "swrast"]
+        .iter()
+        .any(|name| renderer.contains(name))
 }
 
 impl Default for CaptureMode {

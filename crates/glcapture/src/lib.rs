@@ -80,7 +80,9 @@ mod scene;
 mod shader;
 mod sink;
 
-pub use capture::{frame_byte_len, CaptureMode, CaptureStats, FrameCapture};
+pub use capture::{
+    frame_byte_len, is_software_rasterizer, CaptureMode, CaptureStats, FrameCapture,
+};
 pub use demo::{record_demo, DemoStats};
 pub use egl::{
     ApiPreference, ContextInfo, ContextOptions, DisplayKind, GlApi, HeadlessContext, SurfaceKind,

@@ -51,21 +51,56 @@ int reel_recorder_append_rgba(reel_recorder *rec, const void *pixels, size_t str
  * the next call on it. */
 const char *reel_recorder_last_error(const reel_recorder *rec);
 
-/* Frames appended so far. */
+/* Frames stored in the cache so far. Frames captured through the pixel-buffer-object ring reach
+ * it a capture later: see reel_recorder_frames_in_flight. */
 uint64_t reel_recorder_frames(const reel_recorder *rec);
 
 /* Reads the default framebuffer of the GL context current on this thread (EGL or GLX, through
  * the libraries the program loaded; reel links none) at its size, as the window system reports
- * it, and appends it as one frame; 0 or -1 (reel_recorder_last_error says why: no context is
- * current, the context has no surface, the surface's size is not the recorder's, a GL error).
- * Call it after drawing a frame, before swapping. Synchronous (glReadPixels): on Mesa's software
- * rasterisers a pixel-buffer-object ring measured slower. The program's GL state is left as it
- * was: the bound pixel-pack buffer, pack alignment, row length and skips, read framebuffer, read
- * buffer, and the errors it had pending (GL_INVALID_ENUM, _VALUE, _OPERATION). */
+ * it, and records it as one frame; 0 or -1 (reel_recorder_last_error says why: no context is
+ * current, the context has no surface, the surface's size is not the recorder's, a GL error
+ * (named, e.g. GL_INVALID_FRAMEBUFFER_OPERATION), frames of another context still in flight).
+ * Call it after drawing a frame, before swapping. After a failed call the recorder stays usable.
+ *
+ * The program's GL state is left as it was: the bound pixel-pack buffer, pack alignment, row
+ * length and skips, read framebuffer, read buffer, and the errors it had pending
+ * (GL_INVALID_ENUM, _VALUE, _OPERATION; the read's own error is returned, never left pending).
+ *
+ * How the frame is read is reel_recorder_set_readback's choice. With the ring, the frame is
+ * stored one capture later; frames always reach the cache in the order they were captured. */
 int reel_recorder_capture_gl(reel_recorder *rec);
 
-/* Finishes the cache (stores its frame count and syncs it to disk) and frees `rec`, whatever the
- * result; 0 or -1. */
+/* Readback modes for reel_recorder_set_readback. */
+#define REEL_READBACK_AUTO 0     /* the default: SYNC on Mesa's software rasterisers (llvmpipe,
+                                  * softpipe, swrast, from GL_RENDERER) and on contexts without
+                                  * pixel-buffer objects and fences, PBO_RING elsewhere */
+#define REEL_READBACK_SYNC 1     /* glReadPixels into memory: stored before the call returns */
+#define REEL_READBACK_PBO_RING 2 /* glReadPixels into a ring of two pixel-buffer objects with
+                                  * fences: the call returns without waiting for the transfer,
+                                  * which is stored at the next capture; needs OpenGL 3.2 or
+                                  * OpenGL ES 3.0 (else capture fails with a message) */
+
+/* Chooses how reel_recorder_capture_gl reads frames (one of the REEL_READBACK_ constants); 0, or
+ * -1 for an unknown mode. May be called at any time: frames already in the ring are stored
+ * before any frame captured after the change. */
+int reel_recorder_set_readback(reel_recorder *rec, int mode);
+
+/* Frames captured through the ring and not yet stored (0 or 1 between captures; 0 after
+ * reel_recorder_flush_gl). */
+uint64_t reel_recorder_frames_in_flight(const reel_recorder *rec);
+
+/* Stores every frame still in the ring and releases the ring's buffers (the next capture makes
+ * new ones); 0 or -1. The ring lives in the context it was made in: call this with that context
+ * current before destroying it or releasing it from this thread for good. With it not current,
+ * -1 and the frames stay in flight. reel_recorder_append_rgba, a synchronous capture and a
+ * capture from another context flush the ring first the same way (and fail the same way). */
+int reel_recorder_flush_gl(reel_recorder *rec);
+
+/* Stores the frames still in the ring (when their context is current on this thread), finishes
+ * the cache (stores its frame count and syncs it to disk) and frees `rec`, whatever the result;
+ * 0 or -1. When frames in the ring cannot be stored (their context is not current, a GL error),
+ * the cache is still finished with every frame stored before them, and -1 comes with a message
+ * saying how many frames were lost and why. */
 int reel_recorder_finish(reel_recorder *rec, char **error);
 
 /* ---- Export on a background thread ----------------------------------------------------------

@@ -12,7 +12,9 @@
 //!   `reel_recorder_finish`, over [`reel::CacheWriter`].
 //! - `gl_capture.rs`: `reel_recorder_capture_gl`, which reads the current GL context's default
 //!   framebuffer through [`glcapture::current_framebuffer`] (EGL or GLX, found in the libraries
-//!   the program loaded; nothing is linked) and appends it.
+//!   the program loaded; nothing is linked) and appends it, synchronously or through a ring of
+//!   pixel-buffer objects (`reel_recorder_set_readback`, `reel_recorder_flush_gl`,
+//!   `reel_recorder_frames_in_flight`).
 //! - `export.rs`: `reel_export_start` / `_progress` / `_finished` / `_abort` / `_wait`, over
 //!   [`reel::ExportJob`], the library's export on a thread of its own.
 //! - `message.rs`: messages handed to C (`reel_string_free`), and the guard that keeps every Rust
@@ -37,7 +39,10 @@ pub use export::{
     reel_export_abort, reel_export_finished, reel_export_progress, reel_export_start,
     reel_export_wait, ReelExport, ReelExportOptions,
 };
-pub use gl_capture::reel_recorder_capture_gl;
+pub use gl_capture::{
+    reel_recorder_capture_gl, reel_recorder_flush_gl, reel_recorder_frames_in_flight,
+    reel_recorder_set_readback, REEL_READBACK_AUTO, REEL_READBACK_PBO_RING, REEL_READBACK_SYNC,
+};
 pub use message::reel_string_free;
 pub use recorder::{
     reel_recorder_append_rgba, reel_recorder_finish, reel_recorder_frames,

@@ -89,6 +89,8 @@ pub unsafe extern "C" fn reel_recorder_append_rgba(
             .ok_or_else(|| format!("stride_bytes {stride_bytes} is too large"))?;
         // SAFETY: the caller promised `span` readable bytes at `pixels`.
         let src = unsafe { std::slice::from_raw_parts(pixels.cast::<u8>(), span) };
+        // Frames captured from GL before this one go first.
+        rec.gl.flush(&mut rec.writer)?;
         rec.writer
             .append_with(|dst| {
                 copy_rows_bottom_up(src, stride_bytes, row, rows, bottom_up != 0, dst)
@@ -165,8 +167,18 @@ pub unsafe extern "C" fn reel_recorder_finish(
             return Err("rec is NULL".into());
         }
         // SAFETY: a live recorder made by `reel_recorder_open`, given up by the caller.
-        let rec = unsafe { Box::from_raw(rec) };
-        rec.writer.finish().map(|_| ()).map_err(|e| e.to_string())
+        let mut rec = unsafe { Box::from_raw(rec) };
+        let flushed = rec.gl.flush(&mut rec.writer).map_err(|e| {
+            let lost = rec.gl.in_flight();
+            format!(
+                "{lost} frame(s) captured through the pixel-buffer ring were lost: {e}; the \
+                 cache keeps the {} frames stored before them",
+                rec.writer.frames()
+            )
+        });
+        // The frames stored so far are kept whatever happened to those in flight.
+        let finished = rec.writer.finish().map(|_| ()).map_err(|e| e.to_string());
+        flushed.and(finished)
     });
     // SAFETY: per this function's contract.
     unsafe { set_error(error, result.as_ref().err().map(String::as_str)) };

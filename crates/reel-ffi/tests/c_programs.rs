@@ -405,3 +405,59 @@ fn frames_captured_from_a_glx_window_come_out_exact_and_upright_with_gl_state_un
     assert!(stdout.contains("64x49"), "{stdout}");
     check_quadrant_frames(&dir.path().join("png"), 4);
 }
+
+#[test]
+fn frames_captured_through_a_forced_pbo_ring_come_out_exact_in_order_and_all_stored_at_finish() {
+    if !require("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The program checks the GL state and its pending errors after every call, that each frame
+    // is stored one capture later, the refusals (another context, no surface) and the lost
+    // frame's message.
+    let (stdout, _) = run_passing(
+        &compile_gl("capture_gl_ring"),
+        "capture_gl_ring",
+        &[dir.path()],
+    );
+    assert!(stdout.contains("exported 9 frames"), "{stdout}");
+    check_quadrant_frames(&dir.path().join("png"), 9);
+    let ring = reel::cache::scan_cache(dir.path().join("ring.reel")).unwrap();
+    assert!(ring.is_whole());
+    assert_eq!((ring.frames, ring.header.frame_count), (9, Some(9)));
+    let lost = reel::cache::scan_cache(dir.path().join("lost.reel")).unwrap();
+    assert!(lost.is_whole(), "finished despite the lost frame");
+    assert_eq!((lost.frames, lost.header.frame_count), (1, Some(1)));
+}
+
+#[test]
+fn capturing_through_the_pbo_ring_is_clean_under_valgrind_memcheck() {
+    if !require("valgrind") {
+        return;
+    }
+    let exe = compile_gl("capture_gl_ring");
+    let dir = tempfile::tempdir().unwrap();
+    let suppressions = support::crate_dir().join("tests").join("mesa.supp");
+    let output = Command::new("valgrind")
+        .args([
+            "-q",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "--show-leak-kinds=definite",
+            // Mesa's noise only (the file says what and why).
+            "--keep-debuginfo=yes",
+            "--num-callers=40",
+        ])
+        .arg(format!("--suppressions={}", suppressions.display()))
+        .arg(&exe)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("capture_gl_ring: ok"),
+        "capture_gl_ring under memcheck ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+}

@@ -141,10 +141,29 @@ impl Drawable {
                 let context = unsafe { get_context() };
                 // SAFETY: as above.
                 let (dpy, drawable) = unsafe { (get_display(), get_drawable()) };
-                Ok((!context.is_null() && drawable != 0)
-                    .then_some((Drawable::Glx { dpy, drawable }, context as usize)))
+                if context.is_null() {
+                    return Ok(None);
+                }
+                // A GL 3.0+ context can be current without a drawable (GLX_ARB_create_context).
+                if drawable == 0 {
+                    return Err(ReadError::NoSurface);
+                }
+                Ok(Some((Drawable::Glx { dpy, drawable }, context as usize)))
             }
         }
+    }
+
+    /// The context of `system` current on this thread, with or without a surface.
+    fn current_context_of(system: WindowSystem, lookup: SymbolLookup) -> Option<usize> {
+        let name = match system {
+            WindowSystem::Egl => c"eglGetCurrentContext",
+            WindowSystem::Glx => c"glXGetCurrentContext",
+        };
+        // SAFETY: both take nothing and return the current context or null.
+        let get = unsafe { function::<GetPointer>(lookup, system.library(), name) }?;
+        // SAFETY: a query of this thread's current state.
+        let context = unsafe { get() };
+        (!context.is_null()).then_some(context as usize)
     }
 
     /// An identity for telling drawables apart.
@@ -210,4 +229,14 @@ impl Drawable {
             Err(ReadError::SizeUnknown)
         }
     }
+}
+
+/// The identity of the context current on this thread (EGL first, then GLX), whether or not it
+/// draws to a surface; `None` when no context is current. What a [`PboRing`](super::PboRing)'s
+/// owner compares with the ring's context before flushing it: its buffers need the context, not
+/// the surface.
+pub fn current_context(lookup: SymbolLookup) -> Option<usize> {
+    [WindowSystem::Egl, WindowSystem::Glx]
+        .into_iter()
+        .find_map(|system| Drawable::current_context_of(system, lookup))
 }

@@ -13,22 +13,30 @@
 //!   and reads the default framebuffer's back buffer synchronously, saving and restoring every
 //!   piece of state it touches (pixel-pack buffer binding, pack alignment, row length and skips,
 //!   read framebuffer, read buffer, pending errors).
+//! - [`PboRing`]: the same read into a ring of pixel-buffer objects with fences, each frame
+//!   delivered one or more captures later (in order) or at [`PboRing::flush`], with the same
+//!   state left untouched. Its buffers belong to the context: it flushes only while that context
+//!   is current.
+//! - [`ReadbackMode`]: which of the two; `Auto` picks the synchronous read on Mesa's CPU
+//!   rasterisers (there `glReadPixels` into a buffer object is a CPU copy done at once, so the
+//!   ring only adds a map; measured in `BENCHMARKS.md`, "OpenGL capture") and the ring elsewhere.
 //! - [`ChannelOrder`]: the readback comes in the order the framebuffer holds (BGRA on Mesa, the
 //!   cheap read there); [`ChannelOrder::copy_to_rgba`] converts off the program's critical path.
 //!
-//! Used by the `reel capture` preload library (at each swap) and by reel's C library
-//! (`reel_recorder_capture_gl`). Both read synchronously: on Mesa's CPU rasterisers a
-//! pixel-buffer-object ring is a CPU copy too and measured slower (`BENCHMARKS.md`, "OpenGL
-//! capture"), and a synchronous read leaves nothing in GL to flush when the program's context
-//! goes away.
+//! Used by the `reel capture` preload library (at each swap, synchronously) and by reel's C
+//! library (`reel_recorder_capture_gl`, either way).
 
 mod drawable;
 mod readback;
+mod readback_mode;
+mod ring;
 
 use std::ffi::{c_void, CStr};
 
-pub use drawable::{Drawable, WindowSystem};
+pub use drawable::{current_context, Drawable, WindowSystem};
 pub use readback::{ChannelOrder, FramebufferReader, GetProcAddress};
+pub use readback_mode::ReadbackMode;
+pub use ring::{PboRing, RingError};
 
 /// Finds the function `name` in the already loaded library `soname`; null when the library is
 /// not loaded or has no such function. [`loaded_symbol`] is the ordinary one; a library that
@@ -57,9 +65,9 @@ pub enum ReadError {
     /// Neither an EGL nor a GLX context is current on this thread.
     #[error("no OpenGL context is current on this thread (checked EGL and GLX)")]
     NoContext,
-    /// The current context draws to no surface (an EGL surfaceless context), so it has no
-    /// default framebuffer.
-    #[error("the current EGL context has no draw surface, so no default framebuffer to read")]
+    /// The current context draws to no surface (an EGL surfaceless context, or a GLX context
+    /// made current without a drawable), so it has no default framebuffer.
+    #[error("the current OpenGL context has no draw surface, so no default framebuffer to read")]
     NoSurface,
     /// The window system did not report the surface's size.
     #[error("the window system did not report the size of the current surface")]
@@ -67,7 +75,69 @@ pub enum ReadError {
     /// A function this needs is missing from the window system or the context.
     #[error("the function {0} is missing")]
     MissingFunction(&'static str),
-    /// `glReadPixels` raised this GL error.
-    #[error("glReadPixels raised GL error {0:#06x}")]
-    Gl(u32),
+    /// A GL call of the readback raised this GL error (the program's own pending errors are
+    /// kept apart and left pending).
+    #[error("{call} raised {name} ({code:#06x})", name = gl_error_name(*code))]
+    Gl {
+        /// What was being done.
+        call: &'static str,
+        /// The `glGetError` value.
+        code: u32,
+    },
+    /// A pixel-buffer-object ring was asked of a context without pixel-pack buffers, mapping
+    /// or fences.
+    #[error(
+        "the current context ({version}) has no pixel-buffer objects with fences \
+         (needs OpenGL 3.2 or OpenGL ES 3.0): use the synchronous readback"
+    )]
+    RingUnsupported {
+        /// The context's `GL_VERSION`.
+        version: String,
+    },
+    /// A ring needs at least two buffers.
+    #[error("a pixel-buffer ring of {depth} buffers: at least 2 are needed")]
+    RingDepth {
+        /// The depth asked for.
+        depth: usize,
+    },
+    /// The frame does not fit a GL buffer.
+    #[error("a {width}x{height} RGBA frame is larger than a GL buffer can be (2 GiB)")]
+    FrameTooLarge {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// A ring was used with a reader of another context (its buffers exist only in its own).
+    #[error("this pixel-buffer ring belongs to another GL context than the reader's")]
+    OtherContext,
+    /// A frame's transfer did not complete; that frame is lost.
+    #[error(
+        "waiting for a frame's pixel-buffer transfer failed (glClientWaitSync returned \
+         {status:#06x} after {waited:?}); that frame is lost"
+    )]
+    FenceWait {
+        /// What `glClientWaitSync` returned last.
+        status: u32,
+        /// How long it was waited for.
+        waited: std::time::Duration,
+    },
+    /// `glMapBufferRange` returned NULL without a GL error; that frame is lost.
+    #[error("glMapBufferRange returned NULL for a frame's pixel buffer; that frame is lost")]
+    MapFailed,
+}
+
+/// The name of a `glGetError` value, e.g. `GL_INVALID_FRAMEBUFFER_OPERATION`.
+pub fn gl_error_name(code: u32) -> &'static str {
+    match code {
+        0x0500 => "GL_INVALID_ENUM",
+        0x0501 => "GL_INVALID_VALUE",
+        0x0502 => "GL_INVALID_OPERATION",
+        0x0503 => "GL_STACK_OVERFLOW",
+        0x0504 => "GL_STACK_UNDERFLOW",
+        0x0505 => "GL_OUT_OF_MEMORY",
+        0x0506 => "GL_INVALID_FRAMEBUFFER_OPERATION",
+        0x0507 => "GL_CONTEXT_LOST",
+        _ => "an unknown GL error",
+    }
 }

@@ -28,6 +28,8 @@ const RGBA: u32 = 0x1908;
 const BGRA: u32 = 0x80E1;
 const UNSIGNED_BYTE: u32 = 0x1401;
 const UNSIGNED_SHORT_5_6_5: u32 = 0x8363;
+const RENDERER: u32 = 0x1F01;
+const BUFFER_SIZE: u32 = 0x8764;
 /// At most this many pending errors are saved (GL implementations keep one per kind).
 const MAX_SAVED_ERRORS: usize = 8;
 
@@ -67,18 +69,45 @@ type PixelStorei = unsafe extern "C" fn(u32, i32);
 type ReadPixels = unsafe extern "C" fn(i32, i32, i32, i32, u32, u32, *mut c_void);
 type BindTarget = unsafe extern "C" fn(u32, u32);
 type ReadBufferFn = unsafe extern "C" fn(u32);
+type GetBufferParameteriv = unsafe extern "C" fn(u32, u32, *mut i32);
+type GenBuffers = unsafe extern "C" fn(i32, *mut u32);
+type DeleteBuffers = unsafe extern "C" fn(i32, *const u32);
+type BufferData = unsafe extern "C" fn(u32, isize, *const c_void, u32);
+type MapBufferRange = unsafe extern "C" fn(u32, isize, isize, u32) -> *mut c_void;
+type UnmapBuffer = unsafe extern "C" fn(u32) -> u8;
+type FenceSync = unsafe extern "C" fn(u32, u32) -> *const c_void;
+type ClientWaitSync = unsafe extern "C" fn(*const c_void, u32, u64) -> u32;
+type DeleteSync = unsafe extern "C" fn(*const c_void);
+type Flush = unsafe extern "C" fn();
+
+/// The functions a pixel-buffer-object ring adds ([`PboRing`](super::PboRing)).
+#[derive(Clone, Copy)]
+pub(super) struct RingFunctions {
+    pub(super) gen_buffers: GenBuffers,
+    pub(super) delete_buffers: DeleteBuffers,
+    pub(super) buffer_data: BufferData,
+    pub(super) map_buffer_range: MapBufferRange,
+    pub(super) unmap_buffer: UnmapBuffer,
+    pub(super) fence_sync: FenceSync,
+    pub(super) client_wait_sync: ClientWaitSync,
+    pub(super) delete_sync: DeleteSync,
+    pub(super) flush: Flush,
+}
 
 /// The GL functions a readback calls, loaded through the window system's loader.
 #[derive(Clone, Copy)]
-struct GlFunctions {
+pub(super) struct GlFunctions {
     get_integerv: GetIntegerv,
-    get_error: GetError,
+    pub(super) get_error: GetError,
     get_string: GetString,
     pixel_storei: PixelStorei,
-    read_pixels: ReadPixels,
-    bind_buffer: Option<BindTarget>,
+    pub(super) read_pixels: ReadPixels,
+    pub(super) bind_buffer: Option<BindTarget>,
     bind_framebuffer: Option<BindTarget>,
     read_buffer: Option<ReadBufferFn>,
+    get_buffer_parameteriv: Option<GetBufferParameteriv>,
+    /// Present when every ring function is (whether the context has them is `Capabilities`).
+    pub(super) ring: Option<RingFunctions>,
 }
 
 /// A window system's GL function loader: `eglGetProcAddress`, `glXGetProcAddressARB` or
@@ -115,14 +144,34 @@ impl GlFunctions {
             bind_buffer: optional!(c"glBindBuffer", BindTarget),
             bind_framebuffer: optional!(c"glBindFramebuffer", BindTarget),
             read_buffer: optional!(c"glReadBuffer", ReadBufferFn),
+            get_buffer_parameteriv: optional!(c"glGetBufferParameteriv", GetBufferParameteriv),
+            ring: (|| {
+                Some(RingFunctions {
+                    gen_buffers: optional!(c"glGenBuffers", GenBuffers)?,
+                    delete_buffers: optional!(c"glDeleteBuffers", DeleteBuffers)?,
+                    buffer_data: optional!(c"glBufferData", BufferData)?,
+                    map_buffer_range: optional!(c"glMapBufferRange", MapBufferRange)?,
+                    unmap_buffer: optional!(c"glUnmapBuffer", UnmapBuffer)?,
+                    fence_sync: optional!(c"glFenceSync", FenceSync)?,
+                    client_wait_sync: optional!(c"glClientWaitSync", ClientWaitSync)?,
+                    delete_sync: optional!(c"glDeleteSync", DeleteSync)?,
+                    flush: optional!(c"glFlush", Flush)?,
+                })
+            })(),
         })
     }
 }
 
 /// Which of the touched state a context has, from its version.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Capabilities {
     pack_buffer: bool,
+    /// Pixel-buffer objects, mapping and fences (GL 3.2, ES 3.0): what a ring needs.
+    ring: bool,
+    /// `GL_VERSION`, for messages.
+    version: String,
+    /// `GL_RENDERER`, which [`ReadbackMode::resolve`](super::ReadbackMode::resolve) looks at.
+    renderer: String,
     /// Separate read framebuffer binding (GL 3.0, ES 3.0); ES 2.0 has one binding for both.
     read_framebuffer: bool,
     read_buffer: bool,
@@ -160,6 +209,9 @@ impl Capabilities {
             let es3 = at_least(3, 0);
             Capabilities {
                 pack_buffer: es3,
+                ring: es3,
+                version,
+                renderer: string(RENDERER),
                 read_framebuffer: es3,
                 read_buffer: es3,
                 pack_rows: es3,
@@ -170,6 +222,9 @@ impl Capabilities {
         } else {
             Capabilities {
                 pack_buffer: at_least(2, 1),
+                ring: at_least(3, 2),
+                version,
+                renderer: string(RENDERER),
                 read_framebuffer: at_least(3, 0),
                 read_buffer: true,
                 pack_rows: true,
@@ -180,18 +235,29 @@ impl Capabilities {
 }
 
 /// The program's state a readback changes, to put back afterwards (`None`: the context has
-/// no such state).
+/// no such state, or the section does not touch it).
 struct SavedState {
     pack_buffer: Option<i32>,
-    alignment: i32,
+    alignment: Option<i32>,
     /// Row length, skipped rows, skipped pixels.
     rows: Option<[i32; 3]>,
     framebuffer: Option<i32>,
     default_read_buffer: Option<u32>,
 }
 
+/// What a guarded section of GL calls changes (and so saves and restores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Section {
+    /// Reading the default framebuffer: no pixel-pack buffer, tight pack rows (alignment 4),
+    /// read framebuffer 0 and its back buffer.
+    Read,
+    /// Mapping a pixel buffer: only the pixel-pack buffer binding (left unbound).
+    Map,
+}
+
 /// Reads the default framebuffer of one context; made again when the current context changes
 /// (the functions and what the context supports are asked once, here).
+#[derive(Clone)]
 pub struct FramebufferReader {
     gl: GlFunctions,
     caps: Capabilities,
@@ -218,11 +284,60 @@ impl FramebufferReader {
         self.context
     }
 
+    /// The context's `GL_RENDERER` (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`).
+    pub fn renderer(&self) -> &str {
+        &self.caps.renderer
+    }
+
+    /// The context's `GL_VERSION`.
+    pub fn version(&self) -> &str {
+        &self.caps.version
+    }
+
+    /// Whether the context has what a [`PboRing`](super::PboRing) needs: pixel-pack buffers,
+    /// `glMapBufferRange` and fences (OpenGL 3.2, OpenGL ES 3.0).
+    pub fn supports_ring(&self) -> bool {
+        self.caps.ring
+            && self.caps.pack_buffer
+            && self.gl.ring.is_some()
+            && self.gl.bind_buffer.is_some()
+    }
+
+    /// The ring functions, or why the context has none.
+    pub(super) fn ring_functions(&self) -> Result<RingFunctions, ReadError> {
+        self.gl
+            .ring
+            .filter(|_| self.supports_ring())
+            .ok_or_else(|| ReadError::RingUnsupported {
+                version: self.caps.version.clone(),
+            })
+    }
+
+    /// The format a readback asks for: BGRA where the context has it (the framebuffer's own
+    /// order on Mesa), else RGBA.
+    pub(super) fn read_format(&self) -> u32 {
+        if self.caps.bgra {
+            BGRA
+        } else {
+            RGBA
+        }
+    }
+
+    /// The channel order of what [`read_format`](Self::read_format) returns.
+    pub fn channel_order(&self) -> ChannelOrder {
+        if self.caps.bgra {
+            ChannelOrder::Bgra
+        } else {
+            ChannelOrder::Rgba
+        }
+    }
+
     /// Reads the back buffer of the default framebuffer, `width`×`height`, bottom row first,
     /// into `pixels` (exactly `width * height * 4` bytes; panics otherwise), and says in which
     /// channel order. On return every piece of state it touched is as the program left it, and
     /// the errors the program had pending are pending again (`GL_INVALID_ENUM`,
-    /// `GL_INVALID_VALUE`, `GL_INVALID_OPERATION`; others cannot be raised without side effects).
+    /// `GL_INVALID_VALUE`, `GL_INVALID_OPERATION`; others cannot be raised without side effects)
+    /// while the read's own error, if any, is returned and not left behind.
     ///
     /// # Safety
     /// 1. This reader's context is current on this thread;
@@ -235,46 +350,73 @@ impl FramebufferReader {
         pixels: &mut [u8],
     ) -> Result<ChannelOrder, ReadError> {
         assert_eq!(pixels.len(), width as usize * height as usize * 4);
-        let format = if self.caps.bgra { BGRA } else { RGBA };
-        // SAFETY: the context is current (invariant 1); `save_and_reset` leaves no pack buffer
+        let format = self.read_format();
+        // SAFETY: the context is current (invariant 1); the Read section leaves no pack buffer
         // bound and tight pack rows, so glReadPixels writes exactly width*height*4 bytes into
         // `pixels`, whose length is checked above (whatever the framebuffer's size: invariant 2
         // is only about what the bytes hold).
-        let error = unsafe {
-            let pending = self.take_pending_errors();
-            let saved = self.save_and_reset();
-            (self.gl.read_pixels)(
-                0,
-                0,
-                width as i32,
-                height as i32,
-                format,
-                UNSIGNED_BYTE,
-                pixels.as_mut_ptr().cast(),
-            );
-            let error = (self.gl.get_error)();
-            // Raised while no pack buffer is bound and the pack state is tight (see raise_again).
-            self.raise_again(&pending);
-            self.restore(&saved);
-            error
-        };
-        if error != NO_ERROR {
-            return Err(ReadError::Gl(error));
-        }
-        Ok(if self.caps.bgra {
-            ChannelOrder::Bgra
-        } else {
-            ChannelOrder::Rgba
-        })
+        unsafe {
+            self.guarded(Section::Read, "glReadPixels", |gl| {
+                let (w, h) = (width as i32, height as i32);
+                (gl.read_pixels)(
+                    0,
+                    0,
+                    w,
+                    h,
+                    format,
+                    UNSIGNED_BYTE,
+                    pixels.as_mut_ptr().cast(),
+                );
+                Ok(())
+            })
+        }?;
+        Ok(self.channel_order())
     }
 
-    /// Saves the state a readback changes and sets what it needs: no pixel-pack buffer, tight
-    /// rows, the default framebuffer's back buffer.
+    /// Runs `op` with the program's state for `section` saved and set, and its pending errors
+    /// taken off the context; then drains the errors `op` raised (the first is returned as
+    /// [`ReadError::Gl`] naming `call`), makes the program's errors pending again and restores
+    /// its state. `op` must leave no pixel-pack buffer bound and the pack alignment as it found
+    /// it.
+    ///
+    /// # Safety
+    /// This reader's context is current on this thread, and `op` is sound to run on it.
+    pub(super) unsafe fn guarded<R>(
+        &self,
+        section: Section,
+        call: &'static str,
+        op: impl FnOnce(&GlFunctions) -> Result<R, ReadError>,
+    ) -> Result<R, ReadError> {
+        // SAFETY: the context is current (the contract); `op` keeps the state raise_again needs.
+        unsafe {
+            let pending = self.take_errors();
+            let saved = self.save_and_reset(section);
+            let result = match self.take_errors().first() {
+                Some(&code) => Err(ReadError::Gl {
+                    call: "selecting the default framebuffer's back buffer for reading",
+                    code,
+                }),
+                None => {
+                    let value = op(&self.gl);
+                    match self.take_errors().first() {
+                        Some(&code) => Err(ReadError::Gl { call, code }),
+                        None => value,
+                    }
+                }
+            };
+            self.raise_again(&pending);
+            self.restore(&saved);
+            result
+        }
+    }
+
+    /// Saves the state `section` changes and sets what it needs.
     ///
     /// # Safety
     /// This reader's context is current.
-    unsafe fn save_and_reset(&self) -> SavedState {
-        let (gl, caps) = (&self.gl, self.caps);
+    unsafe fn save_and_reset(&self, section: Section) -> SavedState {
+        let (gl, caps) = (&self.gl, &self.caps);
+        let read = section == Section::Read;
         let int = |name| {
             let mut v = 0i32;
             // SAFETY: a query the context's version has (`caps`), into a live local.
@@ -291,15 +433,18 @@ impl FramebufferReader {
                 .bind_buffer
                 .filter(|_| caps.pack_buffer)
                 .map(|_| int(PIXEL_PACK_BUFFER_BINDING)),
-            alignment: int(PACK_ALIGNMENT),
-            rows: caps.pack_rows.then(|| {
+            alignment: read.then(|| int(PACK_ALIGNMENT)),
+            rows: (read && caps.pack_rows).then(|| {
                 [
                     int(PACK_ROW_LENGTH),
                     int(PACK_SKIP_ROWS),
                     int(PACK_SKIP_PIXELS),
                 ]
             }),
-            framebuffer: gl.bind_framebuffer.map(|_| int(fb_binding)),
+            framebuffer: gl
+                .bind_framebuffer
+                .filter(|_| read)
+                .map(|_| int(fb_binding)),
             default_read_buffer: None,
         };
         // SAFETY: state calls with valid enums for the context's version (`caps`); the bind
@@ -309,6 +454,9 @@ impl FramebufferReader {
                 if b != 0 {
                     bind(PIXEL_PACK_BUFFER, 0);
                 }
+            }
+            if !read {
+                return saved;
             }
             (gl.pixel_storei)(PACK_ALIGNMENT, 4);
             if saved.rows.is_some() {
@@ -356,7 +504,9 @@ impl FramebufferReader {
                 (gl.pixel_storei)(PACK_SKIP_ROWS, skip_rows);
                 (gl.pixel_storei)(PACK_SKIP_PIXELS, skip_pixels);
             }
-            (gl.pixel_storei)(PACK_ALIGNMENT, saved.alignment);
+            if let Some(alignment) = saved.alignment {
+                (gl.pixel_storei)(PACK_ALIGNMENT, alignment);
+            }
             if let (Some(bind), Some(b)) = (gl.bind_buffer, saved.pack_buffer) {
                 if b != 0 {
                     bind(PIXEL_PACK_BUFFER, b as u32);
@@ -374,12 +524,12 @@ impl FramebufferReader {
         }
     }
 
-    /// Takes the program's pending errors off the context, so that the readback's own error
-    /// can be told apart.
+    /// Takes the errors pending on the context (the program's before a section, ours after
+    /// one), oldest first.
     ///
     /// # Safety
     /// This reader's context is current.
-    unsafe fn take_pending_errors(&self) -> Vec<u32> {
+    unsafe fn take_errors(&self) -> Vec<u32> {
         let mut errors = Vec::new();
         while errors.len() < MAX_SAVED_ERRORS {
             // SAFETY: glGetError on the current context.
@@ -394,25 +544,33 @@ impl FramebufferReader {
 
     /// Makes the context raise `errors` again, each with a call that fails before it does
     /// anything. The three errors a program can cause without side effects come back; an
-    /// out-of-memory, stack or incomplete-framebuffer error pending at the swap is consumed. Must run with no pixel-pack buffer bound and pack alignment 4, so that the
-    /// failing `glReadPixels` could not write outside its own 16 bytes even if it did not fail;
-    /// the caller sets the pack alignment afterwards.
+    /// out-of-memory, stack or incomplete-framebuffer error pending at the capture is consumed.
+    /// Must run with no pixel-pack buffer bound; on a context without pixel-pack buffers (ES
+    /// 2.0) also with pack alignment 4, so that the failing `glReadPixels` could not write
+    /// outside its own 16 bytes even if it did not fail. Where the context has pixel-pack
+    /// buffers, `GL_INVALID_OPERATION` comes from a query of the unbound pack buffer, which does
+    /// not depend on the read framebuffer being complete.
     ///
     /// # Safety
     /// This reader's context is current, in the state above.
     unsafe fn raise_again(&self, errors: &[u32]) {
         let gl = &self.gl;
+        let query_unbound = gl.get_buffer_parameteriv.filter(|_| self.caps.pack_buffer);
         for &e in errors {
             // SAFETY: see the function's contract; `scratch` outlives each call.
             unsafe {
                 let mut scratch = [0i32; 16];
-                match e {
+                match (e, query_unbound) {
                     // Zero names no state.
-                    INVALID_ENUM => (gl.get_integerv)(0, scratch.as_mut_ptr()),
+                    (INVALID_ENUM, _) => (gl.get_integerv)(0, scratch.as_mut_ptr()),
                     // Pack alignment must be 1, 2, 4 or 8.
-                    INVALID_VALUE => (gl.pixel_storei)(PACK_ALIGNMENT, 3),
+                    (INVALID_VALUE, _) => (gl.pixel_storei)(PACK_ALIGNMENT, 3),
+                    // No buffer is bound to the pixel-pack target.
+                    (INVALID_OPERATION, Some(query)) => {
+                        query(PIXEL_PACK_BUFFER, BUFFER_SIZE, scratch.as_mut_ptr())
+                    }
                     // 5-6-5 pixels only come as RGB.
-                    INVALID_OPERATION => (gl.read_pixels)(
+                    (INVALID_OPERATION, None) => (gl.read_pixels)(
                         0,
                         0,
                         1,
