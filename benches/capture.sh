@@ -8,12 +8,16 @@
 #
 #   bash benches/capture.sh [ROUNDS]     (default 5 rounds per size; about 8 s per round)
 #
+# CAPTURE_BENCH_READBACK=sync|pbo-ring|auto picks reel capture's --readback (default auto);
+# CAPTURE_BENCH_SIZES lists the sizes (default "640x360 1280x720").
+#
 # Needs Xvfb (xvfb) and glmark2-es2 (glmark2-es2-x11); builds reel and the capture library in
 # release mode. Caches go to a temporary directory on disk and are deleted after each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 duration=${CAPTURE_BENCH_SECONDS:-3}
+readback=(--readback "${CAPTURE_BENCH_READBACK:-auto}")
 
 cargo build --release --quiet -p reel -p reel-capture
 reel=$PWD/target/release/reel
@@ -29,20 +33,20 @@ score() { sed -n 's/.*glmark2 Score: *\([0-9]*\).*/\1/p'; }
 stat() { sed -n "s/^$1=//p" "$work/stats"; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-for size in 640x360 1280x720; do
+for size in ${CAPTURE_BENCH_SIZES:-640x360 1280x720}; do
     scene=(glmark2-es2 -b "build:duration=$duration" --size "$size")
     : > "$work/plain"; : > "$work/captured"; : > "$work/rows"; : > "$work/dropping"
     for ((r = 1; r <= rounds; r++)); do
         plain=$("${scene[@]}" 2>&1 | score)
         rm -f "$work"/out*.reel
-        cap=$("$reel" capture -o "$work/out.reel" --stats-file "$work/stats" -- "${scene[@]}" 2>/dev/null | score)
+        cap=$("$reel" capture "${readback[@]}" -o "$work/out.reel" --stats-file "$work/stats" -- "${scene[@]}" 2>/dev/null | score)
         swaps=$(stat swaps); captured=$(stat captured); dropped=$(stat dropped)
         hook_ms=$(awk -v n="$(stat hook_median_ns)" 'BEGIN {printf "%.2f", n / 1e6}')
         hook95_ms=$(awk -v n="$(stat hook_p95_ns)" 'BEGIN {printf "%.2f", n / 1e6}')
         writer_ms=$(awk -v n="$(stat writer_cpu_ns)" -v f="$captured" 'BEGIN {printf "%.2f", n / 1e6 / (f ? f : 1)}')
         echo "$plain" >> "$work/plain"; echo "$cap" >> "$work/captured"
         rm -f "$work"/out*.reel
-        dropping=$("$reel" capture --when-behind drop -o "$work/out.reel" --stats-file "$work/stats" -- "${scene[@]}" 2>/dev/null | score)
+        dropping=$("$reel" capture "${readback[@]}" --when-behind drop -o "$work/out.reel" --stats-file "$work/stats" -- "${scene[@]}" 2>/dev/null | score)
         echo "$dropping $(stat dropped) $(stat swaps)" >> "$work/dropping"
         printf '%s round %d: with --when-behind drop: score %s, dropped %s of %s\n' "$size" "$r" "$dropping" "$(stat dropped)" "$(stat swaps)"
         echo "$hook_ms $hook95_ms $writer_ms $dropped $swaps $captured" >> "$work/rows"

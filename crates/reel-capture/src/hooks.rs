@@ -1,13 +1,14 @@
 //! The exported functions that take the place of the window system's: the buffer swaps
-//! (`glXSwapBuffers`, `glXSwapBuffersMscOML`, `eglSwapBuffers`) and the three ways of looking
-//! functions up at run time.
+//! (`glXSwapBuffers`, `glXSwapBuffersMscOML`, `eglSwapBuffers`), the calls that change, destroy
+//! or release a context (so that a pixel-buffer ring's frames are read while its context is
+//! still current), and the three ways of looking functions up at run time.
 
-use std::ffi::{c_char, c_ulong, c_void, CStr};
+use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use glcapture::current_framebuffer::Drawable;
 
-use crate::session;
+use crate::session::{self, ContextEvent};
 use crate::symbols;
 
 /// One hooked function: its name, the library that defines it, and the real address once known.
@@ -43,13 +44,29 @@ impl Hooked {
 static GLX_SWAP: Hooked = Hooked::new(c"glXSwapBuffers", c"libGL.so.1");
 static GLX_SWAP_OML: Hooked = Hooked::new(c"glXSwapBuffersMscOML", c"libGL.so.1");
 static EGL_SWAP: Hooked = Hooked::new(c"eglSwapBuffers", c"libEGL.so.1");
+static GLX_MAKE_CURRENT: Hooked = Hooked::new(c"glXMakeCurrent", c"libGL.so.1");
+static GLX_MAKE_CONTEXT_CURRENT: Hooked = Hooked::new(c"glXMakeContextCurrent", c"libGL.so.1");
+static GLX_DESTROY_CONTEXT: Hooked = Hooked::new(c"glXDestroyContext", c"libGL.so.1");
+static EGL_MAKE_CURRENT: Hooked = Hooked::new(c"eglMakeCurrent", c"libEGL.so.1");
+static EGL_DESTROY_CONTEXT: Hooked = Hooked::new(c"eglDestroyContext", c"libEGL.so.1");
+static EGL_RELEASE_THREAD: Hooked = Hooked::new(c"eglReleaseThread", c"libEGL.so.1");
+static EGL_TERMINATE: Hooked = Hooked::new(c"eglTerminate", c"libEGL.so.1");
+static X_CLOSE_DISPLAY: Hooked = Hooked::new(c"XCloseDisplay", c"libX11.so.6");
 static GLX_GET_PROC: Hooked = Hooked::new(c"glXGetProcAddress", c"libGL.so.1");
 static GLX_GET_PROC_ARB: Hooked = Hooked::new(c"glXGetProcAddressARB", c"libGL.so.1");
 static EGL_GET_PROC: Hooked = Hooked::new(c"eglGetProcAddress", c"libEGL.so.1");
 
-const ALL: [&Hooked; 6] = [
+const ALL: [&Hooked; 14] = [
     &GLX_SWAP,
     &GLX_SWAP_OML,
+    &GLX_MAKE_CURRENT,
+    &GLX_MAKE_CONTEXT_CURRENT,
+    &GLX_DESTROY_CONTEXT,
+    &EGL_MAKE_CURRENT,
+    &EGL_DESTROY_CONTEXT,
+    &EGL_RELEASE_THREAD,
+    &EGL_TERMINATE,
+    &X_CLOSE_DISPLAY,
     &EGL_SWAP,
     &GLX_GET_PROC,
     &GLX_GET_PROC_ARB,
@@ -65,6 +82,14 @@ pub fn hook_for(name: &CStr) -> Option<*mut c_void> {
     let hook: *mut c_void = match name.to_bytes() {
         b"glXSwapBuffers" => glXSwapBuffers as *mut c_void,
         b"glXSwapBuffersMscOML" => glXSwapBuffersMscOML as *mut c_void,
+        b"glXMakeCurrent" => glXMakeCurrent as *mut c_void,
+        b"glXMakeContextCurrent" => glXMakeContextCurrent as *mut c_void,
+        b"glXDestroyContext" => glXDestroyContext as *mut c_void,
+        b"eglMakeCurrent" => eglMakeCurrent as *mut c_void,
+        b"eglDestroyContext" => eglDestroyContext as *mut c_void,
+        b"eglReleaseThread" => eglReleaseThread as *mut c_void,
+        b"eglTerminate" => eglTerminate as *mut c_void,
+        b"XCloseDisplay" => XCloseDisplay as *mut c_void,
         b"eglSwapBuffers" => eglSwapBuffers as *mut c_void,
         b"glXGetProcAddress" => glXGetProcAddress as *mut c_void,
         b"glXGetProcAddressARB" => glXGetProcAddressARB as *mut c_void,
@@ -190,6 +215,141 @@ pub unsafe extern "C" fn eglSwapBuffers(dpy: *mut c_void, surface: *mut c_void) 
             dpy, surface,
         )
     }
+}
+
+/// The real function behind `hooked` as a `F`, or `None` when it cannot be found.
+///
+/// # Safety
+/// `F` is the function's C signature.
+unsafe fn real_fn<F: Copy>(hooked: &Hooked) -> Option<F> {
+    let real = hooked.real();
+    // SAFETY: a non-zero address found under the function's name; F is its signature (the
+    // caller's contract).
+    (real != 0).then(|| unsafe { std::mem::transmute_copy::<usize, F>(&real) })
+}
+
+/// Hook for `glXMakeCurrent`: a ring's frames are read before its context stops being current.
+///
+/// # Safety
+/// The GLX contract for `glXMakeCurrent`.
+#[no_mangle]
+pub unsafe extern "C" fn glXMakeCurrent(
+    dpy: *mut c_void,
+    drawable: c_ulong,
+    ctx: *mut c_void,
+) -> c_int {
+    session::before_context_event(ContextEvent::MakeCurrent {
+        context: ctx as usize,
+    });
+    type F = unsafe extern "C" fn(*mut c_void, c_ulong, *mut c_void) -> c_int;
+    // SAFETY: glXMakeCurrent's signature, called with the program's arguments.
+    unsafe { real_fn::<F>(&GLX_MAKE_CURRENT).map_or(0, |f| f(dpy, drawable, ctx)) }
+}
+
+/// Hook for `glXMakeContextCurrent`, as [`glXMakeCurrent`].
+///
+/// # Safety
+/// The GLX contract for `glXMakeContextCurrent`.
+#[no_mangle]
+pub unsafe extern "C" fn glXMakeContextCurrent(
+    dpy: *mut c_void,
+    draw: c_ulong,
+    read: c_ulong,
+    ctx: *mut c_void,
+) -> c_int {
+    session::before_context_event(ContextEvent::MakeCurrent {
+        context: ctx as usize,
+    });
+    type F = unsafe extern "C" fn(*mut c_void, c_ulong, c_ulong, *mut c_void) -> c_int;
+    // SAFETY: glXMakeContextCurrent's signature, called with the program's arguments.
+    unsafe { real_fn::<F>(&GLX_MAKE_CONTEXT_CURRENT).map_or(0, |f| f(dpy, draw, read, ctx)) }
+}
+
+/// Hook for `glXDestroyContext`: a ring in the context is emptied first.
+///
+/// # Safety
+/// The GLX contract for `glXDestroyContext`.
+#[no_mangle]
+pub unsafe extern "C" fn glXDestroyContext(dpy: *mut c_void, ctx: *mut c_void) {
+    session::before_context_event(ContextEvent::Destroy {
+        context: ctx as usize,
+    });
+    type F = unsafe extern "C" fn(*mut c_void, *mut c_void);
+    // SAFETY: glXDestroyContext's signature, called with the program's arguments.
+    if let Some(f) = unsafe { real_fn::<F>(&GLX_DESTROY_CONTEXT) } {
+        // SAFETY: as above.
+        unsafe { f(dpy, ctx) };
+    }
+}
+
+/// Hook for `eglMakeCurrent`, as [`glXMakeCurrent`].
+///
+/// # Safety
+/// The EGL contract for `eglMakeCurrent`.
+#[no_mangle]
+pub unsafe extern "C" fn eglMakeCurrent(
+    dpy: *mut c_void,
+    draw: *mut c_void,
+    read: *mut c_void,
+    ctx: *mut c_void,
+) -> u32 {
+    session::before_context_event(ContextEvent::MakeCurrent {
+        context: ctx as usize,
+    });
+    type F = unsafe extern "C" fn(*mut c_void, *mut c_void, *mut c_void, *mut c_void) -> u32;
+    // SAFETY: eglMakeCurrent's signature, called with the program's arguments.
+    unsafe { real_fn::<F>(&EGL_MAKE_CURRENT).map_or(0, |f| f(dpy, draw, read, ctx)) }
+}
+
+/// Hook for `eglDestroyContext`, as [`glXDestroyContext`].
+///
+/// # Safety
+/// The EGL contract for `eglDestroyContext`.
+#[no_mangle]
+pub unsafe extern "C" fn eglDestroyContext(dpy: *mut c_void, ctx: *mut c_void) -> u32 {
+    session::before_context_event(ContextEvent::Destroy {
+        context: ctx as usize,
+    });
+    type F = unsafe extern "C" fn(*mut c_void, *mut c_void) -> u32;
+    // SAFETY: eglDestroyContext's signature, called with the program's arguments.
+    unsafe { real_fn::<F>(&EGL_DESTROY_CONTEXT).map_or(0, |f| f(dpy, ctx)) }
+}
+
+/// Hook for `eglReleaseThread`: a ring in the thread's context is emptied first.
+///
+/// # Safety
+/// The EGL contract for `eglReleaseThread`.
+#[no_mangle]
+pub unsafe extern "C" fn eglReleaseThread() -> u32 {
+    session::before_context_event(ContextEvent::Release);
+    type F = unsafe extern "C" fn() -> u32;
+    // SAFETY: eglReleaseThread's signature.
+    unsafe { real_fn::<F>(&EGL_RELEASE_THREAD).map_or(0, |f| f()) }
+}
+
+/// Hook for `eglTerminate`: a ring in the thread's current context is emptied first.
+///
+/// # Safety
+/// The EGL contract for `eglTerminate`.
+#[no_mangle]
+pub unsafe extern "C" fn eglTerminate(dpy: *mut c_void) -> u32 {
+    session::before_context_event(ContextEvent::Release);
+    type F = unsafe extern "C" fn(*mut c_void) -> u32;
+    // SAFETY: eglTerminate's signature, called with the program's argument.
+    unsafe { real_fn::<F>(&EGL_TERMINATE).map_or(0, |f| f(dpy)) }
+}
+
+/// Hook for `XCloseDisplay`, which ends the display's GLX contexts: a ring in the thread's
+/// current context is emptied first.
+///
+/// # Safety
+/// Xlib's contract for `XCloseDisplay`.
+#[no_mangle]
+pub unsafe extern "C" fn XCloseDisplay(dpy: *mut c_void) -> c_int {
+    session::before_context_event(ContextEvent::Release);
+    type F = unsafe extern "C" fn(*mut c_void) -> c_int;
+    // SAFETY: XCloseDisplay's signature, called with the program's argument.
+    unsafe { real_fn::<F>(&X_CLOSE_DISPLAY).map_or(0, |f| f(dpy)) }
 }
 
 /// Hook for `glXGetProcAddressARB`: the hooks for the swap and loader functions, else the real

@@ -15,11 +15,18 @@
 //! what that process `exec`s (a wrapper), but not processes the program forks. Any failure
 //! stops capturing, with one message on stderr, and the program runs on.
 //!
-//! The readback is synchronous `glReadPixels` in the channel order the framebuffer holds (BGRA
-//! on Mesa), swizzled to RGBA on the writer thread: on Mesa's software rasterizer a
-//! pixel-buffer-object ring is a CPU copy as well and measured slower than a synchronous read
-//! (BENCHMARKS.md, "OpenGL capture"), so frames are handed off before the swap and nothing is
-//! left in GL to flush when a context, display or the process goes away.
+//! How frames are read back is `reel capture --readback` (glcapture's
+//! [`ReadbackMode`](glcapture::current_framebuffer::ReadbackMode)): `auto` reads through a ring
+//! of pixel-buffer objects on GPU drivers, where the transfer then overlaps the program's next
+//! frame, and synchronously on Mesa's software rasterizers, where a ring is a CPU copy as well
+//! and measured slower (BENCHMARKS.md, "OpenGL capture"). Either way the read is in the channel
+//! order the framebuffer holds (BGRA on Mesa), swizzled to RGBA on the writer thread. A ring's
+//! frames arrive a few swaps late and can only be read while its context is current, so the
+//! library also hooks the calls that switch, destroy or release a context (`glXMakeCurrent`,
+//! `glXMakeContextCurrent`, `glXDestroyContext`, `eglMakeCurrent`, `eglDestroyContext`,
+//! `eglReleaseThread`, `eglTerminate`, `XCloseDisplay`) and reads the frames in flight before
+//! the real call, and again at exit; frames of a context that went away unannounced are
+//! counted as dropped and reported.
 
 mod hooks;
 mod session;
@@ -30,8 +37,9 @@ pub use symbols::dlsym;
 mod writer;
 
 pub use hooks::{
-    eglGetProcAddress, eglSwapBuffers, glXGetProcAddress, glXGetProcAddressARB, glXSwapBuffers,
-    glXSwapBuffersMscOML,
+    eglDestroyContext, eglGetProcAddress, eglMakeCurrent, eglReleaseThread, eglSwapBuffers,
+    eglTerminate, glXDestroyContext, glXGetProcAddress, glXGetProcAddressARB,
+    glXMakeContextCurrent, glXMakeCurrent, glXSwapBuffers, glXSwapBuffersMscOML, XCloseDisplay,
 };
 
 extern "C" fn load() {

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use reel::capture_protocol::{self as protocol, Status, Summary, QUEUE_FRAMES};
 
-use glcapture::current_framebuffer::{Drawable, FramebufferReader, WindowSystem};
+use glcapture::current_framebuffer::{
+    current_context, Drawable, FramebufferReader, PboRing, ReadbackMode, WindowSystem,
+};
 
 use crate::hooks;
 use crate::status::StatusChannel;
@@ -37,6 +39,8 @@ pub struct Config {
     pub frames: Option<u64>,
     /// Queue policy.
     pub when_behind: WhenBehind,
+    /// How frames are read back (resolved per context).
+    pub readback: ReadbackMode,
     /// Test-only writer throttle.
     pub write_delay: Option<Duration>,
 }
@@ -62,12 +66,16 @@ impl Config {
             Some(v) if v == "drop" => WhenBehind::Drop,
             _ => WhenBehind::Block,
         };
+        let readback = var(protocol::ENV_READBACK)
+            .and_then(|v| v.to_str()?.parse().ok())
+            .unwrap_or_default();
         let write_delay = number(var(protocol::ENV_TEST_WRITE_DELAY_MS)).map(Duration::from_millis);
         let config = Config {
             output: PathBuf::from(output?),
             skip,
             frames,
             when_behind,
+            readback,
             write_delay,
         };
         Some((config, socket))
@@ -85,10 +93,68 @@ struct HookState {
     dropped: u64,
     cost_ns: Vec<u64>,
     reader: Option<FramebufferReader>,
+    /// How `reader`'s context is read.
+    mode: ReadbackMode,
+    /// The pixel-buffer ring, under [`ReadbackMode::PboRing`]: in `reader`'s context, or in a
+    /// context no longer current here whose frames were delivered when it stopped being.
+    ring: Option<RingInContext>,
     writer: Option<WriterHandle>,
     /// Capture ended (frame limit reached, or the process is exiting).
     ended: bool,
 }
+
+/// A [`PboRing`] that may move between threads with the session.
+///
+/// The ring holds GL names and `GLsync` handles, which are plain values; every call that uses
+/// them requires the ring's context to be current on the calling thread (the contract of each
+/// `unsafe` method of [`PboRing`]), which is what makes a use on the right thread sound, not
+/// the thread the value was made on.
+struct RingInContext(PboRing);
+
+// SAFETY: see the type's documentation: the ring's handles are only used through PboRing's
+// unsafe methods, each of which requires its context current on the thread that calls it.
+unsafe impl Send for RingInContext {}
+
+impl std::ops::Deref for RingInContext {
+    type Target = PboRing;
+    fn deref(&self) -> &PboRing {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RingInContext {
+    fn deref_mut(&mut self) -> &mut PboRing {
+        &mut self.0
+    }
+}
+
+/// Ring frames are 4 buffers deep: up to 3 frames in flight behind the one being read.
+const RING_DEPTH: usize = 4;
+
+/// What happens to GL contexts that a pixel-buffer ring must hear of first: its frames can only
+/// be read while its context is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextEvent {
+    /// `glXMakeCurrent`, `glXMakeContextCurrent` or `eglMakeCurrent` is about to make this
+    /// context (0: none) current on the calling thread.
+    MakeCurrent {
+        /// The context about to become current.
+        context: usize,
+    },
+    /// `glXDestroyContext` or `eglDestroyContext` is about to destroy this context.
+    Destroy {
+        /// The context about to go.
+        context: usize,
+    },
+    /// `eglReleaseThread`, `eglTerminate` or `XCloseDisplay` is about to release or end the
+    /// calling thread's contexts.
+    Release,
+}
+
+/// A frame the ring delivered could not be handed to the writer.
+#[derive(Debug, thiserror::Error)]
+#[error("the writer thread is gone")]
+struct WriterGone;
 
 /// One process's capture.
 pub struct Session {
@@ -130,6 +196,21 @@ pub fn before_swap(drawable: Drawable) {
         return;
     }
     let outcome = catch_unwind(AssertUnwindSafe(|| session.on_swap(drawable)));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => session.stop(&reason),
+        Err(_) => session.stop("the capture hook panicked"),
+    }
+}
+
+/// Called by the context hooks before the real call: delivers a pixel-buffer ring's frames
+/// while they can still be read. Never fails and never unwinds into the program.
+pub fn before_context_event(event: ContextEvent) {
+    let Some(session) = session() else { return };
+    if session.stopped.load(Ordering::Acquire) {
+        return;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| session.on_context_event(event)));
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(reason)) => session.stop(&reason),
@@ -191,22 +272,66 @@ impl Session {
         let (width, height) = drawable
             .size(symbols::lookup_in)
             .map_err(|e| e.to_string())?;
-        let Some(mut pixels) = self.take_buffer(&mut state, width as usize * height as usize * 4)
-        else {
+        self.use_reader_for(&mut state, &drawable, context)?;
+        match state.mode {
+            ReadbackMode::PboRing => self.read_through_ring(&mut state, context, width, height)?,
+            _ => self.read_now(&mut state, width, height)?,
+        }
+        state.cost_ns.push(start.elapsed().as_nanos() as u64);
+        if Some(state.captured) == self.config.frames {
+            // SAFETY: `context`, the ring's, is current on this thread (checked above).
+            unsafe { self.flush_ring(&mut state) }?;
+            let summary = summary(&state);
+            state.ended = true;
+            let writer = state.writer.as_ref().expect("made by take_buffer");
+            let _ = writer.frames.send(Message::Finish {
+                summary,
+                limit: true,
+            });
+        }
+        Ok(())
+    }
+
+    /// Makes `state.reader` the reader of `context` (current on this thread, drawing to
+    /// `drawable`), and reports how it reads when it is new.
+    fn use_reader_for(
+        &self,
+        state: &mut HookState,
+        drawable: &Drawable,
+        context: usize,
+    ) -> Result<(), String> {
+        if state.reader.as_ref().map(FramebufferReader::context) == Some(context) {
+            return Ok(());
+        }
+        let loader = hooks::real_get_proc(drawable.window_system() == WindowSystem::Egl)
+            .ok_or("no GetProcAddress function")?;
+        // SAFETY: `context` is current on this thread (the caller checked) and `loader` is its
+        // window system's.
+        let reader =
+            unsafe { FramebufferReader::new(loader, context) }.map_err(|e| e.to_string())?;
+        state.mode = self.config.readback.resolve_for(&reader);
+        self.status.send(&Status::Readback {
+            mode: state.mode.to_string(),
+            renderer: reader.renderer().to_string(),
+        });
+        state.reader = Some(reader);
+        Ok(())
+    }
+
+    /// Reads the frame into a queue buffer now and hands it to the writer.
+    fn read_now(
+        &'static self,
+        state: &mut HookState,
+        width: u32,
+        height: u32,
+    ) -> Result<(), String> {
+        let len = width as usize * height as usize * 4;
+        let Some(mut pixels) = self.take_buffer(&mut state.writer, len) else {
             state.dropped += 1;
             return Ok(());
         };
-        if state.reader.as_ref().map(FramebufferReader::context) != Some(context) {
-            let loader = hooks::real_get_proc(drawable.window_system() == WindowSystem::Egl)
-                .ok_or("no GetProcAddress function")?;
-            // SAFETY: `context` is current on this thread (checked above) and `loader` is its
-            // window system's.
-            state.reader = Some(
-                unsafe { FramebufferReader::new(loader, context) }.map_err(|e| e.to_string())?,
-            );
-        }
-        let reader = state.reader.as_ref().expect("made above");
-        // SAFETY: the reader's context is current and draws to `drawable`, whose size the
+        let reader = state.reader.as_ref().expect("made by use_reader_for");
+        // SAFETY: the reader's context is current and draws to the drawable whose size the
         // window system just reported.
         let order =
             unsafe { reader.read(width, height, &mut pixels) }.map_err(|e| e.to_string())?;
@@ -222,15 +347,162 @@ impl Session {
             .send(Message::Frame(frame))
             .map_err(|_| "the writer thread is gone")?;
         state.captured += 1;
-        state.cost_ns.push(start.elapsed().as_nanos() as u64);
-        if Some(state.captured) == self.config.frames {
-            let summary = summary(&state);
-            state.ended = true;
-            let writer = state.writer.as_ref().expect("made by take_buffer");
-            let _ = writer.frames.send(Message::Finish {
-                summary,
-                limit: true,
-            });
+        Ok(())
+    }
+
+    /// Reads the frame into the pixel-buffer ring, handing the writer the frames whose turn
+    /// has come. A ring of another size or context is emptied (or, when its context is not
+    /// current here, its frames were delivered when it stopped being) and replaced first.
+    fn read_through_ring(
+        &'static self,
+        state: &mut HookState,
+        context: usize,
+        width: u32,
+        height: u32,
+    ) -> Result<(), String> {
+        let fits = |r: &RingInContext| r.context() == context && r.size() == (width, height);
+        if state.ring.as_ref().is_some_and(|r| !fits(r)) {
+            if state.ring.as_ref().is_some_and(|r| r.context() == context) {
+                // SAFETY: the ring's context is `context`, current on this thread.
+                unsafe { self.flush_ring(state) }?;
+                let ring = state.ring.take().expect("checked above");
+                let reader = state.reader.as_ref().expect("made by use_reader_for");
+                // SAFETY: as above; the reader is this context's.
+                unsafe { ring.0.delete(reader) }.map_err(|e| e.to_string())?;
+            } else {
+                self.abandon_ring(state);
+            }
+        }
+        let reader = state.reader.as_ref().expect("made by use_reader_for");
+        if state.ring.is_none() {
+            // SAFETY: the reader's context is current on this thread.
+            let ring = unsafe { PboRing::new(reader, width, height, RING_DEPTH) }
+                .map_err(|e| e.to_string())?;
+            state.ring = Some(RingInContext(ring));
+        }
+        let HookState {
+            ring,
+            reader,
+            writer,
+            dropped,
+            captured,
+            ..
+        } = state;
+        let (ring, reader) = (ring.as_mut().expect("made above"), reader.as_ref().unwrap());
+        let order = reader.channel_order();
+        let mut deliver =
+            |pixels: &[u8]| self.hand_over(writer, dropped, pixels, (width, height), order);
+        // SAFETY: the ring's context is current on this thread, the reader is that context's,
+        // and the drawable is `width`×`height` (the ring's size).
+        unsafe { ring.capture(reader, &mut deliver) }.map_err(|e| e.to_string())?;
+        *captured += 1;
+        Ok(())
+    }
+
+    /// Copies a frame the ring delivered into a queue buffer for the writer (or drops it, when
+    /// the writer is behind under [`WhenBehind::Drop`]).
+    fn hand_over(
+        &'static self,
+        writer: &mut Option<WriterHandle>,
+        dropped: &mut u64,
+        pixels: &[u8],
+        (width, height): (u32, u32),
+        order: glcapture::current_framebuffer::ChannelOrder,
+    ) -> Result<(), WriterGone> {
+        let Some(mut buffer) = self.take_buffer(writer, pixels.len()) else {
+            *dropped += 1;
+            return Ok(());
+        };
+        buffer.copy_from_slice(pixels);
+        let frame = Frame {
+            pixels: buffer,
+            width,
+            height,
+            order,
+        };
+        let writer = writer.as_ref().expect("made by take_buffer");
+        writer
+            .frames
+            .send(Message::Frame(frame))
+            .map_err(|_| WriterGone)
+    }
+
+    /// Delivers every frame in the ring to the writer.
+    ///
+    /// # Safety
+    /// The ring's context (if there is a ring) is current on this thread.
+    unsafe fn flush_ring(&'static self, state: &mut HookState) -> Result<(), String> {
+        let HookState {
+            ring,
+            reader,
+            writer,
+            dropped,
+            ..
+        } = state;
+        let (Some(ring), Some(reader)) = (ring.as_mut(), reader.as_ref()) else {
+            return Ok(());
+        };
+        let (size, order) = (ring.size(), reader.channel_order());
+        let mut deliver = |pixels: &[u8]| self.hand_over(writer, dropped, pixels, size, order);
+        // SAFETY: the caller's contract; the reader is the ring's context's (a ring is only
+        // made, and kept, alongside its context's reader).
+        unsafe { ring.flush(reader, &mut deliver) }.map_err(|e| e.to_string())
+    }
+
+    /// Forgets a ring whose context is not current here: its buffers stay with the context,
+    /// and frames still in it (none, unless the context went away unannounced) are counted as
+    /// dropped.
+    fn abandon_ring(&self, state: &mut HookState) {
+        if let Some(ring) = state.ring.take() {
+            let lost = ring.in_flight();
+            if lost > 0 {
+                eprintln!(
+                    "reel capture: {lost} frame(s) in the pixel-buffer ring were lost: their \
+                     context went away while not current on this thread"
+                );
+            }
+            state.dropped += lost as u64;
+        }
+    }
+
+    /// Called before a context is made current, destroyed or released: a ring's frames can
+    /// only be read while its context is current, so they are delivered now.
+    fn on_context_event(&'static self, event: ContextEvent) -> Result<(), String> {
+        let mut state = self.lock();
+        if let ContextEvent::Destroy { context } = event {
+            if state.reader.as_ref().map(FramebufferReader::context) == Some(context)
+                && state.ring.is_none()
+            {
+                // A new context may get the same address: read it with a reader of its own.
+                state.reader = None;
+            }
+        }
+        let Some(ring_context) = state.ring.as_ref().map(|r| r.context()) else {
+            return Ok(());
+        };
+        let concerned = match event {
+            ContextEvent::MakeCurrent { context } => context != ring_context,
+            ContextEvent::Destroy { context } => context == ring_context,
+            ContextEvent::Release => true,
+        };
+        if !concerned {
+            return Ok(());
+        }
+        let ends = !matches!(event, ContextEvent::MakeCurrent { .. });
+        if current_context(symbols::lookup_in) == Some(ring_context) {
+            // SAFETY: the ring's context is current on this thread (just checked).
+            let flushed = unsafe { self.flush_ring(&mut state) };
+            if ends {
+                let ring = state.ring.take().expect("checked above");
+                let reader = state.reader.take().expect("kept with the ring");
+                // SAFETY: as above; the context still exists (its end comes after this hook).
+                let _ = unsafe { ring.0.delete(&reader) };
+            }
+            return flushed;
+        }
+        if ends && matches!(event, ContextEvent::Destroy { .. }) {
+            self.abandon_ring(&mut state);
+            state.reader = None;
         }
         Ok(())
     }
@@ -238,8 +510,12 @@ impl Session {
     /// A buffer of `len` bytes to read a frame into: a free one, a new one while fewer than
     /// [`QUEUE_FRAMES`] exist, or (when the writer is that far behind) one the writer frees —
     /// or none under [`WhenBehind::Drop`].
-    fn take_buffer(&'static self, state: &mut HookState, len: usize) -> Option<Vec<u8>> {
-        let writer = state.writer.get_or_insert_with(|| {
+    fn take_buffer(
+        &'static self,
+        writer: &mut Option<WriterHandle>,
+        len: usize,
+    ) -> Option<Vec<u8>> {
+        let writer = writer.get_or_insert_with(|| {
             WriterHandle::spawn(self, self.config.output.clone(), self.config.write_delay)
         });
         let mut buffer = match writer.free.try_recv() {
@@ -261,10 +537,20 @@ impl Session {
         Some(buffer)
     }
 
-    /// Ends capture: tells the writer (unless the frame limit already did) and waits for it.
-    fn end(&self, limit: bool) {
+    /// Ends capture: delivers the ring's frames (when its context is still current here),
+    /// tells the writer (unless the frame limit already did) and waits for it.
+    fn end(&'static self, limit: bool) {
         let (handle, summary, already_ended) = {
             let mut state = self.lock();
+            let ring_context = state.ring.as_ref().map(|r| r.context());
+            if ring_context.is_some() && current_context(symbols::lookup_in) == ring_context {
+                // SAFETY: the ring's context is current on this thread (just checked).
+                if let Err(reason) = unsafe { self.flush_ring(&mut state) } {
+                    self.stop(&reason);
+                }
+            }
+            // Whatever is left cannot be read any more.
+            self.abandon_ring(&mut state);
             let already = state.ended;
             state.ended = true;
             (state.writer.take(), summary(&state), already)

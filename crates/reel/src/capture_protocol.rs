@@ -14,6 +14,8 @@ pub const ENV_SKIP: &str = "REEL_CAPTURE_SKIP";
 pub const ENV_FRAMES: &str = "REEL_CAPTURE_FRAMES";
 /// `block` or `drop`: what the hook does when the writer is [`QUEUE_FRAMES`] frames behind.
 pub const ENV_WHEN_BEHIND: &str = "REEL_CAPTURE_WHEN_BEHIND";
+/// `auto`, `sync` or `pbo-ring`: how the hook reads frames back (glcapture's `ReadbackMode`).
+pub const ENV_READBACK: &str = "REEL_CAPTURE_READBACK";
 /// Test only: the writer sleeps this many milliseconds before each frame, to simulate a slow
 /// disk.
 pub const ENV_TEST_WRITE_DELAY_MS: &str = "REEL_CAPTURE_TEST_WRITE_DELAY_MS";
@@ -65,6 +67,14 @@ pub enum Status {
         /// The cache file.
         path: PathBuf,
     },
+    /// Frames are read from the context's renderer (`GL_RENDERER`) this way (`sync` or
+    /// `pbo-ring`); sent when the hook first reads a context.
+    Readback {
+        /// The readback in use.
+        mode: String,
+        /// The context's `GL_RENDERER` string.
+        renderer: String,
+    },
     /// A second drawable swapped; only the first is captured.
     IgnoredDrawable {
         /// The drawable's id (an X id or an EGL surface address).
@@ -88,8 +98,9 @@ pub struct Summary {
     pub swaps: u64,
     /// Frames written to caches.
     pub captured: u64,
-    /// Frames dropped because the writer was behind (`--when-behind drop`) or could not be read
-    /// without changing the program's GL state.
+    /// Frames dropped because the writer was behind (`--when-behind drop`), could not be read
+    /// without changing the program's GL state, or were still in a pixel-buffer ring when its
+    /// context went away unannounced.
     pub dropped: u64,
     /// The hook's median cost on the program's thread per captured frame, in nanoseconds.
     pub hook_median_ns: u64,
@@ -117,6 +128,13 @@ impl Status {
                 format!(
                     "cache-finished {frames} {}",
                     one_line(&path.to_string_lossy())
+                )
+            }
+            Status::Readback { mode, renderer } => {
+                format!(
+                    "readback {} {}",
+                    one_line(mode).replace(' ', "_"),
+                    one_line(renderer)
                 )
             }
             Status::IgnoredDrawable { id } => format!("ignored-drawable {id}"),
@@ -148,6 +166,13 @@ impl Status {
                 frames: num()?,
                 path: PathBuf::from(rest.split_once(' ')?.1),
             },
+            "readback" => {
+                let (mode, renderer) = rest.split_once(' ').unwrap_or((rest, ""));
+                Status::Readback {
+                    mode: mode.to_string(),
+                    renderer: renderer.to_string(),
+                }
+            }
             "ignored-drawable" => Status::IgnoredDrawable { id: num()? },
             "stopped" => Status::Stopped {
                 reason: rest.to_string(),
@@ -187,6 +212,10 @@ mod tests {
                 path: "/tmp/a b/out.reel".into(),
             },
             Status::IgnoredDrawable { id: 0x4200002 },
+            Status::Readback {
+                mode: "pbo-ring".into(),
+                renderer: "llvmpipe (LLVM 15.0.6, 256 bits)".into(),
+            },
             Status::Stopped {
                 reason: "writing /x: No space left on device".into(),
             },

@@ -47,18 +47,21 @@ fn assert_ran(run: &Run, code: i32) {
     );
 }
 
-/// Captures `frames` frames of the frame counter, checks each was captured once, in order,
-/// with the program's GL state intact (the program exits 3 otherwise), and exported upright.
-fn frame_counter_round_trip(variant: Variant) {
+/// Captures `frames` frames of the frame counter with `options`, checks each was captured
+/// once, in order, with the program's GL state intact (the program exits 3 otherwise), read
+/// back as `readback` says, and exported upright.
+fn frame_counter_round_trip(variant: Variant, options: &[&str], readback: &str) {
     const FRAMES: u64 = 30;
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("counter.reel");
     let png_dir = dir.path().join("png");
     let exe = frame_counter(variant);
+    let mut all_options = vec!["--export", png_dir.to_str().unwrap(), "--quiet"];
+    all_options.extend_from_slice(options);
     let run = capture(
         &x,
-        &["--export", png_dir.to_str().unwrap(), "--quiet"],
+        &all_options,
         &out,
         &[exe.to_str().unwrap(), &FRAMES.to_string()],
         &[],
@@ -67,6 +70,7 @@ fn frame_counter_round_trip(variant: Variant) {
     assert!(run.stdout.contains("drew 30 frames"), "{}", run.stdout);
     assert_eq!(run.stat("captured"), FRAMES);
     assert_eq!(run.stat("dropped"), 0);
+    assert_eq!(run.stats["readback"], readback, "{}", run.stderr);
 
     let (w, h, frames) = read_cache(&out);
     assert_eq!((w, h), (64, 48));
@@ -90,19 +94,98 @@ fn frame_counter_round_trip(variant: Variant) {
     }
 }
 
+// On llvmpipe, `--readback auto` reads synchronously (a ring measured slower there).
+
 #[test]
 fn glx_linked_program_every_frame_captured_once_in_order_upright_and_gl_state_untouched() {
-    frame_counter_round_trip(Variant::GlxDirect);
+    frame_counter_round_trip(Variant::GlxDirect, &[], "sync");
 }
 
 #[test]
 fn glx_dlsym_program_every_frame_captured_once_in_order_upright_and_gl_state_untouched() {
-    frame_counter_round_trip(Variant::GlxDlsym);
+    frame_counter_round_trip(Variant::GlxDlsym, &[], "sync");
 }
 
 #[test]
 fn egl_dlopen_program_every_frame_captured_once_in_order_upright_and_gl_state_untouched() {
-    frame_counter_round_trip(Variant::EglDlopen);
+    frame_counter_round_trip(Variant::EglDlopen, &[], "sync");
+}
+
+#[test]
+fn pbo_ring_glx_every_frame_captured_once_in_order_upright_and_gl_state_untouched() {
+    frame_counter_round_trip(Variant::GlxDirect, &["--readback", "pbo-ring"], "pbo-ring");
+}
+
+#[test]
+fn pbo_ring_egl_every_frame_captured_once_in_order_upright_and_gl_state_untouched() {
+    frame_counter_round_trip(Variant::EglDlopen, &["--readback", "pbo-ring"], "pbo-ring");
+}
+
+/// The frame counter releases its context, destroys it and closes its display before it
+/// exits: the frames still in the ring must be read before that, not lost.
+#[test]
+fn pbo_ring_frames_in_flight_are_read_before_the_program_releases_and_destroys_its_context() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    for (n, variant) in [Variant::GlxDirect, Variant::GlxDlsym, Variant::EglDlopen]
+        .into_iter()
+        .enumerate()
+    {
+        let out = dir.path().join(format!("teardown{n}.reel"));
+        let exe = frame_counter(variant);
+        let run = capture(
+            &x,
+            &["--readback", "pbo-ring"],
+            &out,
+            &[exe.to_str().unwrap(), "20"],
+            &[("FRAME_COUNTER_TEARDOWN", "1")],
+        );
+        assert_ran(&run, 0);
+        assert_eq!(run.stat("dropped"), 0, "{variant:?}: {}", run.stderr);
+        let (_, _, frames) = read_cache(&out);
+        let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
+        assert_eq!(numbers, (0..20).collect::<Vec<_>>(), "{variant:?}");
+    }
+}
+
+#[test]
+fn pbo_ring_size_change_and_a_second_window_lose_no_frame() {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = frame_counter(Variant::GlxDirect);
+    let out = dir.path().join("sizes.reel");
+    let run = capture(
+        &x,
+        &["--readback", "pbo-ring"],
+        &out,
+        &[exe.to_str().unwrap(), "20", "0", "10"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    let (_, _, first) = read_cache(&out);
+    let (w1, h1, second) = read_cache(&dir.path().join("sizes-1.reel"));
+    assert_eq!((first.len(), (w1, h1), second.len()), (10, (80, 40), 10));
+    let numbers: Vec<u64> = first
+        .iter()
+        .chain(&second)
+        .map(|f| counter_frame_number(f))
+        .collect();
+    assert_eq!(numbers, (0..20).collect::<Vec<_>>());
+
+    // The second window is made current (same context) and swapped after every frame.
+    let out = dir.path().join("two.reel");
+    let run = capture(
+        &x,
+        &["--readback", "pbo-ring"],
+        &out,
+        &[exe.to_str().unwrap(), "12", "0", "-1", "1"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    assert_eq!(run.stat("dropped"), 0, "{}", run.stderr);
+    let (_, _, frames) = read_cache(&out);
+    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
+    assert_eq!(numbers, (0..12).collect::<Vec<_>>());
 }
 
 #[test]
@@ -347,12 +430,22 @@ fn glxgears_frames_60_gives_60_distinct_upright_frames_and_exit_status_0() {
 
 #[test]
 fn glmark2_es2_build_scene_every_frame_captured() {
+    glmark2_es2_build_scene(&[]);
+}
+
+/// glmark2 ends its EGL context itself at exit: the ring's last frames are read before.
+#[test]
+fn pbo_ring_glmark2_es2_build_scene_every_frame_captured() {
+    glmark2_es2_build_scene(&["--readback", "pbo-ring"]);
+}
+
+fn glmark2_es2_build_scene(options: &[&str]) {
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("glmark2.reel");
     let run = capture(
         &x,
-        &[],
+        options,
         &out,
         &["glmark2-es2", "-b", "build:duration=1", "--size", "320x240"],
         &[],

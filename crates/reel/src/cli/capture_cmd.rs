@@ -60,6 +60,12 @@ pub struct CaptureArgs {
     /// frame and count it).
     #[arg(long, value_enum, value_name = "block|drop", default_value = "block")]
     pub when_behind: WhenBehind,
+    /// How frames are read back: auto (a pixel-buffer-object ring on GPU drivers, synchronous
+    /// glReadPixels on Mesa's software rasterizers, where a ring is a CPU copy too and measured
+    /// slower), sync, or pbo-ring (frames are read a swap later; the ones in flight are read
+    /// before the program switches, destroys or releases its context, and at exit).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub readback: ReadbackArg,
     /// After capturing, export: a directory of PNG files, or a QuickTime movie if the name ends
     /// in .mov (further caches go to DIR-1, FILE-1.mov, ...).
     #[arg(long, value_name = "DIR|FILE.mov")]
@@ -85,10 +91,22 @@ pub struct CaptureArgs {
     pub command: Vec<OsString>,
 }
 
+/// `--readback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadbackArg {
+    /// A pixel-buffer-object ring, except on Mesa's software rasterizers.
+    Auto,
+    /// Synchronous glReadPixels at every swap.
+    Sync,
+    /// A ring of pixel-buffer objects: frames are read a swap later.
+    PboRing,
+}
+
 /// What the library reported, gathered as it arrives.
 #[derive(Default)]
 struct Reports {
     connected: bool,
+    readback: Option<String>,
     caches: Vec<(PathBuf, u32, u32)>,
     stopped: Option<String>,
     limit_reached: bool,
@@ -122,6 +140,10 @@ impl Reports {
                 self.caches.push((path, width, height));
             }
             Status::CacheFinished { .. } => {}
+            Status::Readback { mode, renderer } => {
+                eprintln!("reel: reading frames from {renderer} ({mode} readback)");
+                self.readback = Some(mode);
+            }
             Status::IgnoredDrawable { id } => eprintln!(
                 "reel: ignoring a second drawable ({id:#x}): only the first that swaps is captured"
             ),
@@ -237,6 +259,14 @@ fn spawn(args: &CaptureArgs, library: &Path, output: &Path, socket: &Path) -> Re
         .env(protocol::ENV_OUTPUT, output)
         .env(protocol::ENV_STATUS_SOCKET, socket)
         .env(protocol::ENV_SKIP, args.skip.to_string())
+        .env(
+            protocol::ENV_READBACK,
+            match args.readback {
+                ReadbackArg::Auto => "auto",
+                ReadbackArg::Sync => "sync",
+                ReadbackArg::PboRing => "pbo-ring",
+            },
+        )
         .env(
             protocol::ENV_WHEN_BEHIND,
             match args.when_behind {
@@ -397,13 +427,14 @@ fn report(
         }
     }
     Ok(format!(
-        "swaps={}\ncaptured={captured}\ndropped={}\ncache_bytes={bytes}\ncaches={}\nhook_median_ns={}\nhook_p95_ns={}\nwriter_cpu_ns={}\nstopped={}\n",
+        "swaps={}\ncaptured={captured}\ndropped={}\ncache_bytes={bytes}\ncaches={}\nhook_median_ns={}\nhook_p95_ns={}\nwriter_cpu_ns={}\nreadback={}\nstopped={}\n",
         s.swaps,
         s.dropped,
         reports.caches.len(),
         s.hook_median_ns,
         s.hook_p95_ns,
         s.writer_cpu_ns,
+        reports.readback.as_deref().unwrap_or(""),
         reports.stopped.as_deref().unwrap_or("")
     ))
 }

@@ -10,6 +10,8 @@
  * With SECOND_WINDOW = 1 (GLX builds), every frame also clears and swaps a second window (all
  * black) after the first one's swap. A RESIZE_AT_FRAME of -1 means no resize. SWAP = oml (GLX
  * builds) swaps with glXSwapBuffersMscOML, found with glXGetProcAddressARB.
+ * With FRAME_COUNTER_TEARDOWN=1 in the environment, the program releases its context, destroys
+ * it and closes its display before it exits (otherwise it exits with the context current). 
  * Built three ways (see tests/capture_programs.rs):
  *   -DGLX_DIRECT  GLX, linked against libGL, calling glXSwapBuffers directly;
  *   -DGLX_DLSYM   GLX, libGL opened with dlopen and every function found with dlsym;
@@ -97,6 +99,8 @@ static void (*swap)(void);
 #if defined(EGL_DLOPEN)
 static EGLDisplay edpy;
 static EGLSurface esurf;
+static EGLContext ectx;
+static void *egl_lib;
 static EGLBoolean (*p_eglSwapBuffers)(EGLDisplay, EGLSurface);
 static void egl_swap(void) { p_eglSwapBuffers(edpy, esurf); }
 static fn_t (*p_eglGetProcAddress)(const char *);
@@ -132,6 +136,18 @@ static void make_context(void) {
     if (!esurf || !ctx || !eglMakeCurrent(edpy, esurf, esurf, ctx)) exit(2);
     swap = egl_swap;
     get_proc = egl_get_proc;
+    egl_lib = egl;
+    ectx = ctx;
+}
+
+static void teardown(void) {
+    EGLBoolean (*make_current)(EGLDisplay, EGLSurface, EGLSurface, EGLContext) = must(dlsym(egl_lib, "eglMakeCurrent"), "eglMakeCurrent");
+    EGLBoolean (*destroy)(EGLDisplay, EGLContext) = must(dlsym(egl_lib, "eglDestroyContext"), "eglDestroyContext");
+    EGLBoolean (*terminate)(EGLDisplay) = must(dlsym(egl_lib, "eglTerminate"), "eglTerminate");
+    make_current(edpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    destroy(edpy, ectx);
+    terminate(edpy);
+    XCloseDisplay(dpy);
 }
 #define DEFAULT_READ_BUFFER GL_NONE /* ES 3 allows only BACK or NONE here */
 #else
@@ -175,6 +191,13 @@ static void make_context(void) {
     p_glXMakeCurrent = f_glXMakeCurrent;
     swap = glx_swap;
     get_proc = glx_get_proc;
+}
+
+static void teardown(void) {
+    GLXFN(void, glXDestroyContext, (Display *, GLXContext))
+    p_glXMakeCurrent(dpy, None, NULL);
+    f_glXDestroyContext(dpy, glx_ctx);
+    XCloseDisplay(dpy);
 }
 #define DEFAULT_READ_BUFFER GL_FRONT
 #endif
@@ -349,6 +372,8 @@ int main(int argc, char **argv) {
         if (two_windows) swap_second_window();
 #endif
     }
+    const char *teardown_env = getenv("FRAME_COUNTER_TEARDOWN");
+    if (teardown_env && strcmp(teardown_env, "1") == 0) teardown();
     printf("frame_counter: drew %d frames\n", frames);
     return status;
 }
