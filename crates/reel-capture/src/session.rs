@@ -309,6 +309,9 @@ impl Session {
         // window system's.
         let reader =
             unsafe { FramebufferReader::new(loader, context) }.map_err(|e| e.to_string())?;
+        // A ring is kept only alongside its own context's reader; the old context's frames
+        // were read when it stopped being current here.
+        self.abandon_ring(state);
         state.mode = self.config.readback.resolve_for(&reader);
         self.status.send(&Status::Readback {
             mode: state.mode.to_string(),
