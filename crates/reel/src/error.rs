@@ -48,6 +48,12 @@ pub enum CacheError {
         /// Height.
         height: u32,
     },
+    /// A new cache would be written over an existing file.
+    #[error("{path} already exists: reel does not write over a file it was not asked to replace")]
+    AlreadyExists {
+        /// The path.
+        path: PathBuf,
+    },
     /// A cache would be written to something that is not a regular file.
     #[error("{path} is not a regular file (a FIFO, device, socket or directory): a cache must be a regular, seekable file")]
     NotARegularFile {

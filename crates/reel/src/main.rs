@@ -152,12 +152,22 @@ struct RecordArgs {
     /// With --synthetic: share of each pixel that is noise, 0 to 1.
     #[arg(long, default_value_t = 0.1)]
     noise: f32,
-    /// The cache to write.
+    /// The cache to write (an existing file is refused unless --overwrite).
     #[arg(short, long)]
     output: PathBuf,
+    /// Replace the cache if it already exists.
+    #[arg(long)]
+    overwrite: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+fn record_target(a: &RecordArgs) -> cli::record_cmd::CacheTarget<'_> {
+    cli::record_cmd::CacheTarget {
+        path: &a.output,
+        overwrite: a.overwrite,
+    }
 }
 
 fn main() -> ExitCode {
@@ -178,24 +188,27 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         }),
-        Command::Record(a) if a.gl => cli::record_cmd::gl(
-            &a.output, a.size, a.frames, a.capture, a.quiet,
-        )
-        .map(|(n, stats)| {
-            eprintln!(
-                "reel: recorded {n} OpenGL frames to {} ({:.0} frames/s, capture {}, {})",
-                a.output.display(),
-                stats.frames_per_second(),
-                stats.mode,
-                stats.context.renderer
-            );
-            ExitCode::SUCCESS
-        }),
+        Command::Record(a) if a.gl => {
+            cli::record_cmd::gl(record_target(&a), a.size, a.frames, a.capture, a.quiet).map(
+                |(n, stats)| {
+                    eprintln!(
+                        "reel: recorded {n} OpenGL frames to {} ({:.0} frames/s, capture {}, {})",
+                        a.output.display(),
+                        stats.frames_per_second(),
+                        stats.mode,
+                        stats.context.renderer
+                    );
+                    ExitCode::SUCCESS
+                },
+            )
+        }
         Command::Record(a) => {
-            cli::record_cmd::synthetic(&a.output, a.size, a.frames, a.noise, a.quiet).map(|n| {
-                eprintln!("reel: recorded {n} frames to {}", a.output.display());
-                ExitCode::SUCCESS
-            })
+            cli::record_cmd::synthetic(record_target(&a), a.size, a.frames, a.noise, a.quiet).map(
+                |n| {
+                    eprintln!("reel: recorded {n} frames to {}", a.output.display());
+                    ExitCode::SUCCESS
+                },
+            )
         }
         Command::Demo(a) => cli::demo_cmd::run(&a).map(|()| ExitCode::SUCCESS),
         Command::Capture(a) => cli::capture_cmd::run(&a),

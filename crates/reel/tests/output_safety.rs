@@ -551,3 +551,52 @@ fn a_thread_that_cannot_be_started_is_an_error_not_a_panic() {
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     assert!(hidden_leftovers(&png).is_empty());
 }
+
+#[test]
+fn record_refuses_an_existing_cache_and_with_overwrite_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("kept.reel");
+    std::fs::write(&out, b"somebody's file").unwrap();
+    let record = |extra: &[&str]| {
+        let mut args = vec![
+            "record",
+            "--synthetic",
+            "--frames",
+            "2",
+            "--size",
+            "8x8",
+            "-q",
+            "-o",
+            s(&out),
+        ];
+        args.extend_from_slice(extra);
+        run_reel(&args)
+    };
+    let o = record(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&out).unwrap(), b"somebody's file");
+
+    let o = record(&["--overwrite"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reader = reel::cache::CacheReader::open(&out).unwrap();
+    assert_eq!(reader.expected_frames(), 2);
+}
+
+#[test]
+fn a_cache_writer_never_writes_over_an_existing_file_unless_asked_to_replace_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("taken.reel");
+    std::fs::write(&path, b"taken").unwrap();
+    let layout = reel::FrameLayout::rgba(2, 2, reel::RowOrder::BottomUp).unwrap();
+    match reel::CacheWriter::create(&path, layout) {
+        Err(reel::CacheError::AlreadyExists { path: p }) => assert_eq!(p, path),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("an existing file was opened for writing"),
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), b"taken");
+    let mut w = reel::CacheWriter::replace(&path, layout).unwrap();
+    w.append(&[1; 16]).unwrap();
+    assert_eq!(w.finish().unwrap(), 1);
+}

@@ -42,17 +42,41 @@ pub struct CacheWriter {
 }
 
 impl CacheWriter {
-    /// Creates (or truncates) `path` and writes an open header. An existing `path` that is not
-    /// a regular file (a FIFO, a device, a socket, a directory) is refused before anything is
-    /// written: a cache is rewritten in place when it is finished, which needs a seekable file.
+    /// Creates `path`, which must not exist yet, and writes an open header. An existing file
+    /// is refused ([`CacheError::AlreadyExists`]) and left as it was: nothing is written over a
+    /// file nobody asked to replace, and of two recorders given the same path only the first
+    /// gets it. [`replace`](CacheWriter::replace) writes over an existing cache.
     pub fn create(path: impl AsRef<Path>, layout: FrameLayout) -> Result<Self, CacheError> {
+        let path = path.as_ref().to_path_buf();
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        match opened {
+            Ok(file) => Self::start(file, path, layout),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                Err(CacheError::AlreadyExists { path })
+            }
+            Err(e) => Err(CacheError::io(&path)(e)),
+        }
+    }
+
+    /// Creates `path`, or truncates it when it is an existing regular file, and writes an open
+    /// header. An existing `path` that is not a regular file (a FIFO, a device, a socket, a
+    /// directory) is refused before anything is written: a cache is rewritten in place when it
+    /// is finished, which needs a seekable file.
+    pub fn replace(path: impl AsRef<Path>, layout: FrameLayout) -> Result<Self, CacheError> {
         let path = path.as_ref().to_path_buf();
         if let Ok(meta) = std::fs::metadata(&path) {
             if !meta.is_file() {
                 return Err(CacheError::NotARegularFile { path });
             }
         }
-        let mut file = File::create(&path).map_err(CacheError::io(&path))?;
+        let file = File::create(&path).map_err(CacheError::io(&path))?;
+        Self::start(file, path, layout)
+    }
+
+    fn start(mut file: File, path: PathBuf, layout: FrameLayout) -> Result<Self, CacheError> {
         let header = Header {
             layout,
             frame_count: None,

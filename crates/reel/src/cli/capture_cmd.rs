@@ -60,6 +60,10 @@ pub struct CaptureArgs {
     /// frame and count it).
     #[arg(long, value_enum, value_name = "block|drop", default_value = "block")]
     pub when_behind: WhenBehind,
+    /// Replace OUT if it exists, and remove the OUT-1.reel, OUT-2.reel, ... of an earlier
+    /// capture.
+    #[arg(long)]
+    pub overwrite: bool,
     /// How frames are read back: auto (a pixel-buffer-object ring on GPU drivers, synchronous
     /// glReadPixels on Mesa's software rasterizers, where a ring is a CPU copy too and measured
     /// slower), sync, or pbo-ring (frames are read a swap later; the ones in flight are read
@@ -162,14 +166,7 @@ pub fn run(args: &CaptureArgs) -> Result<ExitCode> {
     let library = find_library()?;
     let output = std::path::absolute(&args.output)
         .with_context(|| format!("resolving {}", args.output.display()))?;
-    let second = cache_path(&output, 1);
-    if second.exists() {
-        bail!(
-            "{} already exists and a change of window size would overwrite it; \
-             remove it or choose another -o",
-            second.display()
-        );
-    }
+    clear_output(&output, args.overwrite)?;
     let socket_dir = tempfile::Builder::new()
         .prefix("reel-capture-")
         .tempdir()
@@ -199,6 +196,42 @@ pub fn run(args: &CaptureArgs) -> Result<ExitCode> {
     } else {
         exit_code(status)
     })
+}
+
+/// Makes way for the caches: without `--overwrite`, an existing OUT or OUT-1 is refused; with
+/// it, OUT and the OUT-1, OUT-2, … of an earlier capture are removed, so that what is there
+/// afterwards is this capture's alone. (The library creates each cache only if it does not
+/// exist, so a file that appears meanwhile is never written over either.)
+fn clear_output(output: &Path, overwrite: bool) -> Result<()> {
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    if !overwrite {
+        for (index, why) in [(0, ""), (1, " and a change of window size would write it")] {
+            let path = cache_path(output, index);
+            if exists(&path) {
+                bail!(
+                    "{} already exists{why}; pass --overwrite to replace it, or choose another -o",
+                    path.display()
+                );
+            }
+        }
+        return Ok(());
+    }
+    // OUT, then OUT-1, OUT-2, ... as long as they follow on.
+    let series = std::iter::once(0).chain((1..).take_while(|&i| exists(&cache_path(output, i))));
+    let earlier: Vec<PathBuf> = series
+        .map(|i| cache_path(output, i))
+        .filter(|p| exists(p))
+        .collect();
+    for path in &earlier {
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            bail!("{} is not a regular file; not replacing it", path.display());
+        }
+    }
+    for path in &earlier {
+        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+        eprintln!("reel: removed {} (--overwrite)", path.display());
+    }
+    Ok(())
 }
 
 /// Ignores SIGINT in reel while it exists.

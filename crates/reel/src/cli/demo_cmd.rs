@@ -133,14 +133,28 @@ pub fn run(a: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
+/// The demo's own temporary cache, which it may replace.
+fn target(cache: &std::path::Path) -> super::record_cmd::CacheTarget<'_> {
+    super::record_cmd::CacheTarget {
+        path: cache,
+        overwrite: true,
+    }
+}
+
 /// Records `frames` frames into `cache`, through OpenGL unless `--cpu` or no OpenGL is
 /// available; says which scene it recorded.
 fn record(a: &DemoArgs, cache: &std::path::Path, frames: u64) -> Result<String> {
     Ok(if a.cpu {
-        super::record_cmd::synthetic(cache, a.size, frames, 0.05, a.quiet)?;
+        super::record_cmd::synthetic(target(cache), a.size, frames, 0.05, a.quiet)?;
         "CPU-rendered scene".to_string()
     } else {
-        match super::record_cmd::gl(cache, a.size, frames, glcapture::CaptureMode::Auto, a.quiet) {
+        match super::record_cmd::gl(
+            target(cache),
+            a.size,
+            frames,
+            glcapture::CaptureMode::Auto,
+            a.quiet,
+        ) {
             Ok((_, stats)) => format!(
                 "OpenGL scene, {} capture, {}",
                 stats.mode, stats.context.renderer
@@ -150,7 +164,7 @@ fn record(a: &DemoArgs, cache: &std::path::Path, frames: u64) -> Result<String> 
                     "reel demo: note: no OpenGL here ({:#}); using the CPU-rendered scene",
                     e
                 );
-                super::record_cmd::synthetic(cache, a.size, frames, 0.05, a.quiet)?;
+                super::record_cmd::synthetic(target(cache), a.size, frames, 0.05, a.quiet)?;
                 "CPU-rendered scene (no OpenGL)".to_string()
             }
             Err(e) => return Err(e),

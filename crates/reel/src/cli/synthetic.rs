@@ -68,20 +68,18 @@ impl Scene {
     }
 }
 
-/// Records `frames` frames of the scene into a new cache at `path`, as a
-/// GL recorder would (bottom-up RGBA), calling `on_frame` after each one.
-/// Returns the number of frames recorded.
+/// Records `frames` frames of the scene with `writer` (a cache of `width`×`height`), as a GL
+/// recorder would (bottom-up RGBA), calling `on_frame` after each one. Returns the number of
+/// frames recorded.
 pub fn record_synthetic(
-    path: &std::path::Path,
+    mut writer: reel::CacheWriter,
     width: u32,
     height: u32,
     frames: u64,
     noise: f32,
     mut on_frame: impl FnMut(u64),
 ) -> Result<u64, reel::CacheError> {
-    let layout = reel::FrameLayout::rgba(width, height, reel::RowOrder::BottomUp)?;
     let scene = Scene::new(width, height, noise);
-    let mut writer = reel::CacheWriter::create(path, layout)?;
     for index in 0..frames {
         writer.append_with(|pixels| scene.render(index, pixels))?;
         on_frame(index);

@@ -39,7 +39,7 @@ pub fn expected_rgb(w: u32, h: u32, i: u32) -> Vec<u8> {
 /// Writes a finished cache of `n` known frames.
 pub fn write_cache(path: &Path, w: u32, h: u32, n: u32) {
     let mut writer =
-        CacheWriter::create(path, FrameLayout::rgba(w, h, RowOrder::BottomUp).unwrap()).unwrap();
+        CacheWriter::replace(path, FrameLayout::rgba(w, h, RowOrder::BottomUp).unwrap()).unwrap();
     for i in 0..n {
         writer.append(&known_frame(w, h, i)).unwrap();
     }
