@@ -37,6 +37,8 @@ pub struct Config {
     pub skip: u64,
     /// Frames to capture, if limited.
     pub frames: Option<u64>,
+    /// Which drawable to capture: the N-th distinct one to swap, from 1.
+    pub drawable: u64,
     /// Queue policy.
     pub when_behind: WhenBehind,
     /// How frames are read back (resolved per context).
@@ -62,6 +64,7 @@ impl Config {
         let socket = var(protocol::ENV_STATUS_SOCKET);
         let skip = number(var(protocol::ENV_SKIP)).unwrap_or(0);
         let frames = number(var(protocol::ENV_FRAMES));
+        let drawable = number(var(protocol::ENV_DRAWABLE)).unwrap_or(1).max(1);
         let when_behind = match var(protocol::ENV_WHEN_BEHIND).as_deref() {
             Some(v) if v == "drop" => WhenBehind::Drop,
             _ => WhenBehind::Block,
@@ -74,6 +77,7 @@ impl Config {
             output: PathBuf::from(output?),
             skip,
             frames,
+            drawable,
             when_behind,
             readback,
             write_delay,
@@ -86,7 +90,10 @@ impl Config {
 /// from more than one thread).
 #[derive(Default)]
 struct HookState {
-    first_drawable: Option<u64>,
+    /// Drawables in the order they first swapped.
+    seen: Vec<u64>,
+    /// The drawable captured, once it has swapped.
+    captured_drawable: Option<u64>,
     ignored: Vec<u64>,
     swaps: u64,
     captured: u64,
@@ -251,16 +258,18 @@ impl Session {
             return Ok(());
         }
         let id = drawable.id();
-        match state.first_drawable {
-            None => state.first_drawable = Some(id),
-            Some(first) if first != id => {
-                if !state.ignored.contains(&id) {
-                    state.ignored.push(id);
-                    self.status.send(&Status::IgnoredDrawable { id });
-                }
-                return Ok(());
+        if !state.seen.contains(&id) {
+            state.seen.push(id);
+            if state.seen.len() as u64 == self.config.drawable {
+                state.captured_drawable = Some(id);
             }
-            Some(_) => {}
+        }
+        if state.captured_drawable != Some(id) {
+            if !state.ignored.contains(&id) {
+                state.ignored.push(id);
+                self.status.send(&Status::IgnoredDrawable { id });
+            }
+            return Ok(());
         }
         state.swaps += 1;
         if state.swaps <= self.config.skip {

@@ -14,6 +14,8 @@ pub const ENV_SKIP: &str = "REEL_CAPTURE_SKIP";
 pub const ENV_FRAMES: &str = "REEL_CAPTURE_FRAMES";
 /// `block` or `drop`: what the hook does when the writer is [`QUEUE_FRAMES`] frames behind.
 pub const ENV_WHEN_BEHIND: &str = "REEL_CAPTURE_WHEN_BEHIND";
+/// Which drawable to capture: the N-th distinct one to swap (1, the first, by default).
+pub const ENV_DRAWABLE: &str = "REEL_CAPTURE_DRAWABLE";
 /// `auto`, `sync` or `pbo-ring`: how the hook reads frames back (glcapture's `ReadbackMode`).
 pub const ENV_READBACK: &str = "REEL_CAPTURE_READBACK";
 /// Test only: the writer sleeps this many milliseconds before each frame, to simulate a slow
@@ -75,7 +77,7 @@ pub enum Status {
         /// The context's `GL_RENDERER` string.
         renderer: String,
     },
-    /// A second drawable swapped; only the first is captured.
+    /// Another drawable than the one captured swapped (only one is captured).
     IgnoredDrawable {
         /// The drawable's id (an X id or an EGL surface address).
         id: u64,

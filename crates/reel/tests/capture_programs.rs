@@ -550,7 +550,8 @@ fn ctrl_c_ends_the_program_and_reel_reports_the_frames_kept_and_exits_130() {
 }
 
 #[test]
-fn only_the_first_window_that_swaps_is_captured_and_the_second_is_reported_ignored() {
+fn only_the_first_window_that_swaps_is_captured_or_the_one_drawable_picks_and_others_are_reported_ignored(
+) {
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("two.reel");
@@ -569,7 +570,29 @@ fn only_the_first_window_that_swaps_is_captured_and_the_second_is_reported_ignor
     let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
     assert_eq!(numbers, (0..12).collect::<Vec<_>>());
     assert_eq!(
-        run.stderr.matches("ignoring a second drawable").count(),
+        run.stderr.matches("ignoring another drawable").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+
+    // --drawable 2 picks the second window (32x32, cleared black) instead.
+    let out = dir.path().join("second.reel");
+    let run = capture(
+        &x,
+        &["--drawable", "2"],
+        &out,
+        &[exe.to_str().unwrap(), "12", "0", "-1", "1"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    let (w, h, frames) = read_cache(&out);
+    assert_eq!((w, h, frames.len()), (32, 32, 12), "{}", run.stderr);
+    assert!(frames
+        .iter()
+        .all(|f| f.chunks(4).all(|p| p[..3] == [0, 0, 0])));
+    assert_eq!(
+        run.stderr.matches("ignoring another drawable").count(),
         1,
         "{}",
         run.stderr

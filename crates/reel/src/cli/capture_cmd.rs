@@ -53,6 +53,10 @@ pub struct CaptureArgs {
     /// Capture N frames, then end the program (SIGTERM, and SIGKILL 5 s later) and exit 0.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub frames: Option<u64>,
+    /// Capture the N-th window (drawable) to swap its buffers, counting from 1; the others are
+    /// reported as ignored.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub drawable: u64,
     /// Let the first N frames pass without capturing them.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub skip: u64,
@@ -149,7 +153,7 @@ impl Reports {
                 self.readback = Some(mode);
             }
             Status::IgnoredDrawable { id } => eprintln!(
-                "reel: ignoring a second drawable ({id:#x}): only the first that swaps is captured"
+                "reel: ignoring another drawable ({id:#x}): only one is captured (--drawable)"
             ),
             Status::Stopped { reason } => {
                 eprintln!("reel: capture stopped early: {reason}; the program ran on");
@@ -292,6 +296,7 @@ fn spawn(args: &CaptureArgs, library: &Path, output: &Path, socket: &Path) -> Re
         .env(protocol::ENV_OUTPUT, output)
         .env(protocol::ENV_STATUS_SOCKET, socket)
         .env(protocol::ENV_SKIP, args.skip.to_string())
+        .env(protocol::ENV_DRAWABLE, args.drawable.to_string())
         .env(
             protocol::ENV_READBACK,
             match args.readback {
