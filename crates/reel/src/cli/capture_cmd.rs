@@ -39,7 +39,8 @@ pub enum WhenBehind {
 #[command(
     after_help = "Example:\n  reel capture --frames 300 -o gears.reel --export gears.mov -- glxgears\n\n\
 The program runs with a capture library preloaded (LD_PRELOAD): it hooks the program's buffer \
-swaps (GLX or EGL) and appends every frame of the first window that swaps to the cache, \
+swaps (GLX or EGL) and appends every frame of the first window that swaps (or the one \
+--drawable picks) to the cache, \
 bottom-up RGBA, while a background thread writes. The library is found next to the reel \
 binary, or named by REEL_CAPTURE_LIBRARY. The program may be a wrapper that execs the real \
 one (env, nice, a script ending in exec ./prog); processes it forks are not captured.\n\n\
