@@ -38,6 +38,15 @@ fn counter_frame_number(frame: &[u8]) -> u64 {
     u64::from(frame[0]) + 256 * u64::from(frame[1])
 }
 
+/// The frame counter's numbers of the frames in the cache at `path`, in cache order.
+fn cached_frame_numbers(path: &Path) -> Vec<u64> {
+    read_cache(path)
+        .2
+        .iter()
+        .map(|f| counter_frame_number(f))
+        .collect()
+}
+
 fn assert_ran(run: &Run, code: i32) {
     assert_eq!(
         run.status.code(),
@@ -142,9 +151,11 @@ fn pbo_ring_frames_in_flight_are_read_before_the_program_releases_and_destroys_i
         );
         assert_ran(&run, 0);
         assert_eq!(run.stat("dropped"), 0, "{variant:?}: {}", run.stderr);
-        let (_, _, frames) = read_cache(&out);
-        let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
-        assert_eq!(numbers, (0..20).collect::<Vec<_>>(), "{variant:?}");
+        assert_eq!(
+            cached_frame_numbers(&out),
+            (0..20).collect::<Vec<_>>(),
+            "{variant:?}"
+        );
     }
 }
 
@@ -183,9 +194,7 @@ fn pbo_ring_size_change_and_a_second_window_lose_no_frame() {
     );
     assert_ran(&run, 0);
     assert_eq!(run.stat("dropped"), 0, "{}", run.stderr);
-    let (_, _, frames) = read_cache(&out);
-    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
-    assert_eq!(numbers, (0..12).collect::<Vec<_>>());
+    assert_eq!(cached_frame_numbers(&out), (0..12).collect::<Vec<_>>());
 }
 
 #[test]
@@ -204,9 +213,7 @@ fn glx_oml_swap_looked_up_at_run_time_every_frame_captured_once_in_order() {
     assert_ran(&run, 0);
     assert!(run.stdout.contains("drew 15 frames"), "{}", run.stdout);
     assert_eq!(run.stat("captured"), 15, "{}", run.stderr);
-    let (_, _, frames) = read_cache(&out);
-    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
-    assert_eq!(numbers, (0..15).collect::<Vec<_>>());
+    assert_eq!(cached_frame_numbers(&out), (0..15).collect::<Vec<_>>());
 }
 
 #[test]
@@ -249,9 +256,7 @@ fn program_started_through_an_exec_wrapper_is_captured_and_processes_it_forks_ar
     assert!(run.stdout.contains("drew 10 frames"), "{}", run.stdout);
     assert!(!run.stderr.contains("ignoring"), "{}", run.stderr);
     assert_eq!(run.stat("captured"), 10, "{}", run.stderr);
-    let (_, _, frames) = read_cache(&out);
-    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
-    assert_eq!(numbers, (0..10).collect::<Vec<_>>());
+    assert_eq!(cached_frame_numbers(&out), (0..10).collect::<Vec<_>>());
 }
 
 #[test]
