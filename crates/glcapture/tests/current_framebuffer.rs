@@ -5,10 +5,11 @@
 mod common;
 
 use glcapture::current_framebuffer::{
-    loaded_symbol, Drawable, FramebufferReader, ReadError, WindowSystem,
+    current_context, loaded_symbol, Drawable, FramebufferReader, PboRing, ReadError, RingError,
+    WindowSystem,
 };
 use glcapture::glow::{self, HasContext};
-use glcapture::{ContextOptions, SurfacePreference};
+use glcapture::{ApiPreference, ContextOptions, HeadlessContext, SurfacePreference};
 
 #[test]
 fn a_pbuffer_context_is_read_exactly_with_its_pack_state_and_pending_error_left_as_they_were() {
@@ -92,4 +93,129 @@ fn a_thread_without_a_current_context_has_none() {
         .join()
         .unwrap();
     assert_eq!(found.unwrap_err(), ReadError::NoContext);
+}
+
+/// Makes error `kind` pending as a program would, with calls unlike the ones the reader uses to
+/// raise errors again.
+fn raise_program_error(gl: &glow::Context, kind: u32) {
+    // SAFETY: calls that fail without effect on the current context.
+    unsafe {
+        match kind {
+            glow::INVALID_ENUM => gl.enable(0),
+            glow::INVALID_VALUE => gl.line_width(-1.0),
+            // No query of this kind is active.
+            glow::INVALID_OPERATION => gl.end_query(glow::ANY_SAMPLES_PASSED),
+            _ => unreachable!(),
+        }
+    }
+}
+
+/// The pack state a readback touches.
+fn pack_state(gl: &glow::Context) -> [i32; 4] {
+    // SAFETY: queries on the current context.
+    unsafe {
+        [
+            glow::PACK_ALIGNMENT,
+            glow::PACK_ROW_LENGTH,
+            glow::PACK_SKIP_ROWS,
+            glow::PACK_SKIP_PIXELS,
+        ]
+        .map(|name| gl.get_parameter_i32(name))
+    }
+}
+
+#[test]
+fn a_read_gl_refuses_names_the_gl_error_and_leaves_the_programs_pending_error_and_state() {
+    for api in [ApiPreference::OpenGlCore, ApiPreference::OpenGlEs] {
+        let options = ContextOptions {
+            surface: SurfacePreference::Surfaceless,
+            api,
+        };
+        let Some(context) = common::context_or_skip("current_framebuffer_read_error", options)
+        else {
+            return;
+        };
+        read_error_on_a_surfaceless_context(&context);
+    }
+}
+
+/// The body of the test above, on one context.
+fn read_error_on_a_surfaceless_context(context: &HeadlessContext) {
+    let gl = context.gl();
+    // A context without a surface has no default framebuffer: reading it must fail in GL.
+    let id = current_context(loaded_symbol).expect("the surfaceless context is current");
+    let reader = {
+        let loader = WindowSystem::Egl.get_proc_address(loaded_symbol).unwrap();
+        // SAFETY: `id` is current on this thread and `loader` is EGL's.
+        unsafe { FramebufferReader::new(loader, id) }.unwrap()
+    };
+    // SAFETY: plain GL calls on the current context.
+    unsafe {
+        gl.pixel_store_i32(glow::PACK_ALIGNMENT, 2);
+        gl.pixel_store_i32(glow::PACK_ROW_LENGTH, 7);
+        gl.pixel_store_i32(glow::PACK_SKIP_ROWS, 1);
+        gl.pixel_store_i32(glow::PACK_SKIP_PIXELS, 5);
+    }
+    let before = pack_state(gl);
+    let mut ring = if reader.supports_ring() {
+        // SAFETY: the reader's context is current.
+        Some(unsafe { PboRing::new(&reader, 4, 4, 2) }.unwrap())
+    } else {
+        None
+    };
+    for kind in [
+        glow::INVALID_ENUM,
+        glow::INVALID_VALUE,
+        glow::INVALID_OPERATION,
+    ] {
+        raise_program_error(gl, kind);
+        let mut pixels = vec![0u8; 4 * 4 * 4];
+        // SAFETY: the reader's context is current; the read fails before writing anything.
+        let error = unsafe { reader.read(4, 4, &mut pixels) }.unwrap_err();
+        assert_eq!(
+            error,
+            ReadError::Gl {
+                call: "glReadPixels",
+                code: glow::INVALID_FRAMEBUFFER_OPERATION
+            }
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("GL_INVALID_FRAMEBUFFER_OPERATION (0x0506)"),
+            "{error}"
+        );
+        // SAFETY: queries on the current context.
+        unsafe {
+            assert_eq!(gl.get_error(), kind, "the program's error is pending again");
+            assert_eq!(
+                gl.get_error(),
+                glow::NO_ERROR,
+                "and ours is not left behind"
+            );
+        }
+        assert_eq!(pack_state(gl), before);
+
+        let Some(ring) = ring.as_mut() else { continue };
+        raise_program_error(gl, kind);
+        let mut deliver = |_: &[u8]| -> Result<(), std::io::Error> { panic!("nothing to deliver") };
+        // SAFETY: the ring's context is current and `reader` is of it.
+        let error = unsafe { ring.capture(&reader, &mut deliver) }.unwrap_err();
+        let RingError::Read(ReadError::Gl { code, .. }) = error else {
+            panic!("{error}")
+        };
+        assert_eq!(code, glow::INVALID_FRAMEBUFFER_OPERATION);
+        assert_eq!(ring.in_flight(), 0, "a failed read puts nothing in flight");
+        // SAFETY: queries on the current context.
+        unsafe {
+            assert_eq!(gl.get_error(), kind);
+            assert_eq!(gl.get_error(), glow::NO_ERROR);
+            assert_eq!(gl.get_parameter_i32(glow::PIXEL_PACK_BUFFER_BINDING), 0);
+        }
+        assert_eq!(pack_state(gl), before);
+    }
+    if let Some(ring) = ring {
+        // SAFETY: the ring's context is current.
+        assert_eq!(unsafe { ring.delete(&reader) }, Ok(0));
+    }
 }
