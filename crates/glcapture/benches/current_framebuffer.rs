@@ -8,7 +8,8 @@
 //! median round is reported, so a noisy shared machine does not favour whichever ran first.
 //!
 //! Environment: `GLCAPTURE_BENCH_FRAMES` (default 240), `GLCAPTURE_BENCH_ROUNDS` (default 5),
-//! `GLCAPTURE_BENCH_SIZE` (default `1280x720`).
+//! `GLCAPTURE_BENCH_SIZE` (default `1280x720`), `GLCAPTURE_BENCH_API` (`core`: OpenGL 3.3 core,
+//! `es`: OpenGL ES 3; default: core, else ES).
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +17,7 @@ use glcapture::current_framebuffer::{
     current_context, loaded_symbol, FramebufferReader, PboRing, ReadbackMode, WindowSystem,
 };
 use glcapture::glow::{self, HasContext};
-use glcapture::{ContextOptions, DemoScene, HeadlessContext, SurfacePreference};
+use glcapture::{ApiPreference, ContextOptions, DemoScene, HeadlessContext, SurfacePreference};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     match std::env::var(name) {
@@ -118,9 +119,15 @@ fn main() {
         .split_once('x')
         .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
         .unwrap_or_else(|| panic!("GLCAPTURE_BENCH_SIZE={size:?}: expected WIDTHxHEIGHT"));
+    let api = match env_or("GLCAPTURE_BENCH_API", String::new()).as_str() {
+        "" => ApiPreference::Auto,
+        "core" => ApiPreference::OpenGlCore,
+        "es" => ApiPreference::OpenGlEs,
+        other => panic!("GLCAPTURE_BENCH_API={other:?}: expected `core` or `es`"),
+    };
     let options = ContextOptions {
         surface: SurfacePreference::PbufferOfSize { width, height },
-        ..Default::default()
+        api,
     };
     let context = match HeadlessContext::with_options(options) {
         Ok(context) => context,
@@ -166,29 +173,40 @@ fn main() {
             results[i].push(bench.round(mode, frames));
         }
     }
-    println!();
-    println!("| mode | frames/s | ms/frame | blocked in capture ms/frame | vs sync (frames/s) |");
-    println!("|---|---|---|---|---|");
-    let medians: Vec<Round> = results
-        .iter_mut()
-        .map(|runs| {
-            runs.sort();
-            runs[runs.len() / 2]
-        })
-        .collect();
     let n = frames as f64;
     let fps = |r: &Round| n / r.elapsed.as_secs_f64();
-    for (mode, median) in modes.iter().zip(&medians) {
+    // Per round, each mode against the synchronous read of the same round (the machine's load
+    // moves both alike); the median of those ratios.
+    let paired: Vec<f64> = results
+        .iter()
+        .map(|runs| {
+            let mut ratios: Vec<f64> = runs
+                .iter()
+                .zip(&results[1])
+                .map(|(r, sync)| fps(r) / fps(sync))
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            ratios[ratios.len() / 2]
+        })
+        .collect();
+    println!();
+    println!(
+        "| mode | frames/s | ms/frame | blocked in capture ms/frame | frames/s vs sync, same round (median) |"
+    );
+    println!("|---|---|---|---|---|");
+    for ((mode, runs), ratio) in modes.iter().zip(&results).zip(&paired) {
+        let mut sorted = runs.clone();
+        sorted.sort();
+        let median = sorted[sorted.len() / 2];
         println!(
-            "| {mode} | {:.1} | {:.2} | {:.2} | {:.2} |",
-            fps(median),
+            "| {mode} | {:.1} | {:.2} | {:.2} | {ratio:.2} |",
+            fps(&median),
             median.elapsed.as_secs_f64() * 1e3 / n,
             median.blocked.as_secs_f64() * 1e3 / n,
-            fps(median) / fps(&medians[1]),
         );
     }
     println!();
-    println!("frames/s of every round (median reported above):");
+    println!("frames/s of every round, in order:");
     for (mode, runs) in modes.iter().zip(&results) {
         let all: Vec<String> = runs.iter().map(|r| format!("{:.1}", fps(r))).collect();
         println!("  {mode}: {}", all.join(", "));
