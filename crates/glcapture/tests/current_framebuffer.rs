@@ -219,3 +219,107 @@ fn read_error_on_a_surfaceless_context(context: &HeadlessContext) {
         assert_eq!(unsafe { ring.delete(&reader) }, Ok(0));
     }
 }
+
+#[test]
+fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_the_state_untouched() {
+    let (w, h) = (32u32, 24u32);
+    let options = ContextOptions {
+        surface: SurfacePreference::PbufferOfSize {
+            width: w,
+            height: h,
+        },
+        ..Default::default()
+    };
+    let Some(context) = common::context_or_skip("current_framebuffer_ring", options) else {
+        return;
+    };
+    let gl = context.gl();
+    let (drawable, id) = Drawable::current(loaded_symbol).expect("the pbuffer is current");
+    assert_eq!(drawable.size(loaded_symbol), Ok((w, h)));
+    let reader = {
+        let loader = WindowSystem::Egl.get_proc_address(loaded_symbol).unwrap();
+        // SAFETY: `id` is current on this thread and `loader` is EGL's.
+        unsafe { FramebufferReader::new(loader, id) }.unwrap()
+    };
+    assert!(reader.supports_ring(), "{}", reader.version());
+    // SAFETY (all three): the reader's context is current.
+    let refused = unsafe { PboRing::new(&reader, w, h, 1) }.unwrap_err();
+    assert_eq!(refused, ReadError::RingDepth { depth: 1 });
+    let refused = unsafe { PboRing::new(&reader, 0, h, 2) }.unwrap_err();
+    assert_eq!(
+        refused,
+        ReadError::InvalidFrameSize {
+            width: 0,
+            height: h
+        }
+    );
+    // SAFETY: the reader's context is current.
+    let mut ring = unsafe { PboRing::new(&reader, w, h, 3) }.unwrap();
+    // The program's own state: a bound pack buffer and odd pack parameters.
+    // SAFETY: plain GL calls on the current context.
+    let pbo = unsafe {
+        gl.bind_framebuffer(glow::FRAMEBUFFER, None);
+        let pbo = gl.create_buffer().unwrap();
+        gl.bind_buffer(glow::PIXEL_PACK_BUFFER, Some(pbo));
+        gl.buffer_data_size(glow::PIXEL_PACK_BUFFER, 4096, glow::STREAM_READ);
+        gl.pixel_store_i32(glow::PACK_ALIGNMENT, 8);
+        gl.pixel_store_i32(glow::PACK_ROW_LENGTH, 3);
+        pbo
+    };
+    let before = pack_state(gl);
+    let shade = |frame: u8| [frame * 40, 255 - frame * 30, 7 * frame, 255];
+    let delivered = std::cell::RefCell::new(Vec::<[u8; 4]>::new());
+    let order = reader.channel_order();
+    let mut deliver = |pixels: &[u8]| -> Result<(), std::io::Error> {
+        let mut rgba = vec![0u8; pixels.len()];
+        order.copy_to_rgba(pixels, &mut rgba);
+        let first: [u8; 4] = rgba[..4].try_into().unwrap();
+        assert!(
+            rgba.chunks_exact(4).all(|p| p == first),
+            "one colour per frame"
+        );
+        delivered.borrow_mut().push(first);
+        Ok(())
+    };
+    for frame in 0..6u8 {
+        let [r, g, b, _] = shade(frame).map(|c| f32::from(c) / 255.0);
+        // SAFETY: plain GL calls on the current context.
+        unsafe {
+            gl.clear_color(r, g, b, 1.0);
+            gl.clear(glow::COLOR_BUFFER_BIT);
+        }
+        raise_program_error(gl, glow::INVALID_OPERATION);
+        // SAFETY: the ring's context is current, `reader` is of it, the pbuffer is w x h.
+        unsafe { ring.capture(&reader, &mut deliver) }.unwrap();
+        // A ring of 3 keeps up to two frames in flight; the others were delivered.
+        assert_eq!(ring.in_flight(), usize::from(frame + 1).min(2));
+        assert_eq!(
+            delivered.borrow().len(),
+            usize::from(frame + 1) - ring.in_flight()
+        );
+        // SAFETY: queries on the current context.
+        unsafe {
+            assert_eq!(gl.get_error(), glow::INVALID_OPERATION);
+            assert_eq!(gl.get_error(), glow::NO_ERROR);
+            assert_eq!(
+                gl.get_parameter_buffer(glow::PIXEL_PACK_BUFFER_BINDING),
+                Some(pbo)
+            );
+        }
+        assert_eq!(pack_state(gl), before);
+    }
+    // SAFETY: as above.
+    unsafe { ring.flush(&reader, &mut deliver) }.unwrap();
+    assert_eq!(*delivered.borrow(), (0..6).map(shade).collect::<Vec<_>>());
+    // SAFETY: as above.
+    assert_eq!(unsafe { ring.delete(&reader) }, Ok(0));
+    // SAFETY: queries on the current context.
+    unsafe {
+        assert_eq!(gl.get_error(), glow::NO_ERROR);
+        assert_eq!(
+            gl.get_parameter_buffer(glow::PIXEL_PACK_BUFFER_BINDING),
+            Some(pbo)
+        );
+        gl.delete_buffer(pbo);
+    }
+}

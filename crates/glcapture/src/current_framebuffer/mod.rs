@@ -100,9 +100,12 @@ pub enum ReadError {
         /// The depth asked for.
         depth: usize,
     },
-    /// The frame does not fit a GL buffer.
-    #[error("a {width}x{height} RGBA frame is larger than a GL buffer can be (2 GiB)")]
-    FrameTooLarge {
+    /// A frame size a GL buffer cannot hold: a side of zero, or over 2 GiB in all.
+    #[error(
+        "a {width}x{height} RGBA frame cannot be a pixel buffer: each side must be at least 1 \
+         and the frame at most 2 GiB"
+    )]
+    InvalidFrameSize {
         /// Width in pixels.
         width: u32,
         /// Height in pixels.
