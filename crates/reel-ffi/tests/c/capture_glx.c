@@ -5,7 +5,7 @@
  * current context are errors. Exports the frames to PNGs for the test to decode. argv[1]: a
  * directory to work in; argv[2], optional: "ring" to force the pixel-buffer-object ring (each
  * frame stored a capture later, the last one by reel_recorder_flush_gl while the context is
- * current without a drawable). */
+ * current without a drawable), or "no-ring" on a context without fences (see below). */
 #include <string.h>
 #include <time.h>
 
@@ -42,6 +42,8 @@ static void expect_error(reel_recorder *rec, const char *words) {
 int main(int argc, char **argv) {
     CHECK(argc == 2 || argc == 3);
     int ring = argc == 3 && strcmp(argv[2], "ring") == 0;
+    /* "no-ring": the test runs this on an OpenGL 3.0 (MESA_GL_VERSION_OVERRIDE), without fences. */
+    int no_ring = argc == 3 && strcmp(argv[2], "no-ring") == 0;
     char cache[4096], other[4096], png[4096];
     snprintf(cache, sizeof cache, "%s/glx.reel", argv[1]);
     snprintf(other, sizeof other, "%s/other-size.reel", argv[1]);
@@ -72,6 +74,17 @@ int main(int argc, char **argv) {
     expect_error(wrong, "the current framebuffer is 64x48 but this recorder records 64x49");
     CHECK(reel_recorder_finish(wrong, NULL) == 0);
 
+    if (no_ring) {
+        /* The ring asked of a context without it: refused, nothing left in GL; AUTO reads
+         * synchronously there. */
+        CHECK(reel_recorder_set_readback(rec, REEL_READBACK_PBO_RING) == 0);
+        draw(0);
+        glEnable(0);
+        expect_error(rec, "no pixel-buffer objects with fences");
+        CHECK(glGetError() == GL_INVALID_ENUM && glGetError() == GL_NO_ERROR);
+        CHECK(reel_recorder_frames(rec) == 0);
+        CHECK(reel_recorder_set_readback(rec, REEL_READBACK_AUTO) == 0);
+    }
     glPixelStorei(GL_PACK_ALIGNMENT, 8);
     glPixelStorei(GL_PACK_ROW_LENGTH, 70);
     glPixelStorei(GL_PACK_SKIP_ROWS, 2);
