@@ -242,9 +242,10 @@ fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_the_stat
         unsafe { FramebufferReader::new(loader, id) }.unwrap()
     };
     assert!(reader.supports_ring(), "{}", reader.version());
-    // SAFETY (all three): the reader's context is current.
+    // SAFETY: the reader's context is current.
     let refused = unsafe { PboRing::new(&reader, w, h, 1) }.unwrap_err();
     assert_eq!(refused, ReadError::RingDepth { depth: 1 });
+    // SAFETY: as above.
     let refused = unsafe { PboRing::new(&reader, 0, h, 2) }.unwrap_err();
     assert_eq!(
         refused,
@@ -253,7 +254,7 @@ fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_the_stat
             height: h
         }
     );
-    // SAFETY: the reader's context is current.
+    // SAFETY: as above.
     let mut ring = unsafe { PboRing::new(&reader, w, h, 3) }.unwrap();
     // The program's own state: a bound pack buffer and odd pack parameters.
     // SAFETY: plain GL calls on the current context.

@@ -323,7 +323,8 @@ impl FramebufferReader {
         }
     }
 
-    /// The channel order of what [`read_format`](Self::read_format) returns.
+    /// The channel order of the pixels this reader and its [`PboRing`](super::PboRing) deliver:
+    /// BGRA where the context can read it (the framebuffer's own order on Mesa), else RGBA.
     pub fn channel_order(&self) -> ChannelOrder {
         if self.caps.bgra {
             ChannelOrder::Bgra
