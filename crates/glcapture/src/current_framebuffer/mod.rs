@@ -33,6 +33,8 @@ mod ring;
 
 use std::ffi::{c_void, CStr};
 
+use crate::error::gl_error_name;
+
 pub use drawable::{current_context, Drawable, WindowSystem};
 pub use readback::{ChannelOrder, FramebufferReader, GetProcAddress};
 pub use readback_mode::ReadbackMode;
@@ -128,19 +130,4 @@ pub enum ReadError {
     /// `glMapBufferRange` returned NULL without a GL error; that frame is lost.
     #[error("glMapBufferRange returned NULL for a frame's pixel buffer; that frame is lost")]
     MapFailed,
-}
-
-/// The name of a `glGetError` value, e.g. `GL_INVALID_FRAMEBUFFER_OPERATION`.
-pub fn gl_error_name(code: u32) -> &'static str {
-    match code {
-        0x0500 => "GL_INVALID_ENUM",
-        0x0501 => "GL_INVALID_VALUE",
-        0x0502 => "GL_INVALID_OPERATION",
-        0x0503 => "GL_STACK_OVERFLOW",
-        0x0504 => "GL_STACK_UNDERFLOW",
-        0x0505 => "GL_OUT_OF_MEMORY",
-        0x0506 => "GL_INVALID_FRAMEBUFFER_OPERATION",
-        0x0507 => "GL_CONTEXT_LOST",
-        _ => "an unknown GL error",
-    }
 }
