@@ -58,7 +58,8 @@ uint64_t reel_recorder_frames(const reel_recorder *rec);
 /* Reads the default framebuffer of the GL context current on this thread (EGL or GLX, through
  * the libraries the program loaded; reel links none) at its size, as the window system reports
  * it, and records it as one frame; 0 or -1 (reel_recorder_last_error says why: no context is
- * current, the context has no surface, the surface's size is not the recorder's, a GL error
+ * current, the context has no surface or reads from another surface than it draws to, the
+ * surface's size is not the recorder's, a GL error
  * (named, e.g. GL_INVALID_FRAMEBUFFER_OPERATION), frames of another context still in flight).
  * Call it after drawing a frame, before swapping. After a failed call the recorder stays usable.
  *

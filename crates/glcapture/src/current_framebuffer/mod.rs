@@ -71,6 +71,14 @@ pub enum ReadError {
     /// made current without a drawable), so it has no default framebuffer.
     #[error("the current OpenGL context has no draw surface, so no default framebuffer to read")]
     NoSurface,
+    /// The current context reads from another surface than it draws to
+    /// (`eglMakeCurrent`/`glXMakeContextCurrent` with two surfaces): `glReadPixels` would not
+    /// return the frame drawn.
+    #[error(
+        "the current OpenGL context reads from another surface than it draws to, so the frame \
+         drawn cannot be read"
+    )]
+    ReadsAnotherSurface,
     /// The window system did not report the surface's size.
     #[error("the window system did not report the size of the current surface")]
     SizeUnknown,

@@ -2,8 +2,8 @@
  * content (a colour per frame, a white top-left quadrant) captured while the program holds odd
  * pack state, a bound pixel-pack buffer, a user read framebuffer and a pending GL error, all of
  * which must be as it was after each capture; then the errors: no current context, a context
- * without a surface, a recorder of another size. Exports the frames to PNGs for the test to
- * decode. argv[1]: a directory to work in. */
+ * reading another surface than it draws to, a context without a surface, a recorder of another
+ * size. Exports the frames to PNGs for the test to decode. argv[1]: a directory to work in. */
 #include <time.h>
 
 #include <GLES3/gl3.h>
@@ -14,6 +14,19 @@
 #include "reel.h"
 
 enum { W = 64, H = 48, FRAMES = 5 };
+
+/* A 16x16 pbuffer of the context's config, to make current for reading only. */
+static EGLSurface small_pbuffer(const egl_pbuffer *egl) {
+    EGLint config_id = 0, configs = 0;
+    CHECK(eglQueryContext(egl->display, egl->context, EGL_CONFIG_ID, &config_id));
+    const EGLint attribs[] = {EGL_CONFIG_ID, config_id, EGL_NONE};
+    EGLConfig config;
+    CHECK(eglChooseConfig(egl->display, attribs, &config, 1, &configs) && configs == 1);
+    const EGLint size[] = {EGL_WIDTH, 16, EGL_HEIGHT, 16, EGL_NONE};
+    EGLSurface surface = eglCreatePbufferSurface(egl->display, config, size);
+    CHECK(surface != EGL_NO_SURFACE);
+    return surface;
+}
 
 static void expect_error(reel_recorder *rec, const char *words) {
     CHECK(reel_recorder_capture_gl(rec) == -1);
@@ -73,6 +86,14 @@ int main(int argc, char **argv) {
         check_state(&before);
         CHECK(eglSwapBuffers(egl.display, egl.surface));
     }
+    CHECK(reel_recorder_frames(rec) == FRAMES);
+
+    /* Reading from another surface than the one drawn to would not give the frame drawn. */
+    EGLSurface small = small_pbuffer(&egl);
+    CHECK(eglMakeCurrent(egl.display, egl.surface, small, egl.context));
+    expect_error(rec, "reads from another surface than it draws to");
+    CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
+    CHECK(eglDestroySurface(egl.display, small));
     CHECK(reel_recorder_frames(rec) == FRAMES);
 
     const char *extensions = eglQueryString(egl.display, EGL_EXTENSIONS);
