@@ -105,10 +105,27 @@ fn raise_program_error(gl: &glow::Context, kind: u32) {
             glow::INVALID_VALUE => gl.line_width(-1.0),
             // No query of this kind is active.
             glow::INVALID_OPERATION => gl.end_query(glow::ANY_SAMPLES_PASSED),
+            // Drawing into a framebuffer object without attachments.
+            glow::INVALID_FRAMEBUFFER_OPERATION => {
+                let bound = gl.get_parameter_framebuffer(glow::DRAW_FRAMEBUFFER_BINDING);
+                let incomplete = gl.create_framebuffer().unwrap();
+                gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, Some(incomplete));
+                gl.clear(glow::COLOR_BUFFER_BIT);
+                gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, bound);
+                gl.delete_framebuffer(incomplete);
+            }
             _ => unreachable!(),
         }
     }
 }
+
+/// The errors a program can leave pending that a readback raises again.
+const PROGRAM_ERRORS: [u32; 4] = [
+    glow::INVALID_ENUM,
+    glow::INVALID_VALUE,
+    glow::INVALID_OPERATION,
+    glow::INVALID_FRAMEBUFFER_OPERATION,
+];
 
 /// The pack state a readback touches.
 fn pack_state(gl: &glow::Context) -> [i32; 4] {
@@ -163,11 +180,7 @@ fn read_error_on_a_surfaceless_context(context: &HeadlessContext) {
     } else {
         None
     };
-    for kind in [
-        glow::INVALID_ENUM,
-        glow::INVALID_VALUE,
-        glow::INVALID_OPERATION,
-    ] {
+    for kind in PROGRAM_ERRORS {
         raise_program_error(gl, kind);
         let mut pixels = vec![0u8; 4 * 4 * 4];
         // SAFETY: the reader's context is current; the read fails before writing anything.
@@ -221,7 +234,8 @@ fn read_error_on_a_surfaceless_context(context: &HeadlessContext) {
 }
 
 #[test]
-fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_the_state_untouched() {
+fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_state_and_errors_untouched()
+{
     let (w, h) = (32u32, 24u32);
     let options = ContextOptions {
         surface: SurfacePreference::PbufferOfSize {
@@ -289,7 +303,8 @@ fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_the_stat
             gl.clear_color(r, g, b, 1.0);
             gl.clear(glow::COLOR_BUFFER_BIT);
         }
-        raise_program_error(gl, glow::INVALID_OPERATION);
+        let kind = PROGRAM_ERRORS[usize::from(frame) % PROGRAM_ERRORS.len()];
+        raise_program_error(gl, kind);
         // SAFETY: the ring's context is current, `reader` is of it, the pbuffer is w x h.
         unsafe { ring.capture(&reader, &mut deliver) }.unwrap();
         // A ring of 3 keeps up to two frames in flight; the others were delivered.
@@ -300,11 +315,15 @@ fn a_pbo_ring_delivers_every_frame_exactly_in_order_a_capture_late_with_the_stat
         );
         // SAFETY: queries on the current context.
         unsafe {
-            assert_eq!(gl.get_error(), glow::INVALID_OPERATION);
+            assert_eq!(gl.get_error(), kind, "the program's error is pending again");
             assert_eq!(gl.get_error(), glow::NO_ERROR);
             assert_eq!(
                 gl.get_parameter_buffer(glow::PIXEL_PACK_BUFFER_BINDING),
                 Some(pbo)
+            );
+            assert_eq!(
+                gl.get_parameter_framebuffer(glow::READ_FRAMEBUFFER_BINDING),
+                None
             );
         }
         assert_eq!(pack_state(gl), before);

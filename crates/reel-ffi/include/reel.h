@@ -65,7 +65,8 @@ uint64_t reel_recorder_frames(const reel_recorder *rec);
  *
  * The program's GL state is left as it was: the bound pixel-pack buffer, pack alignment, row
  * length and skips, read framebuffer, read buffer, and the errors it had pending
- * (GL_INVALID_ENUM, _VALUE, _OPERATION; the read's own error is returned, never left pending).
+ * (GL_INVALID_ENUM, _VALUE, _OPERATION, _FRAMEBUFFER_OPERATION; the read's own error is returned,
+ * never left pending).
  *
  * How the frame is read is reel_recorder_set_readback's choice. With the ring, the frame is
  * stored one capture later; frames always reach the cache in the order they were captured. */
