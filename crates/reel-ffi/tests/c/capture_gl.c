@@ -15,19 +15,6 @@
 
 enum { W = 64, H = 48, FRAMES = 5 };
 
-/* A 16x16 pbuffer of the context's config, to make current for reading only. */
-static EGLSurface small_pbuffer(const egl_pbuffer *egl) {
-    EGLint config_id = 0, configs = 0;
-    CHECK(eglQueryContext(egl->display, egl->context, EGL_CONFIG_ID, &config_id));
-    const EGLint attribs[] = {EGL_CONFIG_ID, config_id, EGL_NONE};
-    EGLConfig config;
-    CHECK(eglChooseConfig(egl->display, attribs, &config, 1, &configs) && configs == 1);
-    const EGLint size[] = {EGL_WIDTH, 16, EGL_HEIGHT, 16, EGL_NONE};
-    EGLSurface surface = eglCreatePbufferSurface(egl->display, config, size);
-    CHECK(surface != EGL_NO_SURFACE);
-    return surface;
-}
-
 static void expect_error(reel_recorder *rec, const char *words) {
     CHECK(reel_recorder_capture_gl(rec) == -1);
     const char *message = reel_recorder_last_error(rec);
@@ -89,7 +76,7 @@ int main(int argc, char **argv) {
     CHECK(reel_recorder_frames(rec) == FRAMES);
 
     /* Reading from another surface than the one drawn to would not give the frame drawn. */
-    EGLSurface small = small_pbuffer(&egl);
+    EGLSurface small = pbuffer_like(&egl, 16, 16);
     CHECK(eglMakeCurrent(egl.display, egl.surface, small, egl.context));
     expect_error(rec, "reads from another surface than it draws to");
     CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));

@@ -3,9 +3,9 @@
  * pixel-pack buffer, a user read framebuffer and pending GL errors of each restorable kind, all
  * of which must be as they were after every call. Checks that each frame is stored one capture
  * later, that switching to REEL_READBACK_SYNC stores the frame in flight first, that a capture
- * from another context is refused while frames are in flight (and works after
- * reel_recorder_flush_gl), that the ring flushes with its context current without a surface,
- * and that reel_recorder_finish stores the last frame. A second recorder loses a frame on
+ * of a surface of another size, or from another context, is refused while frames are in flight
+ * (the latter works after reel_recorder_flush_gl), that the ring flushes with its context current
+ * without a surface, and that reel_recorder_finish stores the last frame. A second recorder loses a frame on
  * purpose: finish with no context current must say so. Exports the frames to PNGs for the test
  * to decode. argv[1]: a directory to work in. */
 #include <time.h>
@@ -37,17 +37,28 @@ static void raise_program_error(unsigned kind) {
     case GL_INVALID_OPERATION:
         glReadPixels(0, 0, 1, 1, GL_RGBA, GL_UNSIGNED_SHORT_5_6_5, scratch);
         break;
+    /* Clearing a framebuffer object without attachments. */
+    case GL_INVALID_FRAMEBUFFER_OPERATION: {
+        GLuint incomplete;
+        glGenFramebuffers(1, &incomplete);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, incomplete);
+        glClear(GL_COLOR_BUFFER_BIT);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, 0);
+        glDeleteFramebuffers(1, &incomplete);
+        break;
+    }
     default: break;
     }
 }
 
-static const GLenum kinds[] = {GL_INVALID_ENUM, GL_INVALID_VALUE, GL_INVALID_OPERATION, 0};
+static const GLenum kinds[] = {GL_INVALID_ENUM, GL_INVALID_VALUE, GL_INVALID_OPERATION,
+                               GL_INVALID_FRAMEBUFFER_OPERATION, 0};
 
 /* Draws frame i and captures it with a pending error of the program's, which must still be the
  * only one pending afterwards, and the state `before` unchanged. */
 static int draw_and_capture(reel_recorder *rec, unsigned i, const pack_state *before) {
     draw(i, W, H);
-    GLenum kind = kinds[i % 4];
+    GLenum kind = kinds[i % 5];
     raise_program_error(kind);
     int result = reel_recorder_capture_gl(rec);
     CHECK(glGetError() == kind);
@@ -116,6 +127,15 @@ int main(int argc, char **argv) {
         CHECK(reel_recorder_frames(rec) == i && reel_recorder_frames_in_flight(rec) == 1);
         CHECK(eglSwapBuffers(egl.display, egl.surface));
     }
+    /* The drawable's size changes: refused, frame 3 stays in flight. */
+    EGLSurface larger = pbuffer_like(&egl, W + 16, H + 12);
+    CHECK(eglMakeCurrent(egl.display, larger, larger, egl.context));
+    draw(98, W + 16, H + 12);
+    expect_error(reel_recorder_capture_gl(rec), rec, "is 80x60 but this recorder records 64x48");
+    CHECK(reel_recorder_frames(rec) == 3 && reel_recorder_frames_in_flight(rec) == 1);
+    CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
+    CHECK(eglDestroySurface(egl.display, larger));
+    check_state(&before);
     /* Another context may not overtake frame 3, in this context's ring. */
     CHECK(eglMakeCurrent(other.display, other.surface, other.surface, other.context));
     draw(99, W, H);
