@@ -471,3 +471,26 @@ fn capturing_through_the_pbo_ring_is_clean_under_valgrind_memcheck() {
         output.status
     );
 }
+
+#[test]
+fn a_read_gl_refuses_returns_minus_1_naming_the_gl_error_with_the_programs_errors_and_state_kept() {
+    if !require("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A floating-point pbuffer on a driver without GL_EXT_read_format_bgra: ES 3 refuses the
+    // 8-bit RGBA read. Mesa warns that it keeps the extension's functions; only the extension
+    // string, which the reader goes by, loses it.
+    let output = Command::new(compile_gl("capture_gl_read_error"))
+        .arg(dir.path())
+        .env("MESA_EXTENSION_OVERRIDE", "-GL_EXT_read_format_bgra")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("capture_gl_read_error: ok"),
+        "{stdout}{stderr}"
+    );
+    // Both refused reads recorded nothing; the two later frames are there, exact.
+    check_quadrant_frames(&dir.path().join("png"), 2);
+}
