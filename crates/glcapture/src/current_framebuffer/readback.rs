@@ -402,7 +402,10 @@ impl FramebufferReader {
             let saved = self.save_and_reset(section);
             let result = match self.take_errors().first() {
                 Some(&code) => Err(ReadError::Gl {
-                    call: "selecting the default framebuffer's back buffer for reading",
+                    call: match section {
+                        Section::Read => "selecting the default framebuffer's back buffer",
+                        Section::Map => "unbinding the program's pixel-pack buffer",
+                    },
                     code,
                 }),
                 None => {
