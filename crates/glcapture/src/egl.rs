@@ -43,6 +43,13 @@ pub enum SurfacePreference {
     Surfaceless,
     /// A small pbuffer surface (rendering still goes to framebuffer objects).
     Pbuffer,
+    /// A pbuffer of this size, whose default framebuffer a program can draw to (as a window's).
+    PbufferOfSize {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
 }
 
 /// Options for [`HeadlessContext::with_options`].
@@ -190,10 +197,12 @@ impl HeadlessContext {
         let has_surfaceless = display_extensions
             .split_ascii_whitespace()
             .any(|e| e == "EGL_KHR_surfaceless_context");
-        let use_pbuffer = match options.surface {
-            SurfacePreference::Auto => !has_surfaceless,
-            SurfacePreference::Pbuffer => true,
-            SurfacePreference::Surfaceless if has_surfaceless => false,
+        const SMALL: Option<(u32, u32)> = Some((16, 16));
+        let pbuffer = match options.surface {
+            SurfacePreference::Auto if has_surfaceless => None,
+            SurfacePreference::Auto | SurfacePreference::Pbuffer => SMALL,
+            SurfacePreference::PbufferOfSize { width, height } => Some((width, height)),
+            SurfacePreference::Surfaceless if has_surfaceless => None,
             SurfacePreference::Surfaceless => {
                 return Err(GlError::NoContext {
                     attempts: "a surfaceless context was requested but the EGL display lacks \
@@ -210,7 +219,7 @@ impl HeadlessContext {
         };
         let mut attempts = Vec::new();
         for &api in apis {
-            match create_context(egl, display.display, api, use_pbuffer) {
+            match create_context(egl, display.display, api, pbuffer) {
                 Ok(objects) => {
                     let gl = load_gl(egl)?;
                     let mut ctx = HeadlessContext {
@@ -301,7 +310,7 @@ fn create_context(
     egl: &'static Egl,
     display: kegl::Display,
     api: GlApi,
-    use_pbuffer: bool,
+    pbuffer: Option<(u32, u32)>,
 ) -> Result<ContextObjects, GlError> {
     let (client_api, renderable, context_attributes): (_, _, &[kegl::Int]) = match api {
         GlApi::OpenGlCore => (
@@ -342,8 +351,15 @@ fn create_context(
         context,
         surface: None,
     };
-    if use_pbuffer {
-        let attributes = [kegl::WIDTH, 16, kegl::HEIGHT, 16, kegl::NONE];
+    if let Some((width, height)) = pbuffer {
+        let (width, height) = (width.min(i32::MAX as u32), height.min(i32::MAX as u32));
+        let attributes = [
+            kegl::WIDTH,
+            width as kegl::Int,
+            kegl::HEIGHT,
+            height as kegl::Int,
+            kegl::NONE,
+        ];
         let surface = egl
             .create_pbuffer_surface(display, config, &attributes)
             .map_err(GlError::egl("eglCreatePbufferSurface"))?;

@@ -160,7 +160,7 @@ impl GlError {
 }
 
 /// Symbolic name of a `glGetError` code.
-fn gl_error_name(code: u32) -> &'static str {
+pub(crate) fn gl_error_name(code: u32) -> &'static str {
     match code {
         glow::INVALID_ENUM => "GL_INVALID_ENUM",
         glow::INVALID_VALUE => "GL_INVALID_VALUE",
@@ -169,6 +169,7 @@ fn gl_error_name(code: u32) -> &'static str {
         glow::OUT_OF_MEMORY => "GL_OUT_OF_MEMORY",
         glow::STACK_UNDERFLOW => "GL_STACK_UNDERFLOW",
         glow::STACK_OVERFLOW => "GL_STACK_OVERFLOW",
+        0x0507 => "GL_CONTEXT_LOST",
         _ => "unknown",
     }
 }

@@ -13,8 +13,9 @@
 //!   any current context, not only ours, through a [`glow::Context`].
 //! - [`record_demo`]: all of the above in one call.
 //! - [`current_framebuffer`]: reads the default framebuffer of a context a program made
-//!   current (EGL or GLX), leaving every piece of GL state as the program left it; what
-//!   `reel capture` and reel's C library use inside programs.
+//!   current (EGL or GLX), synchronously or through a pixel-buffer-object ring, leaving every
+//!   piece of GL state as the program left it; what `reel capture` and reel's C library use
+//!   inside programs.
 //!
 //! [`CaptureMode::Auto`] picks the ring on hardware drivers and the synchronous path on
 //! Mesa's CPU rasterisers: llvmpipe performs `glReadPixels` into a PBO synchronously, so

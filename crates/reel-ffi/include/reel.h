@@ -58,13 +58,15 @@ uint64_t reel_recorder_frames(const reel_recorder *rec);
 /* Reads the default framebuffer of the GL context current on this thread (EGL or GLX, through
  * the libraries the program loaded; reel links none) at its size, as the window system reports
  * it, and records it as one frame; 0 or -1 (reel_recorder_last_error says why: no context is
- * current, the context has no surface, the surface's size is not the recorder's, a GL error
+ * current, the context has no surface or reads from another surface than it draws to, the
+ * surface's size is not the recorder's, a GL error
  * (named, e.g. GL_INVALID_FRAMEBUFFER_OPERATION), frames of another context still in flight).
  * Call it after drawing a frame, before swapping. After a failed call the recorder stays usable.
  *
  * The program's GL state is left as it was: the bound pixel-pack buffer, pack alignment, row
  * length and skips, read framebuffer, read buffer, and the errors it had pending
- * (GL_INVALID_ENUM, _VALUE, _OPERATION; the read's own error is returned, never left pending).
+ * (GL_INVALID_ENUM, _VALUE, _OPERATION, _FRAMEBUFFER_OPERATION; the read's own error is returned,
+ * never left pending).
  *
  * How the frame is read is reel_recorder_set_readback's choice. With the ring, the frame is
  * stored one capture later; frames always reach the cache in the order they were captured. */

@@ -48,6 +48,41 @@ impl GlCaptureState {
     /// error (nothing is dropped: they stay for a later flush), an empty ring is forgotten (its
     /// buffers stay with its context, which frees them when destroyed).
     pub(crate) fn flush(&mut self, writer: &mut CacheWriter) -> Result<(), String> {
+        self.try_flush(writer).map_err(|e| match e {
+            FlushError::NotCurrent { frames } => format!(
+                "{frames} frame(s) captured through the pixel-buffer ring are still in the \
+                 buffers of a GL context that is not current on this thread (make that context \
+                 current first; call reel_recorder_flush_gl before releasing it)"
+            ),
+            FlushError::Failed(message) => message,
+        })
+    }
+
+    /// [`flush`](Self::flush) at the end of a recording: the message says how many frames were
+    /// lost when the ring could not be flushed, and how many the cache keeps.
+    pub(crate) fn flush_last(&mut self, writer: &mut CacheWriter) -> Result<(), String> {
+        let (in_flight, stored_before) = (self.in_flight(), writer.frames());
+        let result = self.try_flush(writer);
+        let stored = writer.frames();
+        // Whatever was in flight and did not reach the cache: the frames left in the ring and
+        // one that failed on its way.
+        let lost = in_flight - (stored - stored_before) as usize;
+        result.map_err(|e| {
+            let why = match e {
+                FlushError::NotCurrent { .. } => "their GL context is not current on this \
+                    thread (call reel_recorder_flush_gl with it current before releasing it)"
+                    .to_string(),
+                FlushError::Failed(message) => message,
+            };
+            format!(
+                "{lost} frame(s) captured through the pixel-buffer ring were lost: {why}; the \
+                 cache keeps the {stored} frames stored before them"
+            )
+        })
+    }
+
+    /// The work of [`flush`](Self::flush).
+    fn try_flush(&mut self, writer: &mut CacheWriter) -> Result<(), FlushError> {
         let Some((reader, mut ring)) = self.ring.take() else {
             return Ok(());
         };
@@ -57,11 +92,7 @@ impl GlCaptureState {
                 return Ok(());
             }
             self.ring = Some((reader, ring));
-            return Err(format!(
-                "{frames} frame(s) captured through the pixel-buffer ring are still in the \
-                 buffers of a GL context that is not current on this thread (make that context \
-                 current first; call reel_recorder_flush_gl before releasing it)"
-            ));
+            return Err(FlushError::NotCurrent { frames });
         }
         let order = reader.channel_order();
         let mut store = |pixels: &[u8]| writer.append_with(|dst| order.copy_to_rgba(pixels, dst));
@@ -71,15 +102,28 @@ impl GlCaptureState {
         match flushed {
             Ok(()) => {
                 // SAFETY: as above.
-                unsafe { ring.delete(&reader) }.map_err(|e| e.to_string())?;
-                Ok(())
+                let deleted = unsafe { ring.delete(&reader) };
+                deleted
+                    .map(drop)
+                    .map_err(|e| FlushError::Failed(e.to_string()))
             }
             Err(e) => {
                 self.ring = Some((reader, ring));
-                Err(e.to_string())
+                Err(FlushError::Failed(e.to_string()))
             }
         }
     }
+}
+
+/// Why frames in the ring were not stored.
+enum FlushError {
+    /// Their context is not current on this thread; they stay in flight.
+    NotCurrent {
+        /// Frames in flight.
+        frames: usize,
+    },
+    /// GL or the cache failed (the message says which, and which frame was lost).
+    Failed(String),
 }
 
 /// `int reel_recorder_capture_gl(reel_recorder *rec)`

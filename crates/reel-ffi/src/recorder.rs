@@ -168,14 +168,7 @@ pub unsafe extern "C" fn reel_recorder_finish(
         }
         // SAFETY: a live recorder made by `reel_recorder_open`, given up by the caller.
         let mut rec = unsafe { Box::from_raw(rec) };
-        let flushed = rec.gl.flush(&mut rec.writer).map_err(|e| {
-            let lost = rec.gl.in_flight();
-            format!(
-                "{lost} frame(s) captured through the pixel-buffer ring were lost: {e}; the \
-                 cache keeps the {} frames stored before them",
-                rec.writer.frames()
-            )
-        });
+        let flushed = rec.gl.flush_last(&mut rec.writer);
         // The frames stored so far are kept whatever happened to those in flight.
         let finished = rec.writer.finish().map(|_| ()).map_err(|e| e.to_string());
         flushed.and(finished)

@@ -254,7 +254,8 @@ fn frames_captured_from_gl_come_out_exact_and_upright_with_the_programs_gl_state
     // after every capture, and the error messages (no context, no surface, another size).
     let (stdout, _) = run_passing(&compile_gl("capture_gl"), "capture_gl", &[dir.path()]);
     assert!(stdout.contains("65x48"), "{stdout}");
-    check_quadrant_frames(&dir.path().join("png"), 5);
+    // Five frames, and one more after the refused capture without a surface.
+    check_quadrant_frames(&dir.path().join("png"), 6);
     let other = reel::cache::scan_cache(dir.path().join("other-size.reel")).unwrap();
     assert_eq!(other.frames, 0, "a refused capture appends nothing");
 }
@@ -385,25 +386,34 @@ fn the_record_and_export_example_is_clean_under_valgrind_memcheck() {
 }
 
 #[test]
-fn frames_captured_from_a_glx_window_come_out_exact_and_upright_with_gl_state_untouched() {
+fn frames_captured_from_a_glx_window_sync_or_through_the_ring_come_out_exact_with_gl_state_untouched(
+) {
     if !require("ffmpeg") || !require("Xvfb") {
         return;
     }
     let x = xvfb::Xvfb::start();
-    let dir = tempfile::tempdir().unwrap();
     let exe = compile_glx("capture_glx");
-    let output = Command::new(&exe)
-        .arg(dir.path())
-        .env("DISPLAY", &x.display)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = texts(&output);
-    assert!(
-        output.status.success() && stdout.contains("capture_glx: ok"),
-        "{stdout}{stderr}"
-    );
-    assert!(stdout.contains("64x49"), "{stdout}");
-    check_quadrant_frames(&dir.path().join("png"), 4);
+    // Synchronously (what REEL_READBACK_AUTO picks on llvmpipe), through the ring, and on an
+    // OpenGL 3.0 context (no fences), where the ring is refused and AUTO reads synchronously.
+    for mode in [None, Some("ring"), Some("no-ring")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(&exe);
+        command
+            .arg(dir.path())
+            .args(mode)
+            .env("DISPLAY", &x.display);
+        if mode == Some("no-ring") {
+            command.env("MESA_GL_VERSION_OVERRIDE", "3.0");
+        }
+        let output = command.output().unwrap();
+        let (stdout, stderr) = texts(&output);
+        assert!(
+            output.status.success() && stdout.contains("capture_glx: ok"),
+            "{mode:?}: {stdout}{stderr}"
+        );
+        assert!(stdout.contains("64x49"), "{stdout}");
+        check_quadrant_frames(&dir.path().join("png"), 4);
+    }
 }
 
 #[test]
@@ -420,11 +430,11 @@ fn frames_captured_through_a_forced_pbo_ring_come_out_exact_in_order_and_all_sto
         "capture_gl_ring",
         &[dir.path()],
     );
-    assert!(stdout.contains("exported 9 frames"), "{stdout}");
-    check_quadrant_frames(&dir.path().join("png"), 9);
+    assert!(stdout.contains("exported 11 frames"), "{stdout}");
+    check_quadrant_frames(&dir.path().join("png"), 11);
     let ring = reel::cache::scan_cache(dir.path().join("ring.reel")).unwrap();
     assert!(ring.is_whole());
-    assert_eq!((ring.frames, ring.header.frame_count), (9, Some(9)));
+    assert_eq!((ring.frames, ring.header.frame_count), (11, Some(11)));
     let lost = reel::cache::scan_cache(dir.path().join("lost.reel")).unwrap();
     assert!(lost.is_whole(), "finished despite the lost frame");
     assert_eq!((lost.frames, lost.header.frame_count), (1, Some(1)));
@@ -460,4 +470,27 @@ fn capturing_through_the_pbo_ring_is_clean_under_valgrind_memcheck() {
         "capture_gl_ring under memcheck ({}):\n{stdout}\n{stderr}",
         output.status
     );
+}
+
+#[test]
+fn a_read_gl_refuses_returns_minus_1_naming_the_gl_error_with_the_programs_errors_and_state_kept() {
+    if !require("ffmpeg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A floating-point pbuffer on a driver without GL_EXT_read_format_bgra: ES 3 refuses the
+    // 8-bit RGBA read. Mesa warns that it keeps the extension's functions; only the extension
+    // string, which the reader goes by, loses it.
+    let output = Command::new(compile_gl("capture_gl_read_error"))
+        .arg(dir.path())
+        .env("MESA_EXTENSION_OVERRIDE", "-GL_EXT_read_format_bgra")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = texts(&output);
+    assert!(
+        output.status.success() && stdout.contains("capture_gl_read_error: ok"),
+        "{stdout}{stderr}"
+    );
+    // Both refused reads recorded nothing; the two later frames are there, exact.
+    check_quadrant_frames(&dir.path().join("png"), 2);
 }

@@ -63,6 +63,7 @@ const GLX_HEIGHT: c_int = 0x801E;
 const EGL_WIDTH: i32 = 0x3057;
 const EGL_HEIGHT: i32 = 0x3056;
 const EGL_DRAW: i32 = 0x3059;
+const EGL_READ: i32 = 0x305A;
 
 type GetPointer = unsafe extern "C" fn() -> *mut c_void;
 type GetXid = unsafe extern "C" fn() -> c_ulong;
@@ -119,9 +120,14 @@ impl Drawable {
                     return Ok(None);
                 }
                 // SAFETY: as above.
-                let (dpy, surface) = unsafe { (get_display(), get_surface(EGL_DRAW)) };
+                let (dpy, surface, read) =
+                    unsafe { (get_display(), get_surface(EGL_DRAW), get_surface(EGL_READ)) };
                 if surface.is_null() {
                     return Err(ReadError::NoSurface);
+                }
+                // glReadPixels reads the read surface: it would not be the frame drawn.
+                if read != surface {
+                    return Err(ReadError::ReadsAnotherSurface);
                 }
                 Ok(Some((Drawable::Egl { dpy, surface }, context as usize)))
             }
@@ -147,6 +153,13 @@ impl Drawable {
                 // A GL 3.0+ context can be current without a drawable (GLX_ARB_create_context).
                 if drawable == 0 {
                     return Err(ReadError::NoSurface);
+                }
+                // SAFETY: glXGetCurrentReadDrawable (GLX 1.3) takes nothing, returns an XID.
+                let get_read =
+                    unsafe { function::<GetXid>(lookup, library, c"glXGetCurrentReadDrawable") };
+                // SAFETY: as above.
+                if get_read.is_some_and(|get_read| unsafe { get_read() } != drawable) {
+                    return Err(ReadError::ReadsAnotherSurface);
                 }
                 Ok(Some((Drawable::Glx { dpy, drawable }, context as usize)))
             }

@@ -33,6 +33,8 @@ mod ring;
 
 use std::ffi::{c_void, CStr};
 
+use crate::error::gl_error_name;
+
 pub use drawable::{current_context, Drawable, WindowSystem};
 pub use readback::{ChannelOrder, FramebufferReader, GetProcAddress};
 pub use readback_mode::ReadbackMode;
@@ -69,6 +71,14 @@ pub enum ReadError {
     /// made current without a drawable), so it has no default framebuffer.
     #[error("the current OpenGL context has no draw surface, so no default framebuffer to read")]
     NoSurface,
+    /// The current context reads from another surface than it draws to
+    /// (`eglMakeCurrent`/`glXMakeContextCurrent` with two surfaces): `glReadPixels` would not
+    /// return the frame drawn.
+    #[error(
+        "the current OpenGL context reads from another surface than it draws to, so the frame \
+         drawn cannot be read"
+    )]
+    ReadsAnotherSurface,
     /// The window system did not report the surface's size.
     #[error("the window system did not report the size of the current surface")]
     SizeUnknown,
@@ -100,9 +110,12 @@ pub enum ReadError {
         /// The depth asked for.
         depth: usize,
     },
-    /// The frame does not fit a GL buffer.
-    #[error("a {width}x{height} RGBA frame is larger than a GL buffer can be (2 GiB)")]
-    FrameTooLarge {
+    /// A frame size a GL buffer cannot hold: a side of zero, or over 2 GiB in all.
+    #[error(
+        "a {width}x{height} RGBA frame cannot be a pixel buffer: each side must be at least 1 \
+         and the frame at most 2 GiB"
+    )]
+    InvalidFrameSize {
         /// Width in pixels.
         width: u32,
         /// Height in pixels.
@@ -125,19 +138,4 @@ pub enum ReadError {
     /// `glMapBufferRange` returned NULL without a GL error; that frame is lost.
     #[error("glMapBufferRange returned NULL for a frame's pixel buffer; that frame is lost")]
     MapFailed,
-}
-
-/// The name of a `glGetError` value, e.g. `GL_INVALID_FRAMEBUFFER_OPERATION`.
-pub fn gl_error_name(code: u32) -> &'static str {
-    match code {
-        0x0500 => "GL_INVALID_ENUM",
-        0x0501 => "GL_INVALID_VALUE",
-        0x0502 => "GL_INVALID_OPERATION",
-        0x0503 => "GL_STACK_OVERFLOW",
-        0x0504 => "GL_STACK_UNDERFLOW",
-        0x0505 => "GL_OUT_OF_MEMORY",
-        0x0506 => "GL_INVALID_FRAMEBUFFER_OPERATION",
-        0x0507 => "GL_CONTEXT_LOST",
-        _ => "an unknown GL error",
-    }
 }

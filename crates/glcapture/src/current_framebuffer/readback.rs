@@ -10,6 +10,7 @@ const NO_ERROR: u32 = 0;
 const INVALID_ENUM: u32 = 0x0500;
 const INVALID_VALUE: u32 = 0x0501;
 const INVALID_OPERATION: u32 = 0x0502;
+const INVALID_FRAMEBUFFER_OPERATION: u32 = 0x0506;
 const VERSION: u32 = 0x1F02;
 const EXTENSIONS: u32 = 0x1F03;
 const PACK_ALIGNMENT: u32 = 0x0D05;
@@ -70,6 +71,8 @@ type ReadPixels = unsafe extern "C" fn(i32, i32, i32, i32, u32, u32, *mut c_void
 type BindTarget = unsafe extern "C" fn(u32, u32);
 type ReadBufferFn = unsafe extern "C" fn(u32);
 type GetBufferParameteriv = unsafe extern "C" fn(u32, u32, *mut i32);
+type GenNames = unsafe extern "C" fn(i32, *mut u32);
+type DeleteNames = unsafe extern "C" fn(i32, *const u32);
 type GenBuffers = unsafe extern "C" fn(i32, *mut u32);
 type DeleteBuffers = unsafe extern "C" fn(i32, *const u32);
 type BufferData = unsafe extern "C" fn(u32, isize, *const c_void, u32);
@@ -106,6 +109,8 @@ pub(super) struct GlFunctions {
     bind_framebuffer: Option<BindTarget>,
     read_buffer: Option<ReadBufferFn>,
     get_buffer_parameteriv: Option<GetBufferParameteriv>,
+    gen_framebuffers: Option<GenNames>,
+    delete_framebuffers: Option<DeleteNames>,
     /// Present when every ring function is (whether the context has them is `Capabilities`).
     pub(super) ring: Option<RingFunctions>,
 }
@@ -145,6 +150,8 @@ impl GlFunctions {
             bind_framebuffer: optional!(c"glBindFramebuffer", BindTarget),
             read_buffer: optional!(c"glReadBuffer", ReadBufferFn),
             get_buffer_parameteriv: optional!(c"glGetBufferParameteriv", GetBufferParameteriv),
+            gen_framebuffers: optional!(c"glGenFramebuffers", GenNames),
+            delete_framebuffers: optional!(c"glDeleteFramebuffers", DeleteNames),
             ring: (|| {
                 Some(RingFunctions {
                     gen_buffers: optional!(c"glGenBuffers", GenBuffers)?,
@@ -323,7 +330,8 @@ impl FramebufferReader {
         }
     }
 
-    /// The channel order of what [`read_format`](Self::read_format) returns.
+    /// The channel order of the pixels this reader and its [`PboRing`](super::PboRing) deliver:
+    /// BGRA where the context can read it (the framebuffer's own order on Mesa), else RGBA.
     pub fn channel_order(&self) -> ChannelOrder {
         if self.caps.bgra {
             ChannelOrder::Bgra
@@ -336,8 +344,9 @@ impl FramebufferReader {
     /// into `pixels` (exactly `width * height * 4` bytes; panics otherwise), and says in which
     /// channel order. On return every piece of state it touched is as the program left it, and
     /// the errors the program had pending are pending again (`GL_INVALID_ENUM`,
-    /// `GL_INVALID_VALUE`, `GL_INVALID_OPERATION`; others cannot be raised without side effects)
-    /// while the read's own error, if any, is returned and not left behind.
+    /// `GL_INVALID_VALUE`, `GL_INVALID_OPERATION`, `GL_INVALID_FRAMEBUFFER_OPERATION`; out of
+    /// memory and stack errors cannot be raised without side effects) while the read's own error,
+    /// if any, is returned and not left behind.
     ///
     /// # Safety
     /// 1. This reader's context is current on this thread;
@@ -393,7 +402,10 @@ impl FramebufferReader {
             let saved = self.save_and_reset(section);
             let result = match self.take_errors().first() {
                 Some(&code) => Err(ReadError::Gl {
-                    call: "selecting the default framebuffer's back buffer for reading",
+                    call: match section {
+                        Section::Read => "selecting the default framebuffer's back buffer",
+                        Section::Map => "unbinding the program's pixel-pack buffer",
+                    },
                     code,
                 }),
                 None => {
@@ -543,8 +555,9 @@ impl FramebufferReader {
     }
 
     /// Makes the context raise `errors` again, each with a call that fails before it does
-    /// anything. The three errors a program can cause without side effects come back; an
-    /// out-of-memory, stack or incomplete-framebuffer error pending at the capture is consumed.
+    /// anything. The four errors a program can cause without side effects come back (the
+    /// incomplete-framebuffer one where the context has framebuffer objects); an out-of-memory or
+    /// stack error pending at the capture is consumed.
     /// Must run with no pixel-pack buffer bound; on a context without pixel-pack buffers (ES
     /// 2.0) also with pack alignment 4, so that the failing `glReadPixels` could not write
     /// outside its own 16 bytes even if it did not fail. Where the context has pixel-pack
@@ -579,9 +592,45 @@ impl FramebufferReader {
                         UNSIGNED_SHORT_5_6_5,
                         scratch.as_mut_ptr().cast(),
                     ),
+                    (INVALID_FRAMEBUFFER_OPERATION, _) => self.raise_incomplete_framebuffer(),
                     _ => {}
                 }
             }
+        }
+    }
+
+    /// Raises `GL_INVALID_FRAMEBUFFER_OPERATION` with an empty read from a framebuffer object
+    /// that has no attachment (so is incomplete), made for it and deleted again; the read
+    /// framebuffer binding is put back. The read is 0×0: it could write nothing even if it did
+    /// not fail.
+    ///
+    /// # Safety
+    /// This reader's context is current, with no pixel-pack buffer bound.
+    unsafe fn raise_incomplete_framebuffer(&self) {
+        let gl = &self.gl;
+        let (Some(gen), Some(delete), Some(bind)) = (
+            gl.gen_framebuffers,
+            gl.delete_framebuffers,
+            gl.bind_framebuffer,
+        ) else {
+            return;
+        };
+        let binding = if self.caps.read_framebuffer {
+            READ_FRAMEBUFFER_BINDING
+        } else {
+            FRAMEBUFFER_BINDING
+        };
+        let (mut bound, mut name) = (0i32, 0u32);
+        // SAFETY: the context is current (the contract) and has framebuffer objects (the three
+        // functions); out-parameters are live locals; the name is deleted after its last use.
+        unsafe {
+            (gl.get_integerv)(binding, &mut bound);
+            gen(1, &mut name);
+            bind(self.framebuffer_target(), name);
+            let nothing = std::ptr::null_mut();
+            (gl.read_pixels)(0, 0, 0, 0, RGBA, UNSIGNED_BYTE, nothing);
+            bind(self.framebuffer_target(), bound as u32);
+            delete(1, &name);
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Which way the program's framebuffer is read: synchronously or through a ring.
 
 use std::fmt;
-use std::str::FromStr;
 
 use super::FramebufferReader;
 use crate::is_software_rasterizer;
@@ -56,21 +55,5 @@ impl fmt::Display for ReadbackMode {
             ReadbackMode::Sync => "sync",
             ReadbackMode::PboRing => "pbo-ring",
         })
-    }
-}
-
-impl FromStr for ReadbackMode {
-    type Err = String;
-
-    /// Parses `auto`, `sync` or `pbo-ring`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "auto" => Ok(ReadbackMode::Auto),
-            "sync" => Ok(ReadbackMode::Sync),
-            "pbo-ring" => Ok(ReadbackMode::PboRing),
-            _ => Err(format!(
-                "readback mode {s:?}: expected `auto`, `sync` or `pbo-ring`"
-            )),
-        }
     }
 }

@@ -88,7 +88,7 @@ impl PboRing {
         }
         let frame_bytes = u64::from(width) * u64::from(height) * 4;
         if width == 0 || height == 0 || frame_bytes > i32::MAX as u64 {
-            return Err(ReadError::FrameTooLarge { width, height });
+            return Err(ReadError::InvalidFrameSize { width, height });
         }
         let ring_gl = reader.ring_functions()?;
         let mut buffers = vec![0u32; depth];

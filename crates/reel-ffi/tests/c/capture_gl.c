@@ -2,8 +2,8 @@
  * content (a colour per frame, a white top-left quadrant) captured while the program holds odd
  * pack state, a bound pixel-pack buffer, a user read framebuffer and a pending GL error, all of
  * which must be as it was after each capture; then the errors: no current context, a context
- * without a surface, a recorder of another size. Exports the frames to PNGs for the test to
- * decode. argv[1]: a directory to work in. */
+ * reading another surface than it draws to, a context without a surface, a recorder of another
+ * size. Exports the frames to PNGs for the test to decode. argv[1]: a directory to work in. */
 #include <time.h>
 
 #include <GLES3/gl3.h>
@@ -35,7 +35,7 @@ static void export_pngs(const char *cache, const char *dir) {
     CHECK(reel_export_finished(exp) == 1);
     uint64_t done = 0, total = 0;
     reel_export_progress(exp, &done, &total);
-    CHECK(done == FRAMES && total == FRAMES);
+    CHECK(done == FRAMES + 1 && total == FRAMES + 1);
     CHECK(reel_export_wait(exp, &error) == 0);
 }
 
@@ -75,18 +75,33 @@ int main(int argc, char **argv) {
     }
     CHECK(reel_recorder_frames(rec) == FRAMES);
 
+    /* Reading from another surface than the one drawn to would not give the frame drawn. */
+    EGLSurface small = pbuffer_like(&egl, 16, 16);
+    CHECK(eglMakeCurrent(egl.display, egl.surface, small, egl.context));
+    expect_error(rec, "reads from another surface than it draws to");
+    CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
+    CHECK(eglDestroySurface(egl.display, small));
+    CHECK(reel_recorder_frames(rec) == FRAMES);
+
     const char *extensions = eglQueryString(egl.display, EGL_EXTENSIONS);
-    if (extensions && strstr(extensions, "EGL_KHR_surfaceless_context")) {
-        CHECK(eglMakeCurrent(egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, egl.context));
-        expect_error(rec, "no draw surface");
-        CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
-    }
+    /* Mesa has it; a surfaceless current context has no default framebuffer. */
+    CHECK(extensions && strstr(extensions, "EGL_KHR_surfaceless_context"));
+    CHECK(eglMakeCurrent(egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, egl.context));
+    glEnable(0); /* the program's pending error stays, and no error of ours is added */
+    expect_error(rec, "no draw surface");
+    CHECK(glGetError() == GL_INVALID_ENUM && glGetError() == GL_NO_ERROR);
+    CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
+    /* The recorder is still usable. */
+    draw(FRAMES, W, H);
+    CHECK(reel_recorder_capture_gl(rec) == 0);
+    CHECK(reel_recorder_frames(rec) == FRAMES + 1);
+    check_state(&before);
     glDeleteFramebuffers(1, &framebuffer);
     glDeleteRenderbuffers(1, &renderbuffer);
     glDeleteBuffers(1, &buffer);
     egl_pbuffer_close(&egl);
     expect_error(rec, "no OpenGL context is current");
-    CHECK(reel_recorder_frames(rec) == FRAMES);
+    CHECK(reel_recorder_frames(rec) == FRAMES + 1);
     CHECK(reel_recorder_finish(rec, NULL) == 0);
 
     export_pngs(cache, png);

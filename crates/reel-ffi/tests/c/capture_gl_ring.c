@@ -3,11 +3,12 @@
  * pixel-pack buffer, a user read framebuffer and pending GL errors of each restorable kind, all
  * of which must be as they were after every call. Checks that each frame is stored one capture
  * later, that switching to REEL_READBACK_SYNC stores the frame in flight first, that a capture
- * from another context is refused while frames are in flight (and works after
- * reel_recorder_flush_gl), that the ring flushes with its context current without a surface,
- * and that reel_recorder_finish stores the last frame. A second recorder loses a frame on
- * purpose: finish with no context current must say so. Exports the frames to PNGs for the test
- * to decode. argv[1]: a directory to work in. */
+ * of a surface of another size, or from another context, is refused while frames are in flight
+ * (the latter works after reel_recorder_flush_gl), that reel_recorder_append_rgba stores the frame
+ * in flight first, that the ring flushes with its context current without a surface, and that
+ * reel_recorder_finish stores the last frame. A second recorder loses a frame on purpose: with
+ * no context current, flush and append are refused and finish says so. Exports the frames to PNGs
+ * for the test to decode. argv[1]: a directory to work in. */
 #include <time.h>
 
 #include <GLES3/gl3.h>
@@ -17,7 +18,7 @@
 #include "gl_frames.h"
 #include "reel.h"
 
-enum { W = 64, H = 48, FRAMES = 9 };
+enum { W = 64, H = 48, FRAMES = 11 };
 
 static void expect_error(int result, reel_recorder *rec, const char *words) {
     CHECK(result == -1);
@@ -37,17 +38,28 @@ static void raise_program_error(unsigned kind) {
     case GL_INVALID_OPERATION:
         glReadPixels(0, 0, 1, 1, GL_RGBA, GL_UNSIGNED_SHORT_5_6_5, scratch);
         break;
+    /* Clearing a framebuffer object without attachments. */
+    case GL_INVALID_FRAMEBUFFER_OPERATION: {
+        GLuint incomplete;
+        glGenFramebuffers(1, &incomplete);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, incomplete);
+        glClear(GL_COLOR_BUFFER_BIT);
+        glBindFramebuffer(GL_DRAW_FRAMEBUFFER, 0);
+        glDeleteFramebuffers(1, &incomplete);
+        break;
+    }
     default: break;
     }
 }
 
-static const GLenum kinds[] = {GL_INVALID_ENUM, GL_INVALID_VALUE, GL_INVALID_OPERATION, 0};
+static const GLenum kinds[] = {GL_INVALID_ENUM, GL_INVALID_VALUE, GL_INVALID_OPERATION,
+                               GL_INVALID_FRAMEBUFFER_OPERATION, 0};
 
 /* Draws frame i and captures it with a pending error of the program's, which must still be the
  * only one pending afterwards, and the state `before` unchanged. */
 static int draw_and_capture(reel_recorder *rec, unsigned i, const pack_state *before) {
     draw(i, W, H);
-    GLenum kind = kinds[i % 4];
+    GLenum kind = kinds[i % 5];
     raise_program_error(kind);
     int result = reel_recorder_capture_gl(rec);
     CHECK(glGetError() == kind);
@@ -77,7 +89,9 @@ static void lose_a_frame(const char *cache, egl_pbuffer *egl, const pack_state *
     CHECK(reel_recorder_frames(rec) == 1 && reel_recorder_frames_in_flight(rec) == 1);
     CHECK(eglMakeCurrent(egl->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT));
     expect_error(reel_recorder_flush_gl(rec), rec, "not current on this thread");
-    CHECK(reel_recorder_frames_in_flight(rec) == 1);
+    static const unsigned char pixel[W * H * 4];
+    expect_error(reel_recorder_append_rgba(rec, pixel, W * 4, 1), rec, "not current on this thread");
+    CHECK(reel_recorder_frames(rec) == 1 && reel_recorder_frames_in_flight(rec) == 1);
     char *error = NULL;
     CHECK(reel_recorder_finish(rec, &error) == -1);
     CHECK(error != NULL);
@@ -116,6 +130,15 @@ int main(int argc, char **argv) {
         CHECK(reel_recorder_frames(rec) == i && reel_recorder_frames_in_flight(rec) == 1);
         CHECK(eglSwapBuffers(egl.display, egl.surface));
     }
+    /* The drawable's size changes: refused, frame 3 stays in flight. */
+    EGLSurface larger = pbuffer_like(&egl, W + 16, H + 12);
+    CHECK(eglMakeCurrent(egl.display, larger, larger, egl.context));
+    draw(98, W + 16, H + 12);
+    expect_error(reel_recorder_capture_gl(rec), rec, "is 80x60 but this recorder records 64x48");
+    CHECK(reel_recorder_frames(rec) == 3 && reel_recorder_frames_in_flight(rec) == 1);
+    CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
+    CHECK(eglDestroySurface(egl.display, larger));
+    check_state(&before);
     /* Another context may not overtake frame 3, in this context's ring. */
     CHECK(eglMakeCurrent(other.display, other.surface, other.surface, other.context));
     draw(99, W, H);
@@ -148,6 +171,18 @@ int main(int argc, char **argv) {
     CHECK(eglMakeCurrent(egl.display, egl.surface, egl.surface, egl.context));
     CHECK(draw_and_capture(rec, i++, &before) == 0);
     CHECK(reel_recorder_frames(rec) == 8 && reel_recorder_frames_in_flight(rec) == 1);
+
+    /* Frame 9 appended from memory: frame 8, in flight, is stored first. */
+    static unsigned char pixels[H][W][4];
+    for (unsigned y = 0; y < H; y++)
+        for (unsigned x = 0; x < W; x++)
+            for (unsigned c = 0; c < 4; c++)
+                pixels[y][x][c] = (x < W / 2 && y < H / 2) || c == 3 ? 255 : colour(i, c);
+    CHECK(reel_recorder_append_rgba(rec, pixels, W * 4, 0) == 0);
+    i++;
+    CHECK(reel_recorder_frames(rec) == 10 && reel_recorder_frames_in_flight(rec) == 0);
+    CHECK(draw_and_capture(rec, i++, &before) == 0);
+    CHECK(reel_recorder_frames(rec) == 10 && reel_recorder_frames_in_flight(rec) == 1);
     CHECK(i == FRAMES);
 
     /* Without a surface the context has no framebuffer to read, but its ring still flushes. */

@@ -1,6 +1,7 @@
 /* gl_frames.h: what the GL capture tests draw and check. Frame i is a colour of its own with a
  * white top-left quadrant (c_programs.rs's check_quadrant_frames decodes it); the state a capture
- * touches is queried before and after, and must not change. Needs <GLES3/gl3.h> and check.h. */
+ * touches is queried before and after, and must not change. Needs <GLES3/gl3.h>, check.h and
+ * egl_pbuffer.h. */
 #ifndef GL_FRAMES_H
 #define GL_FRAMES_H
 
@@ -68,6 +69,19 @@ static inline void set_odd_state(GLuint *buffer, GLuint *framebuffer, GLuint *re
                               *renderbuffer);
     CHECK(glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) == GL_FRAMEBUFFER_COMPLETE);
     CHECK(glGetError() == GL_NO_ERROR);
+}
+
+/* A width x height pbuffer of the context's config, to make current with it. */
+static inline EGLSurface pbuffer_like(const egl_pbuffer *egl, int width, int height) {
+    EGLint config_id = 0, configs = 0;
+    CHECK(eglQueryContext(egl->display, egl->context, EGL_CONFIG_ID, &config_id));
+    const EGLint attribs[] = {EGL_CONFIG_ID, config_id, EGL_NONE};
+    EGLConfig config;
+    CHECK(eglChooseConfig(egl->display, attribs, &config, 1, &configs) && configs == 1);
+    const EGLint size[] = {EGL_WIDTH, width, EGL_HEIGHT, height, EGL_NONE};
+    EGLSurface surface = eglCreatePbufferSurface(egl->display, config, size);
+    CHECK(surface != EGL_NO_SURFACE);
+    return surface;
 }
 
 #endif
