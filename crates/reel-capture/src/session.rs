@@ -69,9 +69,14 @@ impl Config {
             Some(v) if v == "drop" => WhenBehind::Drop,
             _ => WhenBehind::Block,
         };
-        let readback = var(protocol::ENV_READBACK)
-            .and_then(|v| v.to_str()?.parse().ok())
-            .unwrap_or_default();
+        let readback = match var(protocol::ENV_READBACK)
+            .as_deref()
+            .and_then(|v| v.to_str())
+        {
+            Some("sync") => ReadbackMode::Sync,
+            Some("pbo-ring") => ReadbackMode::PboRing,
+            _ => ReadbackMode::Auto,
+        };
         let write_delay = number(var(protocol::ENV_TEST_WRITE_DELAY_MS)).map(Duration::from_millis);
         let config = Config {
             output: PathBuf::from(output?),

@@ -11,7 +11,8 @@
  *
  * Usage: record_and_export CACHE OUTPUT [FRAMES [CODEC]]. OUTPUT ending in .mov is a movie
  * (CODEC png, mjpeg or h264; png when omitted), anything else a directory for PNGs. Each frame
- * is a colour of its own with a white bar moving right and a black band along the top. */
+ * is a colour of its own with a white bar moving right and a black band along the top. CACHE
+ * must not exist yet (reel never writes over a file); it is removed once the export is done. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <time.h>
@@ -134,6 +135,8 @@ int main(int argc, char **argv) {
     uint64_t exported = 0;
     unsigned polls = 0;
     if (export_polling(argv[1], argv[2], codec, &exported, &polls) != 0) return 1;
+    /* The cache was the way to the export; a program that keeps recordings would keep it. */
+    if (remove(argv[1]) != 0) perror(argv[1]);
     printf("record_and_export: recorded %u frames of %dx%d from GL in %.0f ms; exported %llu to "
            "%s in %.0f ms (polled %u times)\n",
            frames, WIDTH, HEIGHT, recorded - start, (unsigned long long)exported, argv[2],

@@ -40,7 +40,9 @@ typedef struct {
  * stores every frame as one checksummed record: a program that crashes mid-recording leaves every
  * complete frame readable (reel info / reel export read it). */
 
-/* Creates (or truncates) the cache at `path` for frames of width x height (each 1 to 32768). */
+/* Creates the cache at `path` for frames of width x height (each 1 to 32768). `path` must not
+ * exist: an existing file is refused ("... already exists") and left as it was, so a recording
+ * never replaces a file, and of two recorders given one path only the first gets it. */
 reel_recorder *reel_recorder_open(const char *path, uint32_t width, uint32_t height, char **error);
 
 /* Appends one frame; 0 or -1 (reel_recorder_last_error says why; the recorder stays usable). */

@@ -307,6 +307,10 @@ fn the_record_and_export_example_exports_what_it_drew_exact_and_upright_to_pngs_
         "{stdout}"
     );
     assert!(stderr.contains("exporting 12/12"), "{stderr}");
+    assert!(
+        !cache.exists(),
+        "the example removes its cache after the export"
+    );
     let files = names(&png);
     assert_eq!(files.len(), frames as usize, "{files:?}");
     for (i, name) in files.iter().enumerate() {

@@ -51,6 +51,14 @@ int main(int argc, char **argv) {
     CHECK(reel_recorder_frames(NULL) == 0);
     CHECK(reel_recorder_finish(rec, &error) == 0);
     REFUSED(reel_recorder_finish(NULL, &error) == -1, error, "rec is NULL");
+    /* An existing file is never written over: the finished cache keeps its frame. */
+    REFUSED(reel_recorder_open(cache, 4, 2, &error) == NULL, error, "already exists");
+    REFUSED(reel_recorder_open(not_cache, 4, 2, &error) == NULL, error, "already exists");
+    f = fopen(not_cache, "r");
+    CHECK(f != NULL);
+    char line[32] = {0};
+    CHECK(fgets(line, sizeof line, f) != NULL && strcmp(line, "not a cache\n") == 0);
+    fclose(f);
 
     /* Export. */
     reel_export_options o;
