@@ -74,7 +74,8 @@ const MPEG_INTRA_MATRIX: [u16; 64] = [
 
 /// The quantization table used for luma and chroma at `quality` (1–100):
 /// the MPEG-1 intra matrix scaled the way libjpeg scales its tables
-/// (`5000 / q` percent below 50, `200 - 2q` from 50 up).
+/// (`5000 / q` percent below 50, `200 - 2q` from 50 up), with a DC step of
+/// at least 8 from quality 88 down (see `dc_floor`).
 ///
 /// Why not JPEG's own Annex K tables: they quantize high frequencies and
 /// all of chroma far more coarsely, which costs PSNR on detailed or noisy
@@ -87,7 +88,17 @@ const MPEG_INTRA_MATRIX: [u16; 64] = [
 pub fn quantization_table(quality: u8) -> [u16; 64] {
     let q = u32::from(quality.clamp(1, 100));
     let percent = if q < 50 { 5000 / q } else { 200 - 2 * q };
-    MPEG_INTRA_MATRIX.map(|m| ((u32::from(m) * percent + 50) / 100).clamp(1, 255) as u16)
+    let mut table =
+        MPEG_INTRA_MATRIX.map(|m| ((u32::from(m) * percent + 50) / 100).clamp(1, 255) as u16);
+    table[0] = table[0].max(dc_floor(percent));
+    table
+}
+
+/// The smallest DC quantizer at a scale of `percent`: 8 from quality 88 down, as MPEG
+/// encoders quantize intra DC (a step of 8 keeps each block's mean to one level, so a finer
+/// step costs bytes and shows nothing), falling in proportion above it, to 1 at quality 100.
+fn dc_floor(percent: u32) -> u16 {
+    ((8 * percent.min(24) + 12) / 24).max(1) as u16
 }
 
 /// An upright RGB image seen by the JPEG encoder as full-range YCbCr, one
@@ -178,6 +189,10 @@ mod tests {
         for (t, m) in q88.iter().zip(MPEG_INTRA_MATRIX.iter()).skip(1) {
             assert!(t.abs_diff(m / 4) <= 1, "{t} against {}", m / 4);
         }
+        // DC: a step of 8 (one level of a block's mean) from quality 88 down, finer above.
+        assert_eq!(q88[0], 8);
+        assert_eq!(quantization_table(94)[0], 4);
+        assert_eq!(quantization_table(70)[0], 8);
         // Coarser below 50, clamped to JPEG's 8-bit range.
         assert_eq!(quantization_table(1)[63], 255);
         assert!(quantization_table(25)[1] == 32);
