@@ -1,0 +1,494 @@
+//! A zlib stream for filtered PNG rows that looks for repeats only at a few
+//! fixed distances (the previous byte, the previous pixel) and codes each
+//! block with Huffman codes fitted to it.
+//!
+//! After a row filter, flat and smoothly shaded areas become runs of one
+//! byte or of one pixel; a general match search (zlib's hash chains) spends
+//! most of its time finding what these two comparisons find, and the
+//! per-block codes are what the `png` crate's fixed-code fast path lacks.
+//! With no distances at all it codes Huffman only, which is what noise
+//! wants.
+
+use std::io;
+
+use super::png_huffman::{canonical_codes, code_lengths};
+
+/// Input bytes per deflate block: each block gets codes of its own.
+const BLOCK_BYTES: usize = 128 << 10;
+const MIN_MATCH: usize = 3;
+const MAX_MATCH: usize = 258;
+/// Literal/length and distance alphabets (RFC 1951, 3.2.5).
+const LITLEN_SYMBOLS: usize = 286;
+const DISTANCE_SYMBOLS: usize = 30;
+const END_OF_BLOCK: usize = 256;
+/// A token with this bit set is a match: length above bit 16, distance below.
+const MATCH_FLAG: u32 = 1 << 31;
+
+/// Compresses bytes into a zlib stream, passing each full piece of output
+/// (one IDAT chunk's data) to a sink.
+#[derive(Debug)]
+pub struct RepeatDeflate {
+    distances: &'static [usize],
+    /// Input waiting for the current block.
+    block: Vec<u8>,
+    tokens: Vec<u32>,
+    out: BitWriter,
+    adler: u32,
+    piece_bytes: usize,
+}
+
+impl RepeatDeflate {
+    /// A new stream matching at `distances` (none: Huffman codes only),
+    /// handing on pieces of `piece_bytes` (at least 1).
+    pub fn new(distances: &'static [usize], piece_bytes: usize) -> Self {
+        assert!(distances.iter().all(|&d| (1..=32768).contains(&d)));
+        let mut out = BitWriter::default();
+        // CMF: deflate, 32 KiB window; FLG: fastest level, no dictionary,
+        // check bits making the pair a multiple of 31.
+        out.bytes.extend_from_slice(&[0x78, 0x01]);
+        RepeatDeflate {
+            distances,
+            block: Vec::with_capacity(BLOCK_BYTES),
+            tokens: Vec::with_capacity(BLOCK_BYTES),
+            out,
+            adler: 1,
+            piece_bytes: piece_bytes.max(1),
+        }
+    }
+
+    /// Compresses `data`, calling `sink` with every piece that fills up.
+    pub fn write(
+        &mut self,
+        mut data: &[u8],
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        while !data.is_empty() {
+            let take = data.len().min(BLOCK_BYTES - self.block.len());
+            self.block.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.block.len() == BLOCK_BYTES {
+                self.end_block(false);
+                self.hand_on(sink, false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the stream, calling `sink` with the remaining pieces.
+    pub fn finish(mut self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.end_block(true);
+        self.out.align_to_byte();
+        self.out.bytes.extend_from_slice(&self.adler.to_be_bytes());
+        self.hand_on(sink, true)
+    }
+
+    /// Codes the buffered input as one block (the stream's last if `last`).
+    fn end_block(&mut self, last: bool) {
+        self.adler = zlib_rs::adler32::adler32(self.adler, &self.block);
+        let mut counts = SymbolCounts::new();
+        tokenize(&self.block, self.distances, &mut self.tokens, &mut counts);
+        let codes = BlockCodes::fitted(&counts);
+        self.out.put(u64::from(last), 1);
+        self.out.put(2, 2); // dynamic Huffman codes
+        codes.write_header(&mut self.out);
+        codes.write_tokens(&self.tokens, &mut self.out);
+        self.block.clear();
+        self.tokens.clear();
+    }
+
+    /// Passes whole pieces of output (and with `all` the rest) to `sink`.
+    fn hand_on(
+        &mut self,
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+        all: bool,
+    ) -> io::Result<()> {
+        let bytes = &self.out.bytes;
+        let mut sent = 0;
+        while bytes.len() - sent >= self.piece_bytes {
+            sink(&bytes[sent..sent + self.piece_bytes])?;
+            sent += self.piece_bytes;
+        }
+        if all && sent < bytes.len() {
+            sink(&bytes[sent..])?;
+            sent = bytes.len();
+        }
+        self.out.bytes.drain(..sent);
+        Ok(())
+    }
+}
+
+/// Bytes from `data[at]` on that equal those `distance` before them, up to
+/// [`MAX_MATCH`] and the end of `data`.
+#[inline(always)]
+fn match_length(data: &[u8], at: usize, distance: usize) -> usize {
+    let max = MAX_MATCH.min(data.len() - at);
+    let (here, back) = (&data[at..at + max], &data[at - distance..at - distance + max]);
+    let mut length = 0;
+    for (a, b) in here.chunks_exact(8).zip(back.chunks_exact(8)) {
+        let a = u64::from_le_bytes(a.try_into().expect("chunks of 8"));
+        let b = u64::from_le_bytes(b.try_into().expect("chunks of 8"));
+        if a != b {
+            return length + ((a ^ b).trailing_zeros() / 8) as usize;
+        }
+        length += 8;
+    }
+    length + here[length..]
+        .iter()
+        .zip(&back[length..])
+        .take_while(|(a, b)| a == b)
+        .count()
+}
+
+/// Splits `data` into literals and matches (greedily the longest repeat at
+/// one of `distances`), counting the symbols they will be coded with.
+fn tokenize(data: &[u8], distances: &[usize], tokens: &mut Vec<u32>, counts: &mut SymbolCounts) {
+    let mut at = 0;
+    while at < data.len() {
+        let mut best = (0, 0);
+        if data.len() - at >= MIN_MATCH {
+            for &distance in distances.iter().filter(|&&d| d <= at) {
+                let length = match_length(data, at, distance);
+                if length > best.0 {
+                    best = (length, distance);
+                }
+            }
+        }
+        let (length, distance) = best;
+        if length >= MIN_MATCH {
+            tokens.push(MATCH_FLAG | (length as u32) << 16 | distance as u32);
+            counts.litlen[length_code(length).0] += 1;
+            counts.distance[distance_code(distance).0] += 1;
+            at += length;
+        } else {
+            tokens.push(u32::from(data[at]));
+            counts.litlen[usize::from(data[at])] += 1;
+            at += 1;
+        }
+    }
+    counts.litlen[END_OF_BLOCK] += 1;
+}
+
+/// The length symbol of a match length (3 to 258), its extra bits and
+/// their value (RFC 1951, 3.2.5).
+#[inline(always)]
+fn length_code(length: usize) -> (usize, u32, u32) {
+    match length {
+        3..=10 => (257 + length - 3, 0, 0),
+        258 => (285, 0, 0),
+        _ => {
+            let x = (length - 3) as u32;
+            let log = 31 - x.leading_zeros();
+            let symbol = 257 + 4 * (log - 1) + ((x >> (log - 2)) & 3);
+            (symbol as usize, log - 2, x & ((1 << (log - 2)) - 1))
+        }
+    }
+}
+
+/// The distance symbol of a distance (1 to 32768), its extra bits and
+/// their value (RFC 1951, 3.2.5).
+#[inline(always)]
+fn distance_code(distance: usize) -> (usize, u32, u32) {
+    if distance <= 4 {
+        return (distance - 1, 0, 0);
+    }
+    let x = (distance - 1) as u32;
+    let log = 31 - x.leading_zeros();
+    let symbol = 2 * log + ((x >> (log - 1)) & 1);
+    (symbol as usize, log - 1, x & ((1 << (log - 1)) - 1))
+}
+
+/// How often each symbol occurs in a block.
+struct SymbolCounts {
+    litlen: [u32; LITLEN_SYMBOLS],
+    distance: [u32; DISTANCE_SYMBOLS],
+}
+
+impl SymbolCounts {
+    fn new() -> Self {
+        SymbolCounts {
+            litlen: [0; LITLEN_SYMBOLS],
+            distance: [0; DISTANCE_SYMBOLS],
+        }
+    }
+}
+
+/// One block's Huffman codes: lengths and bit-reversed codes.
+struct BlockCodes {
+    litlen_lengths: [u8; LITLEN_SYMBOLS],
+    litlen_codes: [u16; LITLEN_SYMBOLS],
+    distance_lengths: [u8; DISTANCE_SYMBOLS],
+    distance_codes: [u16; DISTANCE_SYMBOLS],
+}
+
+/// The order code-length code lengths are sent in (RFC 1951, 3.2.7).
+const CODE_LENGTH_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
+
+impl BlockCodes {
+    fn fitted(counts: &SymbolCounts) -> Self {
+        let mut codes = BlockCodes {
+            litlen_lengths: [0; LITLEN_SYMBOLS],
+            litlen_codes: [0; LITLEN_SYMBOLS],
+            distance_lengths: [0; DISTANCE_SYMBOLS],
+            distance_codes: [0; DISTANCE_SYMBOLS],
+        };
+        code_lengths(&counts.litlen, 15, &mut codes.litlen_lengths);
+        code_lengths(&counts.distance, 15, &mut codes.distance_lengths);
+        canonical_codes(&codes.litlen_lengths, &mut codes.litlen_codes);
+        canonical_codes(&codes.distance_lengths, &mut codes.distance_codes);
+        codes
+    }
+
+    /// The dynamic block header: both codes' lengths, run-length coded with
+    /// a code-length code of their own (RFC 1951, 3.2.7).
+    fn write_header(&self, out: &mut BitWriter) {
+        let used = |lengths: &[u8], min: usize| {
+            let last = lengths.iter().rposition(|&l| l > 0).map_or(0, |i| i + 1);
+            last.max(min)
+        };
+        let litlens = used(&self.litlen_lengths, 257);
+        let distances = used(&self.distance_lengths, 1);
+        let mut all = Vec::with_capacity(litlens + distances);
+        all.extend_from_slice(&self.litlen_lengths[..litlens]);
+        all.extend_from_slice(&self.distance_lengths[..distances]);
+        let runs = length_runs(&all);
+        let mut counts = [0u32; 19];
+        for &(symbol, _) in &runs {
+            counts[usize::from(symbol)] += 1;
+        }
+        let (mut lengths, mut codes) = ([0u8; 19], [0u16; 19]);
+        code_lengths(&counts, 7, &mut lengths);
+        canonical_codes(&lengths, &mut codes);
+        let sent = CODE_LENGTH_ORDER
+            .iter()
+            .rposition(|&s| lengths[s] > 0)
+            .map_or(0, |i| i + 1)
+            .max(4);
+        out.put((litlens - 257) as u64, 5);
+        out.put((distances - 1) as u64, 5);
+        out.put((sent - 4) as u64, 4);
+        for &symbol in &CODE_LENGTH_ORDER[..sent] {
+            out.put(u64::from(lengths[symbol]), 3);
+        }
+        for (symbol, extra) in runs {
+            let s = usize::from(symbol);
+            out.put(u64::from(codes[s]), u32::from(lengths[s]));
+            match symbol {
+                16 => out.put(u64::from(extra), 2),
+                17 => out.put(u64::from(extra), 3),
+                18 => out.put(u64::from(extra), 7),
+                _ => {}
+            }
+        }
+    }
+
+    /// The block's tokens and its end-of-block symbol.
+    fn write_tokens(&self, tokens: &[u32], out: &mut BitWriter) {
+        for &token in tokens {
+            if token & MATCH_FLAG == 0 {
+                let s = token as usize;
+                out.put(
+                    u64::from(self.litlen_codes[s]),
+                    u32::from(self.litlen_lengths[s]),
+                );
+                continue;
+            }
+            let length = ((token & !MATCH_FLAG) >> 16) as usize;
+            let (s, extra_bits, extra) = length_code(length);
+            out.put(
+                u64::from(self.litlen_codes[s]),
+                u32::from(self.litlen_lengths[s]),
+            );
+            out.put(u64::from(extra), extra_bits);
+            let (s, extra_bits, extra) = distance_code((token & 0xffff) as usize);
+            out.put(
+                u64::from(self.distance_codes[s]),
+                u32::from(self.distance_lengths[s]),
+            );
+            out.put(u64::from(extra), extra_bits);
+        }
+        out.put(
+            u64::from(self.litlen_codes[END_OF_BLOCK]),
+            u32::from(self.litlen_lengths[END_OF_BLOCK]),
+        );
+    }
+}
+
+/// Code lengths as code-length symbols with their extra bits' value: 0-15
+/// as they are, 16 repeats the previous length 3-6 times, 17 and 18 are
+/// runs of 3-10 and 11-138 zeros.
+fn length_runs(lengths: &[u8]) -> Vec<(u8, u8)> {
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < lengths.len() {
+        let value = lengths[at];
+        let mut run = lengths[at..].iter().take_while(|&&l| l == value).count();
+        at += run;
+        if value == 0 {
+            while run >= 11 {
+                let n = run.min(138);
+                runs.push((18, (n - 11) as u8));
+                run -= n;
+            }
+            if run >= 3 {
+                runs.push((17, (run - 3) as u8));
+                run = 0;
+            }
+        } else {
+            runs.push((value, 0));
+            run -= 1;
+            while run >= 3 {
+                let n = run.min(6);
+                runs.push((16, (n - 3) as u8));
+                run -= n;
+            }
+        }
+        runs.extend(std::iter::repeat_n((value, 0), run));
+    }
+    runs
+}
+
+/// Collects bits least significant first, as deflate packs them.
+#[derive(Debug, Default)]
+struct BitWriter {
+    bytes: Vec<u8>,
+    pending: u64,
+    pending_bits: u32,
+}
+
+impl BitWriter {
+    /// Appends the low `count` (at most 32) bits of `bits`.
+    #[inline(always)]
+    fn put(&mut self, bits: u64, count: u32) {
+        debug_assert!(count <= 32 && bits >> count == 0);
+        self.pending |= bits << self.pending_bits;
+        self.pending_bits += count;
+        if self.pending_bits >= 32 {
+            self.bytes
+                .extend_from_slice(&(self.pending as u32).to_le_bytes());
+            self.pending >>= 32;
+            self.pending_bits -= 32;
+        }
+    }
+
+    /// Pads with zero bits to a whole byte and moves all bits to `bytes`.
+    fn align_to_byte(&mut self) {
+        while self.pending_bits > 0 {
+            self.bytes.push(self.pending as u8);
+            self.pending >>= 8;
+            self.pending_bits = self.pending_bits.saturating_sub(8);
+        }
+        self.pending = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn compress(data: &[u8], distances: &'static [usize], write_len: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut sink = |piece: &[u8]| {
+            assert!(!piece.is_empty() && piece.len() <= 1000);
+            out.extend_from_slice(piece);
+            Ok(())
+        };
+        let mut z = RepeatDeflate::new(distances, 1000);
+        for chunk in data.chunks(write_len.max(1)) {
+            z.write(chunk, &mut sink).unwrap();
+        }
+        z.finish(&mut sink).unwrap();
+        out
+    }
+
+    fn inflate(zlib: &[u8], len: usize) -> Vec<u8> {
+        let mut back = vec![0; len + 1];
+        let (out, rc) =
+            zlib_rs::decompress_slice(&mut back, zlib, zlib_rs::InflateConfig::default());
+        assert_eq!(rc, zlib_rs::ReturnCode::Ok);
+        out.to_vec()
+    }
+
+    const DISTANCE_SETS: [&[usize]; 4] = [&[], &[1], &[1, 3], &[1, 3, 6, 3841, 32768]];
+
+    #[test]
+    fn length_and_distance_codes_match_the_rfcs_table() {
+        assert_eq!(length_code(3), (257, 0, 0));
+        assert_eq!(length_code(11), (265, 1, 0));
+        assert_eq!(length_code(12), (265, 1, 1));
+        assert_eq!(length_code(19), (269, 2, 0));
+        assert_eq!(length_code(257), (284, 5, 30));
+        assert_eq!(length_code(258), (285, 0, 0));
+        assert_eq!(distance_code(1), (0, 0, 0));
+        assert_eq!(distance_code(5), (4, 1, 0));
+        assert_eq!(distance_code(8), (5, 1, 1));
+        assert_eq!(distance_code(3841), (23, 10, 3841 - 3073));
+        assert_eq!(distance_code(32768), (29, 13, 8191));
+    }
+
+    #[test]
+    fn empty_input_is_a_valid_empty_stream() {
+        for distances in DISTANCE_SETS {
+            assert!(inflate(&compress(&[], distances, 1), 0).is_empty());
+        }
+    }
+
+    #[test]
+    fn long_runs_and_pixel_repeats_over_several_blocks_round_trip_and_shrink() {
+        let pixel = [0u8, 0, 7];
+        let data: Vec<u8> = (0..3 * BLOCK_BYTES)
+            .map(|i| if i % 5000 < 4900 { pixel[i % 3] } else { (i * 7) as u8 })
+            .collect();
+        for distances in DISTANCE_SETS {
+            let zlib = compress(&data, distances, 4000);
+            assert_eq!(inflate(&zlib, data.len()), data, "{distances:?}");
+            if distances.contains(&3) {
+                assert!(zlib.len() < data.len() / 20, "{distances:?}: {}", zlib.len());
+            }
+        }
+    }
+
+    #[test]
+    fn noise_over_two_blocks_round_trips_through_zlib_rs_and_fdeflate() {
+        // Noise: no repeats, every literal used, codes near 8 bits.
+        let mut x = 1u32;
+        let noise: Vec<u8> = (0..BLOCK_BYTES + 99)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        for distances in DISTANCE_SETS {
+            let zlib = compress(&noise, distances, 777);
+            assert_eq!(inflate(&zlib, noise.len()), noise, "{distances:?}");
+            // The `png` crate's own inflater: a second, independent reader.
+            let decoded = fdeflate::decompress_to_vec(&zlib).unwrap();
+            assert_eq!(decoded, noise, "{distances:?} (fdeflate)");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_round_trip_through_zlib_rs_inflate(
+            data in proptest::collection::vec(
+                prop_oneof![3 => 0u8..3, 1 => any::<u8>()], 0..20_000),
+            write_len in 1usize..5000,
+            set in 0usize..4,
+        ) {
+            let zlib = compress(&data, DISTANCE_SETS[set], write_len);
+            prop_assert_eq!(inflate(&zlib, data.len()), data);
+        }
+
+        #[test]
+        fn long_runs_round_trip_through_zlib_rs_inflate(
+            runs in proptest::collection::vec((any::<u8>(), 1usize..700), 1..200),
+            set in 0usize..4,
+        ) {
+            let data: Vec<u8> = runs.iter().flat_map(|&(b, n)| std::iter::repeat_n(b, n)).collect();
+            let zlib = compress(&data, DISTANCE_SETS[set], 4096);
+            prop_assert_eq!(inflate(&zlib, data.len()), data);
+        }
+    }
+}
