@@ -1,7 +1,8 @@
 //! PNG encoding of upright RGB images (lossless).
 //!
 //! Three levels ([`PngCompression`]). `default` and `small` filter each row
-//! themselves ([`super::png_filter`]) and compress with `zlib-rs`
+//! themselves ([`super::png_filter`]) and compress with reel's repeat coder
+//! ([`super::png_repeat_deflate`]) or with `zlib-rs`
 //! ([`super::png_deflate`]); before each frame they compress a few sample
 //! bands of rows each way they know and keep the smallest for the
 //! whole frame: rendered and synthetic content (large flat or smoothly
@@ -12,6 +13,7 @@ use std::io::{self, Write};
 
 use super::png_deflate::{DeflateSettings, ZlibPieces};
 use super::png_filter::{RowFilter, RowFilterChooser};
+use super::png_repeat_deflate::RepeatDeflate;
 use crate::error::ExportError;
 use crate::source::Image;
 use crate::stage::FrameStage;
@@ -23,8 +25,8 @@ pub enum PngCompression {
     /// runs of zeros only) after the Average filter: the fastest, the
     /// largest files.
     Fast,
-    /// The Paeth filter with zlib's run-only strategy, or with its level-3
-    /// match search where that saves much, or Huffman codes alone on
+    /// The Up filter, then repeats of the previous byte or pixel with
+    /// Huffman codes fitted to each block; or Huffman codes alone on
     /// noise-like frames.
     #[default]
     Default,
@@ -42,19 +44,14 @@ impl PngCompression {
     fn plans(self) -> &'static [Plan] {
         const NOISE: Plan = Plan {
             filters: &[RowFilter::None],
-            deflate: DeflateSettings::HUFFMAN_ONLY,
+            coder: Coder::CODES_ONLY,
             must_save_percent: 0,
         };
-        const DEFAULT: [Plan; 3] = [
+        const DEFAULT: [Plan; 2] = [
             Plan {
-                filters: &[RowFilter::Paeth],
-                deflate: DeflateSettings::RUNS,
+                filters: &[RowFilter::Up],
+                coder: Coder::Repeats(&[1, 3]),
                 must_save_percent: 0,
-            },
-            Plan {
-                filters: &[RowFilter::Paeth],
-                deflate: DeflateSettings::matches(3),
-                must_save_percent: 15,
             },
             NOISE,
         ];
@@ -67,7 +64,7 @@ impl PngCompression {
                     RowFilter::Average,
                     RowFilter::Paeth,
                 ],
-                deflate: DeflateSettings::matches(6),
+                coder: Coder::Zlib(DeflateSettings::matches(6)),
                 must_save_percent: 0,
             },
             NOISE,
@@ -113,11 +110,60 @@ impl std::str::FromStr for PngCompression {
     }
 }
 
-/// Row filters to choose from and the deflate settings after them.
+/// What compresses the filtered rows into the zlib stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coder {
+    /// `zlib-rs` at a level and strategy.
+    Zlib(DeflateSettings),
+    /// Repeats at these distances only, with codes fitted per block.
+    Repeats(&'static [usize]),
+}
+
+impl Coder {
+    /// Huffman codes alone, no repeats.
+    const CODES_ONLY: Coder = Coder::Repeats(&[]);
+}
+
+/// A zlib stream being written by one of the [`Coder`]s.
+enum ZlibStream {
+    Zlib(ZlibPieces),
+    Repeats(RepeatDeflate),
+}
+
+impl ZlibStream {
+    fn new(coder: Coder, piece_bytes: usize) -> Self {
+        match coder {
+            Coder::Zlib(settings) => ZlibStream::Zlib(ZlibPieces::new(settings, piece_bytes)),
+            Coder::Repeats(distances) => {
+                ZlibStream::Repeats(RepeatDeflate::new(distances, piece_bytes))
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        data: &[u8],
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self {
+            ZlibStream::Zlib(z) => z.write(data, sink),
+            ZlibStream::Repeats(z) => z.write(data, sink),
+        }
+    }
+
+    fn finish(self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        match self {
+            ZlibStream::Zlib(z) => z.finish(sink),
+            ZlibStream::Repeats(z) => z.finish(sink),
+        }
+    }
+}
+
+/// Row filters to choose from and the coder after them.
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     filters: &'static [RowFilter],
-    deflate: DeflateSettings,
+    coder: Coder,
     /// How much smaller than the best plan before it this plan's probe must
     /// come out to be chosen: a slower plan has to pay for its time.
     must_save_percent: usize,
@@ -154,7 +200,7 @@ impl Plan {
     ) -> io::Result<()> {
         let zero_row = vec![0; row_len];
         let mut chooser = RowFilterChooser::new(self.filters, row_len);
-        let mut zlib = ZlibPieces::new(self.deflate, piece_bytes);
+        let mut zlib = ZlibStream::new(self.coder, piece_bytes);
         for y in bands.into_iter().flatten() {
             let row = &rgb[y * row_len..(y + 1) * row_len];
             let prev = match y {
@@ -218,9 +264,7 @@ pub fn encode_png_with<W: Write>(
     for plan in plans {
         // Huffman codes spend at least one bit per byte: once a plan does
         // better than that on the probe, the noise plan cannot beat it.
-        if plan.deflate == DeflateSettings::HUFFMAN_ONLY
-            && best.0 < probe_rows(height) * (row_len + 1) / 8
-        {
+        if plan.coder == Coder::CODES_ONLY && best.0 < probe_rows(height) * (row_len + 1) / 8 {
             continue;
         }
         let bytes = plan.probe_bytes(rgb, row_len, height)?;

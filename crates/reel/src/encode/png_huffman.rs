@@ -23,7 +23,9 @@ pub fn code_lengths(counts: &[u32], limit: u8, lengths: &mut [u8]) {
         .collect();
     let mut unused = (0..counts.len() as u16).filter(|&s| counts[usize::from(s)] == 0);
     while leaves.len() < 2 {
-        let symbol = unused.next().expect("an alphabet of two symbols has an unused one");
+        let symbol = unused
+            .next()
+            .expect("an alphabet of two symbols has an unused one");
         leaves.push((1, symbol));
     }
     leaves.sort_unstable();

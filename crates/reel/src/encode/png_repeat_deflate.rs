@@ -21,8 +21,9 @@ const MAX_MATCH: usize = 258;
 const LITLEN_SYMBOLS: usize = 286;
 const DISTANCE_SYMBOLS: usize = 30;
 const END_OF_BLOCK: usize = 256;
-/// A token with this bit set is a match: length above bit 16, distance below.
-const MATCH_FLAG: u32 = 1 << 31;
+/// Worst case of a block's coded bytes: literals take at most 15 bits, and
+/// a match of at least 3 bytes at most 48; plus the header.
+const BLOCK_OUT_BYTES: usize = 2 * BLOCK_BYTES + 1024;
 
 /// Compresses bytes into a zlib stream, passing each full piece of output
 /// (one IDAT chunk's data) to a sink.
@@ -31,7 +32,7 @@ pub struct RepeatDeflate {
     distances: &'static [usize],
     /// Input waiting for the current block.
     block: Vec<u8>,
-    tokens: Vec<u32>,
+    matches: Vec<Match>,
     out: BitWriter,
     adler: u32,
     piece_bytes: usize,
@@ -42,14 +43,14 @@ impl RepeatDeflate {
     /// handing on pieces of `piece_bytes` (at least 1).
     pub fn new(distances: &'static [usize], piece_bytes: usize) -> Self {
         assert!(distances.iter().all(|&d| (1..=32768).contains(&d)));
-        let mut out = BitWriter::default();
+        let mut out = BitWriter::new();
         // CMF: deflate, 32 KiB window; FLG: fastest level, no dictionary,
         // check bits making the pair a multiple of 31.
-        out.bytes.extend_from_slice(&[0x78, 0x01]);
+        out.ready.extend_from_slice(&[0x78, 0x01]);
         RepeatDeflate {
             distances,
             block: Vec::with_capacity(BLOCK_BYTES),
-            tokens: Vec::with_capacity(BLOCK_BYTES),
+            matches: Vec::new(),
             out,
             adler: 1,
             piece_bytes: piece_bytes.max(1),
@@ -78,7 +79,7 @@ impl RepeatDeflate {
     pub fn finish(mut self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         self.end_block(true);
         self.out.align_to_byte();
-        self.out.bytes.extend_from_slice(&self.adler.to_be_bytes());
+        self.out.ready.extend_from_slice(&self.adler.to_be_bytes());
         self.hand_on(sink, true)
     }
 
@@ -86,14 +87,17 @@ impl RepeatDeflate {
     fn end_block(&mut self, last: bool) {
         self.adler = zlib_rs::adler32::adler32(self.adler, &self.block);
         let mut counts = SymbolCounts::new();
-        tokenize(&self.block, self.distances, &mut self.tokens, &mut counts);
+        find_matches(&self.block, self.distances, &mut self.matches, &mut counts);
         let codes = BlockCodes::fitted(&counts);
-        self.out.put(u64::from(last), 1);
-        self.out.put(2, 2); // dynamic Huffman codes
-        codes.write_header(&mut self.out);
-        codes.write_tokens(&self.tokens, &mut self.out);
+        let mut bits = self.out.bits();
+        bits.put(u64::from(last), 1);
+        bits.put(2, 2); // dynamic Huffman codes
+        codes.write_header(&mut bits);
+        codes.write_data(&self.block, &self.matches, &mut bits);
+        let state = bits.end();
+        self.out.keep(state);
         self.block.clear();
-        self.tokens.clear();
+        self.matches.clear();
     }
 
     /// Passes whole pieces of output (and with `all` the rest) to `sink`.
@@ -102,7 +106,7 @@ impl RepeatDeflate {
         sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
         all: bool,
     ) -> io::Result<()> {
-        let bytes = &self.out.bytes;
+        let bytes = &self.out.ready;
         let mut sent = 0;
         while bytes.len() - sent >= self.piece_bytes {
             sink(&bytes[sent..sent + self.piece_bytes])?;
@@ -112,60 +116,136 @@ impl RepeatDeflate {
             sink(&bytes[sent..])?;
             sent = bytes.len();
         }
-        self.out.bytes.drain(..sent);
+        self.out.ready.drain(..sent);
         Ok(())
     }
 }
 
 /// Bytes from `data[at]` on that equal those `distance` before them, up to
-/// [`MAX_MATCH`] and the end of `data`.
+/// `max` (at most [`MAX_MATCH`] and the bytes left in `data`).
 #[inline(always)]
-fn match_length(data: &[u8], at: usize, distance: usize) -> usize {
-    let max = MAX_MATCH.min(data.len() - at);
-    let (here, back) = (&data[at..at + max], &data[at - distance..at - distance + max]);
+fn match_length(data: &[u8], at: usize, distance: usize, max: usize) -> usize {
+    let (here, back) = (
+        &data[at..at + max],
+        &data[at - distance..at - distance + max],
+    );
     let mut length = 0;
-    for (a, b) in here.chunks_exact(8).zip(back.chunks_exact(8)) {
-        let a = u64::from_le_bytes(a.try_into().expect("chunks of 8"));
-        let b = u64::from_le_bytes(b.try_into().expect("chunks of 8"));
+    // Whole blocks of 32 bytes compare as vectors, the rest 8 bytes at a time.
+    while length + 32 <= max {
+        let a: &[u8; 32] = here[length..length + 32].try_into().expect("32 bytes");
+        let b: &[u8; 32] = back[length..length + 32].try_into().expect("32 bytes");
+        if a != b {
+            break;
+        }
+        length += 32;
+    }
+    while length + 8 <= max {
+        let a = u64::from_le_bytes(here[length..length + 8].try_into().expect("8 bytes"));
+        let b = u64::from_le_bytes(back[length..length + 8].try_into().expect("8 bytes"));
         if a != b {
             return length + ((a ^ b).trailing_zeros() / 8) as usize;
         }
         length += 8;
     }
-    length + here[length..]
-        .iter()
-        .zip(&back[length..])
-        .take_while(|(a, b)| a == b)
-        .count()
+    while length < max && here[length] == back[length] {
+        length += 1;
+    }
+    length
 }
 
-/// Splits `data` into literals and matches (greedily the longest repeat at
-/// one of `distances`), counting the symbols they will be coded with.
-fn tokenize(data: &[u8], distances: &[usize], tokens: &mut Vec<u32>, counts: &mut SymbolCounts) {
+/// A repeat of the `length` bytes `distance` before `at` in a block.
+#[derive(Debug, Clone, Copy)]
+struct Match {
+    at: u32,
+    length: u16,
+    distance: u16,
+}
+
+/// Finds in `data` (greedily) the longest repeat at one of `distances`
+/// wherever one of at least [`MIN_MATCH`] bytes starts, and counts the
+/// symbols the block will be coded with; bytes outside matches are literals.
+fn find_matches(
+    data: &[u8],
+    distances: &[usize],
+    matches: &mut Vec<Match>,
+    counts: &mut SymbolCounts,
+) {
+    let mut literals = [[0u32; 256]; 4];
+    let mut literals_from = 0;
     let mut at = 0;
-    while at < data.len() {
+    // Positions with eight bytes left; the few after them stay literals.
+    while !distances.is_empty() && at + 8 <= data.len() {
+        let next = first_repeat_start(data, at, distances);
+        if next > 0 {
+            at += next;
+            continue;
+        }
+        let max = MAX_MATCH.min(data.len() - at);
         let mut best = (0, 0);
-        if data.len() - at >= MIN_MATCH {
-            for &distance in distances.iter().filter(|&&d| d <= at) {
-                let length = match_length(data, at, distance);
-                if length > best.0 {
-                    best = (length, distance);
+        for &distance in distances.iter().filter(|&&d| d <= at) {
+            let length = match_length(data, at, distance, max);
+            if length > best.0 {
+                best = (length, distance);
+                if length == max {
+                    break;
                 }
             }
         }
         let (length, distance) = best;
-        if length >= MIN_MATCH {
-            tokens.push(MATCH_FLAG | (length as u32) << 16 | distance as u32);
-            counts.litlen[length_code(length).0] += 1;
-            counts.distance[distance_code(distance).0] += 1;
-            at += length;
-        } else {
-            tokens.push(u32::from(data[at]));
-            counts.litlen[usize::from(data[at])] += 1;
-            at += 1;
-        }
+        count_literals(&data[literals_from..at], &mut literals);
+        matches.push(Match {
+            at: at as u32,
+            length: length as u16,
+            distance: distance as u16,
+        });
+        counts.litlen[length_code(length).0] += 1;
+        counts.distance[distance_code(distance).0] += 1;
+        at += length;
+        literals_from = at;
+    }
+    count_literals(&data[literals_from..], &mut literals);
+    for (symbol, count) in counts.litlen[..256].iter_mut().enumerate() {
+        *count += literals.iter().map(|table| table[symbol]).sum::<u32>();
     }
     counts.litlen[END_OF_BLOCK] += 1;
+}
+
+/// Of the six positions from `at` (eight bytes must be left), the first
+/// (0 to 5) where three bytes repeat at one of `distances`, or 6 if none.
+#[inline(always)]
+fn first_repeat_start(data: &[u8], at: usize, distances: &[usize]) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let here = u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));
+    let mut starts = 0u64;
+    for &distance in distances.iter().filter(|&&d| d <= at) {
+        let back = &data[at - distance..at - distance + 8];
+        let x = here ^ u64::from_le_bytes(back.try_into().expect("8 bytes"));
+        // The top bit of each byte of x that is zero (no carries between
+        // bytes), then of each byte starting three zero bytes.
+        let zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        starts |= zero & (zero >> 8) & (zero >> 16);
+    }
+    // Only the first six bytes can start three within the word.
+    starts &= 0x0000_8080_8080_8080;
+    if starts == 0 {
+        6
+    } else {
+        (starts.trailing_zeros() / 8) as usize
+    }
+}
+
+/// Counts `literals` in four tables, so that runs of one byte do not wait
+/// on one counter; [`find_matches`] adds them up.
+fn count_literals(literals: &[u8], tables: &mut [[u32; 256]; 4]) {
+    let mut quads = literals.chunks_exact(4);
+    for quad in &mut quads {
+        for (table, &byte) in tables.iter_mut().zip(quad) {
+            table[usize::from(byte)] += 1;
+        }
+    }
+    for &byte in quads.remainder() {
+        tables[0][usize::from(byte)] += 1;
+    }
 }
 
 /// The length symbol of a match length (3 to 258), its extra bits and
@@ -242,7 +322,7 @@ impl BlockCodes {
 
     /// The dynamic block header: both codes' lengths, run-length coded with
     /// a code-length code of their own (RFC 1951, 3.2.7).
-    fn write_header(&self, out: &mut BitWriter) {
+    fn write_header(&self, out: &mut Bits) {
         let used = |lengths: &[u8], min: usize| {
             let last = lengths.iter().rposition(|&l| l > 0).map_or(0, |i| i + 1);
             last.max(min)
@@ -283,31 +363,28 @@ impl BlockCodes {
         }
     }
 
-    /// The block's tokens and its end-of-block symbol.
-    fn write_tokens(&self, tokens: &[u32], out: &mut BitWriter) {
-        for &token in tokens {
-            if token & MATCH_FLAG == 0 {
-                let s = token as usize;
-                out.put(
-                    u64::from(self.litlen_codes[s]),
-                    u32::from(self.litlen_lengths[s]),
-                );
-                continue;
-            }
-            let length = ((token & !MATCH_FLAG) >> 16) as usize;
-            let (s, extra_bits, extra) = length_code(length);
-            out.put(
-                u64::from(self.litlen_codes[s]),
-                u32::from(self.litlen_lengths[s]),
-            );
-            out.put(u64::from(extra), extra_bits);
-            let (s, extra_bits, extra) = distance_code((token & 0xffff) as usize);
-            out.put(
-                u64::from(self.distance_codes[s]),
-                u32::from(self.distance_lengths[s]),
-            );
-            out.put(u64::from(extra), extra_bits);
+    /// The block's literals and matches, and its end-of-block symbol.
+    fn write_data(&self, data: &[u8], matches: &[Match], out: &mut Bits) {
+        // Code and length of each literal in one word: one load per byte.
+        let mut literal = [0u32; 256];
+        for (byte, entry) in literal.iter_mut().enumerate() {
+            *entry =
+                u32::from(self.litlen_codes[byte]) | u32::from(self.litlen_lengths[byte]) << 16;
         }
+        let mut from = 0;
+        for m in matches {
+            let at = m.at as usize;
+            out.literals(&data[from..at], &literal);
+            let (s, extra_bits, extra) = length_code(usize::from(m.length));
+            let code = u64::from(self.litlen_codes[s]) | u64::from(extra) << self.litlen_lengths[s];
+            out.put(code, u32::from(self.litlen_lengths[s]) + extra_bits);
+            let (s, extra_bits, extra) = distance_code(usize::from(m.distance));
+            let code =
+                u64::from(self.distance_codes[s]) | u64::from(extra) << self.distance_lengths[s];
+            out.put(code, u32::from(self.distance_lengths[s]) + extra_bits);
+            from = at + usize::from(m.length);
+        }
+        out.literals(&data[from..], &literal);
         out.put(
             u64::from(self.litlen_codes[END_OF_BLOCK]),
             u32::from(self.litlen_lengths[END_OF_BLOCK]),
@@ -349,15 +426,71 @@ fn length_runs(lengths: &[u8]) -> Vec<(u8, u8)> {
     runs
 }
 
-/// Collects bits least significant first, as deflate packs them.
-#[derive(Debug, Default)]
+/// A zlib stream's coded bytes: those ready for the sink, and a buffer
+/// for the block being coded with the bits not yet a whole byte.
+#[derive(Debug)]
 struct BitWriter {
-    bytes: Vec<u8>,
+    ready: Vec<u8>,
+    block: Vec<u8>,
     pending: u64,
     pending_bits: u32,
 }
 
 impl BitWriter {
+    fn new() -> Self {
+        BitWriter {
+            ready: Vec::new(),
+            block: vec![0; BLOCK_OUT_BYTES],
+            pending: 0,
+            pending_bits: 0,
+        }
+    }
+
+    /// A writer for one block. Its state lives in locals while it writes,
+    /// so the compiler keeps it in registers.
+    fn bits(&mut self) -> Bits<'_> {
+        Bits {
+            out: &mut self.block,
+            at: 0,
+            pending: self.pending,
+            pending_bits: self.pending_bits,
+        }
+    }
+
+    /// Takes back the state a block's writer ended in and makes its bytes
+    /// ready.
+    fn keep(&mut self, (at, pending, pending_bits): (usize, u64, u32)) {
+        self.ready.extend_from_slice(&self.block[..at]);
+        self.pending = pending;
+        self.pending_bits = pending_bits;
+    }
+
+    /// Pads with zero bits to a whole byte and makes all bits ready.
+    fn align_to_byte(&mut self) {
+        while self.pending_bits > 0 {
+            self.ready.push(self.pending as u8);
+            self.pending >>= 8;
+            self.pending_bits = self.pending_bits.saturating_sub(8);
+        }
+        self.pending = 0;
+    }
+}
+
+/// Writes one block's bits, least significant first, as deflate packs them.
+struct Bits<'a> {
+    out: &'a mut [u8],
+    at: usize,
+    pending: u64,
+    /// Fewer than 32 between calls.
+    pending_bits: u32,
+}
+
+impl Bits<'_> {
+    /// Bytes written, and the bits not yet a whole word.
+    fn end(self) -> (usize, u64, u32) {
+        (self.at, self.pending, self.pending_bits)
+    }
+
     /// Appends the low `count` (at most 32) bits of `bits`.
     #[inline(always)]
     fn put(&mut self, bits: u64, count: u32) {
@@ -365,21 +498,27 @@ impl BitWriter {
         self.pending |= bits << self.pending_bits;
         self.pending_bits += count;
         if self.pending_bits >= 32 {
-            self.bytes
-                .extend_from_slice(&(self.pending as u32).to_le_bytes());
+            self.out[self.at..self.at + 4].copy_from_slice(&(self.pending as u32).to_le_bytes());
+            self.at += 4;
             self.pending >>= 32;
             self.pending_bits -= 32;
         }
     }
 
-    /// Pads with zero bits to a whole byte and moves all bits to `bytes`.
-    fn align_to_byte(&mut self) {
-        while self.pending_bits > 0 {
-            self.bytes.push(self.pending as u8);
-            self.pending >>= 8;
-            self.pending_bits = self.pending_bits.saturating_sub(8);
+    /// Appends `bytes` as literals, each `table` entry a code with its
+    /// length above bit 16; two literals (at most 30 bits) per call to put.
+    #[inline(always)]
+    fn literals(&mut self, bytes: &[u8], table: &[u32; 256]) {
+        let mut pairs = bytes.chunks_exact(2);
+        for pair in &mut pairs {
+            let (a, b) = (table[usize::from(pair[0])], table[usize::from(pair[1])]);
+            let bits = u64::from(a & 0xffff) | u64::from(b & 0xffff) << (a >> 16);
+            self.put(bits, (a >> 16) + (b >> 16));
         }
-        self.pending = 0;
+        if let [byte] = pairs.remainder() {
+            let a = table[usize::from(*byte)];
+            self.put(u64::from(a & 0xffff), a >> 16);
+        }
     }
 }
 
@@ -439,13 +578,23 @@ mod tests {
     fn long_runs_and_pixel_repeats_over_several_blocks_round_trip_and_shrink() {
         let pixel = [0u8, 0, 7];
         let data: Vec<u8> = (0..3 * BLOCK_BYTES)
-            .map(|i| if i % 5000 < 4900 { pixel[i % 3] } else { (i * 7) as u8 })
+            .map(|i| {
+                if i % 5000 < 4900 {
+                    pixel[i % 3]
+                } else {
+                    (i * 7) as u8
+                }
+            })
             .collect();
         for distances in DISTANCE_SETS {
             let zlib = compress(&data, distances, 4000);
             assert_eq!(inflate(&zlib, data.len()), data, "{distances:?}");
             if distances.contains(&3) {
-                assert!(zlib.len() < data.len() / 20, "{distances:?}: {}", zlib.len());
+                assert!(
+                    zlib.len() < data.len() / 20,
+                    "{distances:?}: {}",
+                    zlib.len()
+                );
             }
         }
     }
