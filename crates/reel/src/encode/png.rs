@@ -45,15 +45,26 @@ impl PngCompression {
         const NOISE: Plan = Plan {
             filters: &[RowFilter::None],
             coder: Coder::CODES_ONLY,
-            must_save_percent: 0,
+            weight_percent: 100,
         };
-        const DEFAULT: [Plan; 2] = [
+        // Huffman codes alone take a third of the repeat coder's time on
+        // content with many short repeats (fractals, fine detail): worth a
+        // few percent more bytes.
+        const DEFAULT: [Plan; 3] = [
             Plan {
                 filters: &[RowFilter::Up],
                 coder: Coder::Repeats(&[1, 3]),
-                must_save_percent: 0,
+                weight_percent: 100,
             },
-            NOISE,
+            Plan {
+                filters: &[RowFilter::Up],
+                coder: Coder::CODES_ONLY,
+                weight_percent: 93,
+            },
+            Plan {
+                weight_percent: 93,
+                ..NOISE
+            },
         ];
         const SMALL: [Plan; 2] = [
             Plan {
@@ -65,7 +76,7 @@ impl PngCompression {
                     RowFilter::Paeth,
                 ],
                 coder: Coder::Zlib(DeflateSettings::matches(6)),
-                must_save_percent: 0,
+                weight_percent: 100,
             },
             NOISE,
         ];
@@ -164,9 +175,9 @@ impl ZlibStream {
 struct Plan {
     filters: &'static [RowFilter],
     coder: Coder,
-    /// How much smaller than the best plan before it this plan's probe must
-    /// come out to be chosen: a slower plan has to pay for its time.
-    must_save_percent: usize,
+    /// What this plan's probe bytes count for when plans are compared, in
+    /// percent: a faster plan may write a little more.
+    weight_percent: usize,
 }
 
 /// Sample bands tried before each frame, and rows in each.
@@ -260,16 +271,18 @@ pub fn encode_png_with<W: Write>(
     let rgb = image.rgb();
     let row_len = image.width() as usize * 3;
     let height = image.height() as usize;
-    let mut best = (usize::MAX, plans[0]);
+    // (weighted bytes, bytes, plan) of the best probe so far
+    let mut best = (usize::MAX, usize::MAX, plans[0]);
     for plan in plans {
         // Huffman codes spend at least one bit per byte: once a plan does
-        // better than that on the probe, the noise plan cannot beat it.
-        if plan.coder == Coder::CODES_ONLY && best.0 < probe_rows(height) * (row_len + 1) / 8 {
+        // better than that on the probe, no plan of codes alone can beat it.
+        if plan.coder == Coder::CODES_ONLY && best.1 < probe_rows(height) * (row_len + 1) / 8 {
             continue;
         }
         let bytes = plan.probe_bytes(rgb, row_len, height)?;
-        if bytes.saturating_mul(100) < best.0.saturating_mul(100 - plan.must_save_percent) {
-            best = (bytes, *plan);
+        let weighted = bytes.saturating_mul(plan.weight_percent);
+        if weighted < best.0 {
+            best = (weighted, bytes, *plan);
         }
     }
     let mut writer = encoder.write_header()?;
@@ -281,7 +294,7 @@ pub fn encode_png_with<W: Write>(
                 other => io::Error::other(other),
             })
     };
-    best.1.compress(
+    best.2.compress(
         rgb,
         row_len,
         std::iter::once(0..height),

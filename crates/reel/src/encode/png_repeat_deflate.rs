@@ -15,7 +15,6 @@ use super::png_huffman::{canonical_codes, code_lengths};
 
 /// Input bytes per deflate block: each block gets codes of its own.
 const BLOCK_BYTES: usize = 128 << 10;
-const MIN_MATCH: usize = 3;
 const MAX_MATCH: usize = 258;
 /// Literal/length and distance alphabets (RFC 1951, 3.2.5).
 const LITLEN_SYMBOLS: usize = 286;
@@ -162,7 +161,7 @@ struct Match {
 }
 
 /// Finds in `data` (greedily) the longest repeat at one of `distances`
-/// wherever one of at least [`MIN_MATCH`] bytes starts, and counts the
+/// wherever one of at least three bytes (deflate's shortest) starts, and counts the
 /// symbols the block will be coded with; bytes outside matches are literals.
 fn find_matches(
     data: &[u8],
