@@ -245,6 +245,26 @@ impl Plan {
     }
 }
 
+/// The plan whose probe of `rgb` (rows of `row_len` bytes) comes out
+/// smallest, its bytes weighted by the plan's weight.
+fn choose_plan(plans: &[Plan], rgb: &[u8], row_len: usize, height: usize) -> io::Result<Plan> {
+    // (weighted bytes, bytes, plan) of the best probe so far
+    let mut best = (usize::MAX, usize::MAX, plans[0]);
+    for plan in plans {
+        // Huffman codes spend at least one bit per byte: once a plan does
+        // better than that on the probe, no plan of codes alone can beat it.
+        if plan.coder == Coder::CODES_ONLY && best.1 < probe_rows(height) * (row_len + 1) / 8 {
+            continue;
+        }
+        let bytes = plan.probe_bytes(rgb, row_len, height)?;
+        let weighted = bytes.saturating_mul(plan.weight_percent);
+        if weighted < best.0 {
+            best = (weighted, bytes, *plan);
+        }
+    }
+    Ok(best.2)
+}
+
 /// Encodes one image as an 8-bit RGB PNG at the default compression,
 /// streaming into `out`.
 pub fn encode_png<W: Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
@@ -271,20 +291,7 @@ pub fn encode_png_with<W: Write>(
     let rgb = image.rgb();
     let row_len = image.width() as usize * 3;
     let height = image.height() as usize;
-    // (weighted bytes, bytes, plan) of the best probe so far
-    let mut best = (usize::MAX, usize::MAX, plans[0]);
-    for plan in plans {
-        // Huffman codes spend at least one bit per byte: once a plan does
-        // better than that on the probe, no plan of codes alone can beat it.
-        if plan.coder == Coder::CODES_ONLY && best.1 < probe_rows(height) * (row_len + 1) / 8 {
-            continue;
-        }
-        let bytes = plan.probe_bytes(rgb, row_len, height)?;
-        let weighted = bytes.saturating_mul(plan.weight_percent);
-        if weighted < best.0 {
-            best = (weighted, bytes, *plan);
-        }
-    }
+    let plan = choose_plan(plans, rgb, row_len, height)?;
     let mut writer = encoder.write_header()?;
     let mut idat = |piece: &[u8]| {
         writer
@@ -294,7 +301,7 @@ pub fn encode_png_with<W: Write>(
                 other => io::Error::other(other),
             })
     };
-    best.2.compress(
+    plan.compress(
         rgb,
         row_len,
         std::iter::once(0..height),
@@ -364,5 +371,37 @@ mod tests {
             }
         }
         assert!("smallest".parse::<PngCompression>().is_err());
+    }
+
+    #[test]
+    fn default_level_repeats_on_shaded_rows_and_codes_alone_on_noise() {
+        let (w, h) = (320usize, 200usize);
+        let row_len = w * 3;
+        // A blue ramp over black, like a shaded model: Up leaves runs.
+        let shaded: Vec<u8> = (0..w * h * 3)
+            .map(|i| {
+                if i % 3 == 2 {
+                    ((i / 3 % w) / 4) as u8
+                } else {
+                    0
+                }
+            })
+            .collect();
+        // Grain on a flat grey (noisy video): differencing rows doubles
+        // the grain's spread, so rows are best left unfiltered.
+        let mut x = 3u32;
+        let noise: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                120 + (x >> 16) as u8 % 16
+            })
+            .collect();
+        let plans = PngCompression::Default.plans();
+        let plan = choose_plan(plans, &shaded, row_len, h).unwrap();
+        assert_eq!(plan.coder, Coder::Repeats(&[1, 3]));
+        assert_eq!(plan.filters, &[RowFilter::Up]);
+        let plan = choose_plan(plans, &noise, row_len, h).unwrap();
+        assert_eq!(plan.coder, Coder::CODES_ONLY);
+        assert_eq!(plan.filters, &[RowFilter::None]);
     }
 }

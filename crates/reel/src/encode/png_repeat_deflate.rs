@@ -182,6 +182,11 @@ fn find_matches(
         let max = MAX_MATCH.min(data.len() - at);
         let mut best = (0, 0);
         for &distance in distances.iter().filter(|&&d| d <= at) {
+            // Longer than the best only if the byte just past the best
+            // matches too: one compare rules most distances out.
+            if best.0 > 0 && data[at + best.0] != data[at + best.0 - distance] {
+                continue;
+            }
             let length = match_length(data, at, distance, max);
             if length > best.0 {
                 best = (length, distance);
