@@ -26,7 +26,8 @@ pub enum PngCompression {
     /// largest files.
     Fast,
     /// The Up filter, then repeats of the previous byte or pixel with
-    /// Huffman codes fitted to each block; or Huffman codes alone on
+    /// Huffman codes fitted to each block; or Huffman codes alone, after Up
+    /// on frames of fine detail (many short repeats) or unfiltered on
     /// noise-like frames.
     #[default]
     Default,

@@ -161,8 +161,9 @@ struct Match {
 }
 
 /// Finds in `data` (greedily) the longest repeat at one of `distances`
-/// wherever one of at least three bytes (deflate's shortest) starts, and counts the
-/// symbols the block will be coded with; bytes outside matches are literals.
+/// wherever one of at least three bytes (deflate's shortest) starts, and
+/// counts the symbols the block will be coded with; bytes outside matches
+/// are literals.
 fn find_matches(
     data: &[u8],
     distances: &[usize],
@@ -196,6 +197,8 @@ fn find_matches(
             }
         }
         let (length, distance) = best;
+        // first_repeat_start saw three equal bytes at one of the distances.
+        debug_assert!(length >= 3);
         count_literals(&data[literals_from..at], &mut literals);
         matches.push(Match {
             at: at as u32,
