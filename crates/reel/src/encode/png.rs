@@ -332,6 +332,7 @@ impl FrameStage for PngStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{Just, Strategy as _};
 
     fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
@@ -372,6 +373,25 @@ mod tests {
             }
         }
         assert!("smallest".parse::<PngCompression>().is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_level_decodes_any_small_image_exactly(
+            (w, h, rgb) in (1usize..48, 1usize..48).prop_flat_map(|(w, h)| {
+                // Mostly 0 and 1 (runs and short repeats), some bytes of any value.
+                let byte = proptest::prop_oneof![3 => 0u8..2, 1 => proptest::num::u8::ANY];
+                (Just(w), Just(h), proptest::collection::vec(byte, w * h * 3))
+            }),
+        ) {
+            let image = Image::new(0, w as u32, h as u32, rgb.clone());
+            for name in PngCompression::NAMES {
+                let level: PngCompression = name.parse().unwrap();
+                let mut bytes = Vec::new();
+                encode_png_with(&image, level, &mut bytes).unwrap();
+                proptest::prop_assert_eq!(decode(&bytes), (w as u32, h as u32, rgb.clone()));
+            }
+        }
     }
 
     #[test]
