@@ -205,7 +205,7 @@ fn find_matches(
             length: length as u16,
             distance: distance as u16,
         });
-        counts.litlen[length_code(length).0] += 1;
+        counts.litlen[usize::from(LENGTH_SYMBOL[length])] += 1;
         counts.distance[distance_code(distance).0] += 1;
         at += length;
         literals_from = at;
@@ -257,8 +257,7 @@ fn count_literals(literals: &[u8], tables: &mut [[u32; 256]; 4]) {
 
 /// The length symbol of a match length (3 to 258), its extra bits and
 /// their value (RFC 1951, 3.2.5).
-#[inline(always)]
-fn length_code(length: usize) -> (usize, u32, u32) {
+const fn length_code(length: usize) -> (usize, u32, u32) {
     match length {
         3..=10 => (257 + length - 3, 0, 0),
         258 => (285, 0, 0),
@@ -270,6 +269,17 @@ fn length_code(length: usize) -> (usize, u32, u32) {
         }
     }
 }
+
+/// The length symbol of each match length, by length.
+const LENGTH_SYMBOL: [u16; MAX_MATCH + 1] = {
+    let mut symbols = [0; MAX_MATCH + 1];
+    let mut length = 3;
+    while length <= MAX_MATCH {
+        symbols[length] = length_code(length).0 as u16;
+        length += 1;
+    }
+    symbols
+};
 
 /// The distance symbol of a distance (1 to 32768), its extra bits and
 /// their value (RFC 1951, 3.2.5).
@@ -378,13 +388,19 @@ impl BlockCodes {
             *entry =
                 u32::from(self.litlen_codes[byte]) | u32::from(self.litlen_lengths[byte]) << 16;
         }
+        // Each match length's code with its extra bits, and their count.
+        let mut length_bits = [(0u32, 0u32); MAX_MATCH + 1];
+        for (length, entry) in length_bits.iter_mut().enumerate().skip(3) {
+            let (s, extra_bits, extra) = length_code(length);
+            let code = u32::from(self.litlen_codes[s]) | extra << self.litlen_lengths[s];
+            *entry = (code, u32::from(self.litlen_lengths[s]) + extra_bits);
+        }
         let mut from = 0;
         for m in matches {
             let at = m.at as usize;
             out.literals(&data[from..at], &literal);
-            let (s, extra_bits, extra) = length_code(usize::from(m.length));
-            let code = u64::from(self.litlen_codes[s]) | u64::from(extra) << self.litlen_lengths[s];
-            out.put(code, u32::from(self.litlen_lengths[s]) + extra_bits);
+            let (code, count) = length_bits[usize::from(m.length)];
+            out.put(u64::from(code), count);
             let (s, extra_bits, extra) = distance_code(usize::from(m.distance));
             let code =
                 u64::from(self.distance_codes[s]) | u64::from(extra) << self.distance_lengths[s];
@@ -567,6 +583,9 @@ mod tests {
         assert_eq!(length_code(19), (269, 2, 0));
         assert_eq!(length_code(257), (284, 5, 30));
         assert_eq!(length_code(258), (285, 0, 0));
+        for length in 3..=MAX_MATCH {
+            assert_eq!(usize::from(LENGTH_SYMBOL[length]), length_code(length).0);
+        }
         assert_eq!(distance_code(1), (0, 0, 0));
         assert_eq!(distance_code(5), (4, 1, 0));
         assert_eq!(distance_code(8), (5, 1, 1));
