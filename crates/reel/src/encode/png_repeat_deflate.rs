@@ -583,8 +583,8 @@ mod tests {
         assert_eq!(length_code(19), (269, 2, 0));
         assert_eq!(length_code(257), (284, 5, 30));
         assert_eq!(length_code(258), (285, 0, 0));
-        for length in 3..=MAX_MATCH {
-            assert_eq!(usize::from(LENGTH_SYMBOL[length]), length_code(length).0);
+        for (length, &symbol) in LENGTH_SYMBOL.iter().enumerate().skip(3) {
+            assert_eq!(usize::from(symbol), length_code(length).0);
         }
         assert_eq!(distance_code(1), (0, 0, 0));
         assert_eq!(distance_code(5), (4, 1, 0));
