@@ -7,4 +7,6 @@ pub mod jpeg;
 pub mod png;
 mod png_deflate;
 mod png_filter;
+mod png_huffman;
+mod png_repeat_deflate;
 pub mod ycbcr;

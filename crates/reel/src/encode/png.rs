@@ -1,7 +1,8 @@
 //! PNG encoding of upright RGB images (lossless).
 //!
 //! Three levels ([`PngCompression`]). `default` and `small` filter each row
-//! themselves ([`super::png_filter`]) and compress with `zlib-rs`
+//! themselves ([`super::png_filter`]) and compress with reel's repeat coder
+//! ([`super::png_repeat_deflate`]) or with `zlib-rs`
 //! ([`super::png_deflate`]); before each frame they compress a few sample
 //! bands of rows each way they know and keep the smallest for the
 //! whole frame: rendered and synthetic content (large flat or smoothly
@@ -12,6 +13,7 @@ use std::io::{self, Write};
 
 use super::png_deflate::{DeflateSettings, ZlibPieces};
 use super::png_filter::{RowFilter, RowFilterChooser};
+use super::png_repeat_deflate::RepeatDeflate;
 use crate::error::ExportError;
 use crate::source::Image;
 use crate::stage::FrameStage;
@@ -23,8 +25,9 @@ pub enum PngCompression {
     /// runs of zeros only) after the Average filter: the fastest, the
     /// largest files.
     Fast,
-    /// The Paeth filter with zlib's run-only strategy, or with its level-3
-    /// match search where that saves much, or Huffman codes alone on
+    /// The Up filter, then repeats of the previous byte or pixel with
+    /// Huffman codes fitted to each block; or Huffman codes alone, after Up
+    /// on frames of fine detail (many short repeats) or unfiltered on
     /// noise-like frames.
     #[default]
     Default,
@@ -42,21 +45,27 @@ impl PngCompression {
     fn plans(self) -> &'static [Plan] {
         const NOISE: Plan = Plan {
             filters: &[RowFilter::None],
-            deflate: DeflateSettings::HUFFMAN_ONLY,
-            must_save_percent: 0,
+            coder: Coder::CODES_ONLY,
+            weight_percent: 100,
         };
+        // Huffman codes alone take a third of the repeat coder's time on
+        // content with many short repeats (fractals, fine detail): worth a
+        // few percent more bytes.
         const DEFAULT: [Plan; 3] = [
             Plan {
-                filters: &[RowFilter::Paeth],
-                deflate: DeflateSettings::RUNS,
-                must_save_percent: 0,
+                filters: &[RowFilter::Up],
+                coder: Coder::Repeats(&[1, 3]),
+                weight_percent: 100,
             },
             Plan {
-                filters: &[RowFilter::Paeth],
-                deflate: DeflateSettings::matches(3),
-                must_save_percent: 15,
+                filters: &[RowFilter::Up],
+                coder: Coder::CODES_ONLY,
+                weight_percent: 93,
             },
-            NOISE,
+            Plan {
+                weight_percent: 93,
+                ..NOISE
+            },
         ];
         const SMALL: [Plan; 2] = [
             Plan {
@@ -67,8 +76,8 @@ impl PngCompression {
                     RowFilter::Average,
                     RowFilter::Paeth,
                 ],
-                deflate: DeflateSettings::matches(6),
-                must_save_percent: 0,
+                coder: Coder::Zlib(DeflateSettings::matches(6)),
+                weight_percent: 100,
             },
             NOISE,
         ];
@@ -113,14 +122,63 @@ impl std::str::FromStr for PngCompression {
     }
 }
 
-/// Row filters to choose from and the deflate settings after them.
+/// What compresses the filtered rows into the zlib stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coder {
+    /// `zlib-rs` at a level and strategy.
+    Zlib(DeflateSettings),
+    /// Repeats at these distances only, with codes fitted per block.
+    Repeats(&'static [usize]),
+}
+
+impl Coder {
+    /// Huffman codes alone, no repeats.
+    const CODES_ONLY: Coder = Coder::Repeats(&[]);
+}
+
+/// A zlib stream being written by one of the [`Coder`]s.
+enum ZlibStream {
+    Zlib(ZlibPieces),
+    Repeats(RepeatDeflate),
+}
+
+impl ZlibStream {
+    fn new(coder: Coder, piece_bytes: usize) -> Self {
+        match coder {
+            Coder::Zlib(settings) => ZlibStream::Zlib(ZlibPieces::new(settings, piece_bytes)),
+            Coder::Repeats(distances) => {
+                ZlibStream::Repeats(RepeatDeflate::new(distances, piece_bytes))
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        data: &[u8],
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        match self {
+            ZlibStream::Zlib(z) => z.write(data, sink),
+            ZlibStream::Repeats(z) => z.write(data, sink),
+        }
+    }
+
+    fn finish(self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        match self {
+            ZlibStream::Zlib(z) => z.finish(sink),
+            ZlibStream::Repeats(z) => z.finish(sink),
+        }
+    }
+}
+
+/// Row filters to choose from and the coder after them.
 #[derive(Debug, Clone, Copy)]
 struct Plan {
     filters: &'static [RowFilter],
-    deflate: DeflateSettings,
-    /// How much smaller than the best plan before it this plan's probe must
-    /// come out to be chosen: a slower plan has to pay for its time.
-    must_save_percent: usize,
+    coder: Coder,
+    /// What this plan's probe bytes count for when plans are compared, in
+    /// percent: a faster plan may write a little more.
+    weight_percent: usize,
 }
 
 /// Sample bands tried before each frame, and rows in each.
@@ -154,7 +212,7 @@ impl Plan {
     ) -> io::Result<()> {
         let zero_row = vec![0; row_len];
         let mut chooser = RowFilterChooser::new(self.filters, row_len);
-        let mut zlib = ZlibPieces::new(self.deflate, piece_bytes);
+        let mut zlib = ZlibStream::new(self.coder, piece_bytes);
         for y in bands.into_iter().flatten() {
             let row = &rgb[y * row_len..(y + 1) * row_len];
             let prev = match y {
@@ -188,6 +246,26 @@ impl Plan {
     }
 }
 
+/// The plan whose probe of `rgb` (rows of `row_len` bytes) comes out
+/// smallest, its bytes weighted by the plan's weight.
+fn choose_plan(plans: &[Plan], rgb: &[u8], row_len: usize, height: usize) -> io::Result<Plan> {
+    // (weighted bytes, bytes, plan) of the best probe so far
+    let mut best = (usize::MAX, usize::MAX, plans[0]);
+    for plan in plans {
+        // Huffman codes spend at least one bit per byte: once a plan does
+        // better than that on the probe, no plan of codes alone can beat it.
+        if plan.coder == Coder::CODES_ONLY && best.1 < probe_rows(height) * (row_len + 1) / 8 {
+            continue;
+        }
+        let bytes = plan.probe_bytes(rgb, row_len, height)?;
+        let weighted = bytes.saturating_mul(plan.weight_percent);
+        if weighted < best.0 {
+            best = (weighted, bytes, *plan);
+        }
+    }
+    Ok(best.2)
+}
+
 /// Encodes one image as an 8-bit RGB PNG at the default compression,
 /// streaming into `out`.
 pub fn encode_png<W: Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
@@ -214,20 +292,7 @@ pub fn encode_png_with<W: Write>(
     let rgb = image.rgb();
     let row_len = image.width() as usize * 3;
     let height = image.height() as usize;
-    let mut best = (usize::MAX, plans[0]);
-    for plan in plans {
-        // Huffman codes spend at least one bit per byte: once a plan does
-        // better than that on the probe, the noise plan cannot beat it.
-        if plan.deflate == DeflateSettings::HUFFMAN_ONLY
-            && best.0 < probe_rows(height) * (row_len + 1) / 8
-        {
-            continue;
-        }
-        let bytes = plan.probe_bytes(rgb, row_len, height)?;
-        if bytes.saturating_mul(100) < best.0.saturating_mul(100 - plan.must_save_percent) {
-            best = (bytes, *plan);
-        }
-    }
+    let plan = choose_plan(plans, rgb, row_len, height)?;
     let mut writer = encoder.write_header()?;
     let mut idat = |piece: &[u8]| {
         writer
@@ -237,7 +302,7 @@ pub fn encode_png_with<W: Write>(
                 other => io::Error::other(other),
             })
     };
-    best.1.compress(
+    plan.compress(
         rgb,
         row_len,
         std::iter::once(0..height),
@@ -267,6 +332,7 @@ impl FrameStage for PngStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::{Just, Strategy as _};
 
     fn decode(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
         let decoder = ::png::Decoder::new(std::io::Cursor::new(bytes));
@@ -307,5 +373,56 @@ mod tests {
             }
         }
         assert!("smallest".parse::<PngCompression>().is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_level_decodes_any_small_image_exactly(
+            (w, h, rgb) in (1usize..48, 1usize..48).prop_flat_map(|(w, h)| {
+                // Mostly 0 and 1 (runs and short repeats), some bytes of any value.
+                let byte = proptest::prop_oneof![3 => 0u8..2, 1 => proptest::num::u8::ANY];
+                (Just(w), Just(h), proptest::collection::vec(byte, w * h * 3))
+            }),
+        ) {
+            let image = Image::new(0, w as u32, h as u32, rgb.clone());
+            for name in PngCompression::NAMES {
+                let level: PngCompression = name.parse().unwrap();
+                let mut bytes = Vec::new();
+                encode_png_with(&image, level, &mut bytes).unwrap();
+                proptest::prop_assert_eq!(decode(&bytes), (w as u32, h as u32, rgb.clone()));
+            }
+        }
+    }
+
+    #[test]
+    fn default_level_repeats_on_shaded_rows_and_codes_alone_on_noise() {
+        let (w, h) = (320usize, 200usize);
+        let row_len = w * 3;
+        // A blue ramp over black, like a shaded model: Up leaves runs.
+        let shaded: Vec<u8> = (0..w * h * 3)
+            .map(|i| {
+                if i % 3 == 2 {
+                    ((i / 3 % w) / 4) as u8
+                } else {
+                    0
+                }
+            })
+            .collect();
+        // Grain on a flat grey (noisy video): differencing rows doubles
+        // the grain's spread, so rows are best left unfiltered.
+        let mut x = 3u32;
+        let noise: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                120 + (x >> 16) as u8 % 16
+            })
+            .collect();
+        let plans = PngCompression::Default.plans();
+        let plan = choose_plan(plans, &shaded, row_len, h).unwrap();
+        assert_eq!(plan.coder, Coder::Repeats(&[1, 3]));
+        assert_eq!(plan.filters, &[RowFilter::Up]);
+        let plan = choose_plan(plans, &noise, row_len, h).unwrap();
+        assert_eq!(plan.coder, Coder::CODES_ONLY);
+        assert_eq!(plan.filters, &[RowFilter::None]);
     }
 }

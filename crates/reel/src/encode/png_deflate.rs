@@ -16,22 +16,6 @@ pub struct DeflateSettings {
 }
 
 impl DeflateSettings {
-    /// Only runs of the previous byte (distance 1) and per-block Huffman
-    /// codes: after PNG's row filters, flat or repeating areas are runs of
-    /// zeros, and the codes adapt to what remains, at little more than a
-    /// single pass's cost.
-    pub const RUNS: DeflateSettings = DeflateSettings {
-        level: 1,
-        strategy: Strategy::Rle,
-    };
-
-    /// Per-block Huffman codes and no matches at all: for noise, where a
-    /// match search finds little.
-    pub const HUFFMAN_ONLY: DeflateSettings = DeflateSettings {
-        level: 1,
-        strategy: Strategy::HuffmanOnly,
-    };
-
     /// zlib's full match search at `level`.
     pub const fn matches(level: i32) -> DeflateSettings {
         DeflateSettings {
@@ -158,11 +142,7 @@ mod tests {
                 (x >> 24) as u8
             })
             .collect();
-        for settings in [
-            DeflateSettings::RUNS,
-            DeflateSettings::HUFFMAN_ONLY,
-            DeflateSettings::matches(6),
-        ] {
+        for settings in [DeflateSettings::matches(1), DeflateSettings::matches(6)] {
             let (zlib, pieces) = compress(&data, settings);
             assert!(pieces >= 3, "{settings:?}: {pieces} pieces");
             let mut back = vec![0; data.len()];

@@ -1,0 +1,669 @@
+//! A zlib stream for filtered PNG rows that looks for repeats only at a few
+//! fixed distances (the previous byte, the previous pixel) and codes each
+//! block with Huffman codes fitted to it.
+//!
+//! After a row filter, flat and smoothly shaded areas become runs of one
+//! byte or of one pixel; a general match search (zlib's hash chains) spends
+//! most of its time finding what these two comparisons find, and the
+//! per-block codes are what the `png` crate's fixed-code fast path lacks.
+//! With no distances at all it codes Huffman only, which is what noise
+//! wants.
+
+use std::io;
+
+use super::png_huffman::{canonical_codes, code_lengths};
+
+/// Input bytes per deflate block: each block gets codes of its own.
+const BLOCK_BYTES: usize = 128 << 10;
+const MAX_MATCH: usize = 258;
+/// Literal/length and distance alphabets (RFC 1951, 3.2.5).
+const LITLEN_SYMBOLS: usize = 286;
+const DISTANCE_SYMBOLS: usize = 30;
+const END_OF_BLOCK: usize = 256;
+/// Worst case of a block's coded bytes: literals take at most 15 bits, and
+/// a match of at least 3 bytes at most 48; plus the header.
+const BLOCK_OUT_BYTES: usize = 2 * BLOCK_BYTES + 1024;
+
+/// Compresses bytes into a zlib stream, passing each full piece of output
+/// (one IDAT chunk's data) to a sink.
+#[derive(Debug)]
+pub struct RepeatDeflate {
+    distances: &'static [usize],
+    /// Input waiting for the current block.
+    block: Vec<u8>,
+    matches: Vec<Match>,
+    out: BitWriter,
+    adler: u32,
+    piece_bytes: usize,
+}
+
+impl RepeatDeflate {
+    /// A new stream matching at `distances` (none: Huffman codes only),
+    /// handing on pieces of `piece_bytes` (at least 1).
+    pub fn new(distances: &'static [usize], piece_bytes: usize) -> Self {
+        assert!(distances.iter().all(|&d| (1..=32768).contains(&d)));
+        let mut out = BitWriter::new();
+        // CMF: deflate, 32 KiB window; FLG: fastest level, no dictionary,
+        // check bits making the pair a multiple of 31.
+        out.ready.extend_from_slice(&[0x78, 0x01]);
+        RepeatDeflate {
+            distances,
+            block: Vec::with_capacity(BLOCK_BYTES),
+            matches: Vec::new(),
+            out,
+            adler: 1,
+            piece_bytes: piece_bytes.max(1),
+        }
+    }
+
+    /// Compresses `data`, calling `sink` with every piece that fills up.
+    pub fn write(
+        &mut self,
+        mut data: &[u8],
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        while !data.is_empty() {
+            let take = data.len().min(BLOCK_BYTES - self.block.len());
+            self.block.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.block.len() == BLOCK_BYTES {
+                self.end_block(false);
+                self.hand_on(sink, false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the stream, calling `sink` with the remaining pieces.
+    pub fn finish(mut self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        self.end_block(true);
+        self.out.align_to_byte();
+        self.out.ready.extend_from_slice(&self.adler.to_be_bytes());
+        self.hand_on(sink, true)
+    }
+
+    /// Codes the buffered input as one block (the stream's last if `last`).
+    fn end_block(&mut self, last: bool) {
+        self.adler = zlib_rs::adler32::adler32(self.adler, &self.block);
+        let mut counts = SymbolCounts::new();
+        find_matches(&self.block, self.distances, &mut self.matches, &mut counts);
+        let codes = BlockCodes::fitted(&counts);
+        let mut bits = self.out.bits();
+        bits.put(u64::from(last), 1);
+        bits.put(2, 2); // dynamic Huffman codes
+        codes.write_header(&mut bits);
+        codes.write_data(&self.block, &self.matches, &mut bits);
+        let state = bits.end();
+        self.out.keep(state);
+        self.block.clear();
+        self.matches.clear();
+    }
+
+    /// Passes whole pieces of output (and with `all` the rest) to `sink`.
+    fn hand_on(
+        &mut self,
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+        all: bool,
+    ) -> io::Result<()> {
+        let bytes = &self.out.ready;
+        let mut sent = 0;
+        while bytes.len() - sent >= self.piece_bytes {
+            sink(&bytes[sent..sent + self.piece_bytes])?;
+            sent += self.piece_bytes;
+        }
+        if all && sent < bytes.len() {
+            sink(&bytes[sent..])?;
+            sent = bytes.len();
+        }
+        self.out.ready.drain(..sent);
+        Ok(())
+    }
+}
+
+/// Bytes from `data[at]` on that equal those `distance` before them, up to
+/// `max` (at most [`MAX_MATCH`] and the bytes left in `data`).
+#[inline(always)]
+fn match_length(data: &[u8], at: usize, distance: usize, max: usize) -> usize {
+    let (here, back) = (
+        &data[at..at + max],
+        &data[at - distance..at - distance + max],
+    );
+    let mut length = 0;
+    // Whole blocks of 32 bytes compare as vectors, the rest 8 bytes at a time.
+    while length + 32 <= max {
+        let a: &[u8; 32] = here[length..length + 32].try_into().expect("32 bytes");
+        let b: &[u8; 32] = back[length..length + 32].try_into().expect("32 bytes");
+        if a != b {
+            break;
+        }
+        length += 32;
+    }
+    while length + 8 <= max {
+        let a = u64::from_le_bytes(here[length..length + 8].try_into().expect("8 bytes"));
+        let b = u64::from_le_bytes(back[length..length + 8].try_into().expect("8 bytes"));
+        if a != b {
+            return length + ((a ^ b).trailing_zeros() / 8) as usize;
+        }
+        length += 8;
+    }
+    while length < max && here[length] == back[length] {
+        length += 1;
+    }
+    length
+}
+
+/// A repeat of the `length` bytes `distance` before `at` in a block.
+#[derive(Debug, Clone, Copy)]
+struct Match {
+    at: u32,
+    length: u16,
+    distance: u16,
+}
+
+/// Finds in `data` (greedily) the longest repeat at one of `distances`
+/// wherever one of at least three bytes (deflate's shortest) starts, and
+/// counts the symbols the block will be coded with; bytes outside matches
+/// are literals.
+fn find_matches(
+    data: &[u8],
+    distances: &[usize],
+    matches: &mut Vec<Match>,
+    counts: &mut SymbolCounts,
+) {
+    let mut literals = [[0u32; 256]; 4];
+    let mut literals_from = 0;
+    let mut at = 0;
+    // Positions with eight bytes left; the few after them stay literals.
+    while !distances.is_empty() && at + 8 <= data.len() {
+        let next = first_repeat_start(data, at, distances);
+        if next > 0 {
+            at += next;
+            continue;
+        }
+        let max = MAX_MATCH.min(data.len() - at);
+        let mut best = (0, 0);
+        for &distance in distances.iter().filter(|&&d| d <= at) {
+            // Longer than the best only if the byte just past the best
+            // matches too: one compare rules most distances out.
+            if best.0 > 0 && data[at + best.0] != data[at + best.0 - distance] {
+                continue;
+            }
+            let length = match_length(data, at, distance, max);
+            if length > best.0 {
+                best = (length, distance);
+                if length == max {
+                    break;
+                }
+            }
+        }
+        let (length, distance) = best;
+        // first_repeat_start saw three equal bytes at one of the distances.
+        debug_assert!(length >= 3);
+        count_literals(&data[literals_from..at], &mut literals);
+        matches.push(Match {
+            at: at as u32,
+            length: length as u16,
+            distance: distance as u16,
+        });
+        counts.litlen[usize::from(LENGTH_SYMBOL[length])] += 1;
+        counts.distance[distance_code(distance).0] += 1;
+        at += length;
+        literals_from = at;
+    }
+    count_literals(&data[literals_from..], &mut literals);
+    for (symbol, count) in counts.litlen[..256].iter_mut().enumerate() {
+        *count += literals.iter().map(|table| table[symbol]).sum::<u32>();
+    }
+    counts.litlen[END_OF_BLOCK] += 1;
+}
+
+/// Of the six positions from `at` (eight bytes must be left), the first
+/// (0 to 5) where three bytes repeat at one of `distances`, or 6 if none.
+#[inline(always)]
+fn first_repeat_start(data: &[u8], at: usize, distances: &[usize]) -> usize {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let here = u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));
+    let mut starts = 0u64;
+    for &distance in distances.iter().filter(|&&d| d <= at) {
+        let back = &data[at - distance..at - distance + 8];
+        let x = here ^ u64::from_le_bytes(back.try_into().expect("8 bytes"));
+        // The top bit of each byte of x that is zero (no carries between
+        // bytes), then of each byte starting three zero bytes.
+        let zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
+        starts |= zero & (zero >> 8) & (zero >> 16);
+    }
+    // Only the first six bytes can start three within the word.
+    starts &= 0x0000_8080_8080_8080;
+    if starts == 0 {
+        6
+    } else {
+        (starts.trailing_zeros() / 8) as usize
+    }
+}
+
+/// Counts `literals` in four tables, so that runs of one byte do not wait
+/// on one counter; [`find_matches`] adds them up.
+fn count_literals(literals: &[u8], tables: &mut [[u32; 256]; 4]) {
+    let mut quads = literals.chunks_exact(4);
+    for quad in &mut quads {
+        for (table, &byte) in tables.iter_mut().zip(quad) {
+            table[usize::from(byte)] += 1;
+        }
+    }
+    for &byte in quads.remainder() {
+        tables[0][usize::from(byte)] += 1;
+    }
+}
+
+/// The length symbol of a match length (3 to 258), its extra bits and
+/// their value (RFC 1951, 3.2.5).
+const fn length_code(length: usize) -> (usize, u32, u32) {
+    match length {
+        3..=10 => (257 + length - 3, 0, 0),
+        258 => (285, 0, 0),
+        _ => {
+            let x = (length - 3) as u32;
+            let log = 31 - x.leading_zeros();
+            let symbol = 257 + 4 * (log - 1) + ((x >> (log - 2)) & 3);
+            (symbol as usize, log - 2, x & ((1 << (log - 2)) - 1))
+        }
+    }
+}
+
+/// The length symbol of each match length, by length.
+const LENGTH_SYMBOL: [u16; MAX_MATCH + 1] = {
+    let mut symbols = [0; MAX_MATCH + 1];
+    let mut length = 3;
+    while length <= MAX_MATCH {
+        symbols[length] = length_code(length).0 as u16;
+        length += 1;
+    }
+    symbols
+};
+
+/// The distance symbol of a distance (1 to 32768), its extra bits and
+/// their value (RFC 1951, 3.2.5).
+#[inline(always)]
+fn distance_code(distance: usize) -> (usize, u32, u32) {
+    if distance <= 4 {
+        return (distance - 1, 0, 0);
+    }
+    let x = (distance - 1) as u32;
+    let log = 31 - x.leading_zeros();
+    let symbol = 2 * log + ((x >> (log - 1)) & 1);
+    (symbol as usize, log - 1, x & ((1 << (log - 1)) - 1))
+}
+
+/// How often each symbol occurs in a block.
+struct SymbolCounts {
+    litlen: [u32; LITLEN_SYMBOLS],
+    distance: [u32; DISTANCE_SYMBOLS],
+}
+
+impl SymbolCounts {
+    fn new() -> Self {
+        SymbolCounts {
+            litlen: [0; LITLEN_SYMBOLS],
+            distance: [0; DISTANCE_SYMBOLS],
+        }
+    }
+}
+
+/// One block's Huffman codes: lengths and bit-reversed codes.
+struct BlockCodes {
+    litlen_lengths: [u8; LITLEN_SYMBOLS],
+    litlen_codes: [u16; LITLEN_SYMBOLS],
+    distance_lengths: [u8; DISTANCE_SYMBOLS],
+    distance_codes: [u16; DISTANCE_SYMBOLS],
+}
+
+/// The order code-length code lengths are sent in (RFC 1951, 3.2.7).
+const CODE_LENGTH_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
+
+impl BlockCodes {
+    fn fitted(counts: &SymbolCounts) -> Self {
+        let mut codes = BlockCodes {
+            litlen_lengths: [0; LITLEN_SYMBOLS],
+            litlen_codes: [0; LITLEN_SYMBOLS],
+            distance_lengths: [0; DISTANCE_SYMBOLS],
+            distance_codes: [0; DISTANCE_SYMBOLS],
+        };
+        code_lengths(&counts.litlen, 15, &mut codes.litlen_lengths);
+        code_lengths(&counts.distance, 15, &mut codes.distance_lengths);
+        canonical_codes(&codes.litlen_lengths, &mut codes.litlen_codes);
+        canonical_codes(&codes.distance_lengths, &mut codes.distance_codes);
+        codes
+    }
+
+    /// The dynamic block header: both codes' lengths, run-length coded with
+    /// a code-length code of their own (RFC 1951, 3.2.7).
+    fn write_header(&self, out: &mut Bits) {
+        let used = |lengths: &[u8], min: usize| {
+            let last = lengths.iter().rposition(|&l| l > 0).map_or(0, |i| i + 1);
+            last.max(min)
+        };
+        let litlens = used(&self.litlen_lengths, 257);
+        let distances = used(&self.distance_lengths, 1);
+        let mut all = Vec::with_capacity(litlens + distances);
+        all.extend_from_slice(&self.litlen_lengths[..litlens]);
+        all.extend_from_slice(&self.distance_lengths[..distances]);
+        let runs = length_runs(&all);
+        let mut counts = [0u32; 19];
+        for &(symbol, _) in &runs {
+            counts[usize::from(symbol)] += 1;
+        }
+        let (mut lengths, mut codes) = ([0u8; 19], [0u16; 19]);
+        code_lengths(&counts, 7, &mut lengths);
+        canonical_codes(&lengths, &mut codes);
+        let sent = CODE_LENGTH_ORDER
+            .iter()
+            .rposition(|&s| lengths[s] > 0)
+            .map_or(0, |i| i + 1)
+            .max(4);
+        out.put((litlens - 257) as u64, 5);
+        out.put((distances - 1) as u64, 5);
+        out.put((sent - 4) as u64, 4);
+        for &symbol in &CODE_LENGTH_ORDER[..sent] {
+            out.put(u64::from(lengths[symbol]), 3);
+        }
+        for (symbol, extra) in runs {
+            let s = usize::from(symbol);
+            out.put(u64::from(codes[s]), u32::from(lengths[s]));
+            match symbol {
+                16 => out.put(u64::from(extra), 2),
+                17 => out.put(u64::from(extra), 3),
+                18 => out.put(u64::from(extra), 7),
+                _ => {}
+            }
+        }
+    }
+
+    /// The block's literals and matches, and its end-of-block symbol.
+    fn write_data(&self, data: &[u8], matches: &[Match], out: &mut Bits) {
+        // Code and length of each literal in one word: one load per byte.
+        let mut literal = [0u32; 256];
+        for (byte, entry) in literal.iter_mut().enumerate() {
+            *entry =
+                u32::from(self.litlen_codes[byte]) | u32::from(self.litlen_lengths[byte]) << 16;
+        }
+        // Each match length's code with its extra bits, and their count.
+        let mut length_bits = [(0u32, 0u32); MAX_MATCH + 1];
+        for (length, entry) in length_bits.iter_mut().enumerate().skip(3) {
+            let (s, extra_bits, extra) = length_code(length);
+            let code = u32::from(self.litlen_codes[s]) | extra << self.litlen_lengths[s];
+            *entry = (code, u32::from(self.litlen_lengths[s]) + extra_bits);
+        }
+        let mut from = 0;
+        for m in matches {
+            let at = m.at as usize;
+            out.literals(&data[from..at], &literal);
+            let (code, count) = length_bits[usize::from(m.length)];
+            out.put(u64::from(code), count);
+            let (s, extra_bits, extra) = distance_code(usize::from(m.distance));
+            let code =
+                u64::from(self.distance_codes[s]) | u64::from(extra) << self.distance_lengths[s];
+            out.put(code, u32::from(self.distance_lengths[s]) + extra_bits);
+            from = at + usize::from(m.length);
+        }
+        out.literals(&data[from..], &literal);
+        out.put(
+            u64::from(self.litlen_codes[END_OF_BLOCK]),
+            u32::from(self.litlen_lengths[END_OF_BLOCK]),
+        );
+    }
+}
+
+/// Code lengths as code-length symbols with their extra bits' value: 0-15
+/// as they are, 16 repeats the previous length 3-6 times, 17 and 18 are
+/// runs of 3-10 and 11-138 zeros.
+fn length_runs(lengths: &[u8]) -> Vec<(u8, u8)> {
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < lengths.len() {
+        let value = lengths[at];
+        let mut run = lengths[at..].iter().take_while(|&&l| l == value).count();
+        at += run;
+        if value == 0 {
+            while run >= 11 {
+                let n = run.min(138);
+                runs.push((18, (n - 11) as u8));
+                run -= n;
+            }
+            if run >= 3 {
+                runs.push((17, (run - 3) as u8));
+                run = 0;
+            }
+        } else {
+            runs.push((value, 0));
+            run -= 1;
+            while run >= 3 {
+                let n = run.min(6);
+                runs.push((16, (n - 3) as u8));
+                run -= n;
+            }
+        }
+        runs.extend(std::iter::repeat_n((value, 0), run));
+    }
+    runs
+}
+
+/// A zlib stream's coded bytes: those ready for the sink, and a buffer
+/// for the block being coded with the bits not yet a whole byte.
+#[derive(Debug)]
+struct BitWriter {
+    ready: Vec<u8>,
+    block: Vec<u8>,
+    pending: u64,
+    pending_bits: u32,
+}
+
+impl BitWriter {
+    fn new() -> Self {
+        BitWriter {
+            ready: Vec::new(),
+            block: vec![0; BLOCK_OUT_BYTES],
+            pending: 0,
+            pending_bits: 0,
+        }
+    }
+
+    /// A writer for one block. Its state lives in locals while it writes,
+    /// so the compiler keeps it in registers.
+    fn bits(&mut self) -> Bits<'_> {
+        Bits {
+            out: &mut self.block,
+            at: 0,
+            pending: self.pending,
+            pending_bits: self.pending_bits,
+        }
+    }
+
+    /// Takes back the state a block's writer ended in and makes its bytes
+    /// ready.
+    fn keep(&mut self, (at, pending, pending_bits): (usize, u64, u32)) {
+        self.ready.extend_from_slice(&self.block[..at]);
+        self.pending = pending;
+        self.pending_bits = pending_bits;
+    }
+
+    /// Pads with zero bits to a whole byte and makes all bits ready.
+    fn align_to_byte(&mut self) {
+        while self.pending_bits > 0 {
+            self.ready.push(self.pending as u8);
+            self.pending >>= 8;
+            self.pending_bits = self.pending_bits.saturating_sub(8);
+        }
+        self.pending = 0;
+    }
+}
+
+/// Writes one block's bits, least significant first, as deflate packs them.
+struct Bits<'a> {
+    out: &'a mut [u8],
+    at: usize,
+    pending: u64,
+    /// Fewer than 32 between calls.
+    pending_bits: u32,
+}
+
+impl Bits<'_> {
+    /// Bytes written, and the bits not yet a whole word.
+    fn end(self) -> (usize, u64, u32) {
+        (self.at, self.pending, self.pending_bits)
+    }
+
+    /// Appends the low `count` (at most 32) bits of `bits`.
+    #[inline(always)]
+    fn put(&mut self, bits: u64, count: u32) {
+        debug_assert!(count <= 32 && bits >> count == 0);
+        self.pending |= bits << self.pending_bits;
+        self.pending_bits += count;
+        if self.pending_bits >= 32 {
+            self.out[self.at..self.at + 4].copy_from_slice(&(self.pending as u32).to_le_bytes());
+            self.at += 4;
+            self.pending >>= 32;
+            self.pending_bits -= 32;
+        }
+    }
+
+    /// Appends `bytes` as literals, each `table` entry a code with its
+    /// length above bit 16; two literals (at most 30 bits) per call to put.
+    #[inline(always)]
+    fn literals(&mut self, bytes: &[u8], table: &[u32; 256]) {
+        let mut pairs = bytes.chunks_exact(2);
+        for pair in &mut pairs {
+            let (a, b) = (table[usize::from(pair[0])], table[usize::from(pair[1])]);
+            let bits = u64::from(a & 0xffff) | u64::from(b & 0xffff) << (a >> 16);
+            self.put(bits, (a >> 16) + (b >> 16));
+        }
+        if let [byte] = pairs.remainder() {
+            let a = table[usize::from(*byte)];
+            self.put(u64::from(a & 0xffff), a >> 16);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn compress(data: &[u8], distances: &'static [usize], write_len: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut sink = |piece: &[u8]| {
+            assert!(!piece.is_empty() && piece.len() <= 1000);
+            out.extend_from_slice(piece);
+            Ok(())
+        };
+        let mut z = RepeatDeflate::new(distances, 1000);
+        for chunk in data.chunks(write_len.max(1)) {
+            z.write(chunk, &mut sink).unwrap();
+        }
+        z.finish(&mut sink).unwrap();
+        out
+    }
+
+    fn inflate(zlib: &[u8], len: usize) -> Vec<u8> {
+        let mut back = vec![0; len + 1];
+        let (out, rc) =
+            zlib_rs::decompress_slice(&mut back, zlib, zlib_rs::InflateConfig::default());
+        assert_eq!(rc, zlib_rs::ReturnCode::Ok);
+        out.to_vec()
+    }
+
+    const DISTANCE_SETS: [&[usize]; 4] = [&[], &[1], &[1, 3], &[1, 3, 6, 3841, 32768]];
+
+    #[test]
+    fn length_and_distance_codes_match_the_rfcs_table() {
+        assert_eq!(length_code(3), (257, 0, 0));
+        assert_eq!(length_code(11), (265, 1, 0));
+        assert_eq!(length_code(12), (265, 1, 1));
+        assert_eq!(length_code(19), (269, 2, 0));
+        assert_eq!(length_code(257), (284, 5, 30));
+        assert_eq!(length_code(258), (285, 0, 0));
+        for (length, &symbol) in LENGTH_SYMBOL.iter().enumerate().skip(3) {
+            assert_eq!(usize::from(symbol), length_code(length).0);
+        }
+        assert_eq!(distance_code(1), (0, 0, 0));
+        assert_eq!(distance_code(5), (4, 1, 0));
+        assert_eq!(distance_code(8), (5, 1, 1));
+        assert_eq!(distance_code(3841), (23, 10, 3841 - 3073));
+        assert_eq!(distance_code(32768), (29, 13, 8191));
+    }
+
+    #[test]
+    fn empty_input_is_a_valid_empty_stream() {
+        for distances in DISTANCE_SETS {
+            assert!(inflate(&compress(&[], distances, 1), 0).is_empty());
+        }
+    }
+
+    #[test]
+    fn long_runs_and_pixel_repeats_over_several_blocks_round_trip_and_shrink() {
+        let pixel = [0u8, 0, 7];
+        let data: Vec<u8> = (0..3 * BLOCK_BYTES)
+            .map(|i| {
+                if i % 5000 < 4900 {
+                    pixel[i % 3]
+                } else {
+                    (i * 7) as u8
+                }
+            })
+            .collect();
+        for distances in DISTANCE_SETS {
+            let zlib = compress(&data, distances, 4000);
+            assert_eq!(inflate(&zlib, data.len()), data, "{distances:?}");
+            if distances.contains(&3) {
+                assert!(
+                    zlib.len() < data.len() / 20,
+                    "{distances:?}: {}",
+                    zlib.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn noise_over_two_blocks_round_trips_through_zlib_rs_and_fdeflate() {
+        // Noise: no repeats, every literal used, codes near 8 bits.
+        let mut x = 1u32;
+        let noise: Vec<u8> = (0..BLOCK_BYTES + 99)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        for distances in DISTANCE_SETS {
+            let zlib = compress(&noise, distances, 777);
+            assert_eq!(inflate(&zlib, noise.len()), noise, "{distances:?}");
+            // The `png` crate's own inflater: a second, independent reader.
+            let decoded = fdeflate::decompress_to_vec(&zlib).unwrap();
+            assert_eq!(decoded, noise, "{distances:?} (fdeflate)");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_round_trip_through_zlib_rs_inflate(
+            data in proptest::collection::vec(
+                prop_oneof![3 => 0u8..3, 1 => any::<u8>()], 0..20_000),
+            write_len in 1usize..5000,
+            set in 0usize..4,
+        ) {
+            let zlib = compress(&data, DISTANCE_SETS[set], write_len);
+            prop_assert_eq!(inflate(&zlib, data.len()), data);
+        }
+
+        #[test]
+        fn long_runs_round_trip_through_zlib_rs_inflate(
+            runs in proptest::collection::vec((any::<u8>(), 1usize..700), 1..200),
+            set in 0usize..4,
+        ) {
+            let data: Vec<u8> = runs.iter().flat_map(|&(b, n)| std::iter::repeat_n(b, n)).collect();
+            let zlib = compress(&data, DISTANCE_SETS[set], 4096);
+            prop_assert_eq!(inflate(&zlib, data.len()), data);
+        }
+    }
+}
