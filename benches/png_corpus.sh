@@ -17,10 +17,11 @@
 #   PNG_CORPUS_QUALITY  reel's MJPEG quality (default 88, ffmpeg's -q:v 2 within rounding)
 #   REEL                the reel binary (default: target/release/reel, built if missing)
 #
-# Kinds: glmark2 = glmark2-es2's phong-shaded model on Xvfb, grabbed with ffmpeg's x11grab;
+# Kinds: glmark2 = glmark2-es2's phong-shaded model on Xvfb, recorded with `reel capture`;
 # reel-gl = `reel record --gl` (reel's own scene on headless EGL); testsrc2, mandelbrot and
 # noisy (testsrc2,noise=alls=12:allf=t) = ffmpeg's lavfi sources.
 # Prerequisites: ffmpeg, /usr/bin/time; for glmark2: Xvfb and glmark2-es2 (skipped if missing).
+# REEL's directory must hold libreel_capture.so (built with it by default), for the glmark2 kind.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,9 +39,9 @@ FRAME_BYTES=$((W * H * 4))
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'benches/png_corpus.sh: %s\n' "$*" >&2; exit 1; }
 for tool in ffmpeg /usr/bin/time awk; do command -v "$tool" >/dev/null || die "$tool not found"; done
-if [[ ! -x $REEL ]]; then
-    say "building reel (release)"
-    (cd "$ROOT" && cargo build --release -p reel --bin reel) || die "cargo build failed"
+if [[ ! -x $REEL || ! -f $(dirname "$REEL")/libreel_capture.so ]]; then
+    say "building reel and its capture library (release)"
+    (cd "$ROOT" && cargo build --release -p reel --bin reel -p reel-capture) || die "cargo build failed"
 fi
 mkdir -p "$OUT/frames"
 RESULTS=$OUT/results.txt
@@ -53,29 +54,39 @@ make_lavfi() { # kind source
     ffmpeg -v error -y -f lavfi -i "$2" -frames:v "$FRAMES" -vf vflip -pix_fmt rgba \
         -f rawvideo "$OUT/frames/$1.raw"
 }
-make_reel_gl() {
-    local cache=$OUT/frames/reel-gl.cache
-    "$REEL" record --gl --frames "$FRAMES" --size ${W}x$H -o "$cache" -q
-    # The cache's frames follow its header; keep the last FRAMES frames as a raw file.
-    tail -c $((FRAMES * FRAME_BYTES)) "$cache" >"$OUT/frames/reel-gl.raw"
-    rm -f "$cache"
+# A cache's pixels as headerless raw frames: the 64-byte header, then one record per frame of a
+# 16-byte record header and the pixels (crates/reel/src/cache/format.rs).
+cache_to_raw() { # cache raw
+    local i
+    : >"$2"
+    for ((i = 0; i < FRAMES; i++)); do
+        dd if="$1" bs=1M iflag=skip_bytes,count_bytes status=none \
+            skip=$((64 + i * (16 + FRAME_BYTES) + 16)) count=$FRAME_BYTES >>"$2"
+    done
+    rm -f "$1"
 }
+make_reel_gl() {
+    local cache=$OUT/frames/reel-gl.reel
+    rm -f "$cache"
+    "$REEL" record --gl --frames "$FRAMES" --size ${W}x$H -o "$cache" -q
+    cache_to_raw "$cache" "$OUT/frames/reel-gl.raw"
+}
+# glmark2-es2's phong-shaded model, recorded with reel capture (past its first 60 frames).
 make_glmark2() {
     command -v Xvfb >/dev/null && command -v glmark2-es2 >/dev/null || return 1
-    local display
+    local display cache=$OUT/frames/glmark2.reel
     for display in $(seq 90 120); do [[ -e /tmp/.X11-unix/X$display ]] || break; done
     Xvfb ":$display" -screen 0 ${W}x${H}x24 >"$OUT/xvfb.log" 2>&1 &
     local xvfb=$!
     sleep 2
-    DISPLAY=":$display" glmark2-es2 --size ${W}x$H -b shading:shading=phong:duration=600 \
-        >"$OUT/glmark2.log" 2>&1 &
-    local glmark=$!
-    sleep 4
     local ok=0
-    ffmpeg -v error -y -f x11grab -draw_mouse 0 -video_size ${W}x$H -framerate 30 -i ":$display" \
-        -frames:v "$FRAMES" -vf vflip -pix_fmt rgba -f rawvideo "$OUT/frames/glmark2.raw" || ok=1
-    kill "$glmark" "$xvfb" 2>/dev/null || true
-    wait "$glmark" "$xvfb" 2>/dev/null || true
+    rm -f "$cache"
+    DISPLAY=":$display" "$REEL" capture --skip 60 --frames "$FRAMES" -o "$cache" -- \
+        glmark2-es2 --size ${W}x$H -b shading:shading=phong:duration=600 \
+        >"$OUT/glmark2.log" 2>&1 || ok=1
+    kill "$xvfb" 2>/dev/null || true
+    wait "$xvfb" 2>/dev/null || true
+    [[ $ok == 0 ]] && cache_to_raw "$cache" "$OUT/frames/glmark2.raw"
     return $ok
 }
 kinds=()
