@@ -6,7 +6,9 @@
 
 use jpeg_encoder::{Encoder, ImageBuffer, JpegColorType, QuantizationTableType, SamplingFactor};
 
-use super::ycbcr::jfif_row_block_chroma;
+use std::cell::RefCell;
+
+use super::ycbcr::{jfif_row_block_chroma, jfif_row_luma};
 use crate::error::{ExportError, InvalidOption, SizeLimit};
 use crate::source::Image;
 use crate::stage::FrameStage;
@@ -113,6 +115,17 @@ struct BlockChromaYcbcr<'a> {
     rgb: &'a [u8],
     width: usize,
     height: usize,
+    /// The chroma rows of the last 2×2 block row converted: both its rows share them, so the
+    /// second row only needs its luma.
+    block_row: RefCell<BlockRowChroma>,
+}
+
+/// Cb and Cr of one block row, one byte per pixel.
+struct BlockRowChroma {
+    /// The block row's first image row; `usize::MAX` before the first.
+    first: usize,
+    cb: Vec<u8>,
+    cr: Vec<u8>,
 }
 
 impl<'a> BlockChromaYcbcr<'a> {
@@ -121,6 +134,11 @@ impl<'a> BlockChromaYcbcr<'a> {
             rgb: image.rgb(),
             width: image.width() as usize,
             height: image.height() as usize,
+            block_row: RefCell::new(BlockRowChroma {
+                first: usize::MAX,
+                cb: Vec::new(),
+                cr: Vec::new(),
+            }),
         }
     }
 
@@ -156,13 +174,26 @@ impl ImageBuffer for BlockChromaYcbcr<'_> {
             start
         };
         let (ly, lb, lr) = (grow(luma), grow(cb), grow(cr));
-        jfif_row_block_chroma(
-            self.row(y),
-            self.row(partner),
-            &mut luma[ly..],
-            &mut cb[lb..],
-            &mut cr[lr..],
-        );
+        let mut block_row = self.block_row.borrow_mut();
+        if block_row.first == y & !1 {
+            jfif_row_luma(self.row(y), &mut luma[ly..]);
+        } else {
+            jfif_row_block_chroma(
+                self.row(y),
+                self.row(partner),
+                &mut luma[ly..],
+                &mut cb[lb..],
+                &mut cr[lr..],
+            );
+            block_row.first = y & !1;
+            block_row.cb.clear();
+            block_row.cb.extend_from_slice(&cb[lb..]);
+            block_row.cr.clear();
+            block_row.cr.extend_from_slice(&cr[lr..]);
+            return;
+        }
+        cb[lb..].copy_from_slice(&block_row.cb);
+        cr[lr..].copy_from_slice(&block_row.cr);
     }
 }
 

@@ -70,6 +70,19 @@ pub fn jfif_row_block_chroma(
     }
 }
 
+/// Full-range (JFIF) luma of one RGB row, one byte per pixel: the second row of a 2x2 block
+/// row needs only this, its chroma being the first row's.
+///
+/// # Panics
+///
+/// If `luma` is not one byte per pixel of `row`.
+pub fn jfif_row_luma(row: &[u8], luma: &mut [u8]) {
+    assert_eq!(luma.len() * 3, row.len(), "output row size");
+    for (l, p) in luma.iter_mut().zip(row.chunks_exact(3)) {
+        *l = luma_of(i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
+    }
+}
+
 /// The JFIF block-chroma conversion of a whole top-down frame, pixel by
 /// pixel from its definition, as interleaved YCbCr: what
 /// [`jfif_row_block_chroma`] must agree with.
