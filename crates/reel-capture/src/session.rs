@@ -368,8 +368,7 @@ impl Session {
     }
 
     /// Reads the frame into the pixel-buffer ring, handing the writer the frames whose turn
-    /// has come. A ring of another size or context is emptied (or, when its context is not
-    /// current here, its frames were delivered when it stopped being) and replaced first.
+    /// has come. A ring of another size is emptied and replaced first.
     fn read_through_ring(
         &'static self,
         state: &mut HookState,
@@ -377,18 +376,16 @@ impl Session {
         width: u32,
         height: u32,
     ) -> Result<(), String> {
-        let fits = |r: &RingInContext| r.context() == context && r.size() == (width, height);
-        if state.ring.as_ref().is_some_and(|r| !fits(r)) {
-            if state.ring.as_ref().is_some_and(|r| r.context() == context) {
-                // SAFETY: the ring's context is `context`, current on this thread.
-                unsafe { self.flush_ring(state) }?;
-                let ring = state.ring.take().expect("checked above");
-                let reader = state.reader.as_ref().expect("made by use_reader_for");
-                // SAFETY: as above; the reader is this context's.
-                unsafe { ring.0.delete(reader) }.map_err(|e| e.to_string())?;
-            } else {
-                self.abandon_ring(state);
-            }
+        // A ring is only kept alongside its context's reader (use_reader_for drops it with
+        // another context's), so a ring here is `context`'s; only its size can be stale.
+        debug_assert!(state.ring.as_ref().is_none_or(|r| r.context() == context));
+        if state.ring.as_ref().is_some_and(|r| r.size() != (width, height)) {
+            // SAFETY: the ring's context is `context`, current on this thread.
+            unsafe { self.flush_ring(state) }?;
+            let ring = state.ring.take().expect("checked above");
+            let reader = state.reader.as_ref().expect("made by use_reader_for");
+            // SAFETY: as above; the reader is this context's.
+            unsafe { ring.0.delete(reader) }.map_err(|e| e.to_string())?;
         }
         let reader = state.reader.as_ref().expect("made by use_reader_for");
         if state.ring.is_none() {
