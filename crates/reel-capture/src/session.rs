@@ -379,7 +379,11 @@ impl Session {
         // A ring is only kept alongside its context's reader (use_reader_for drops it with
         // another context's), so a ring here is `context`'s; only its size can be stale.
         debug_assert!(state.ring.as_ref().is_none_or(|r| r.context() == context));
-        if state.ring.as_ref().is_some_and(|r| r.size() != (width, height)) {
+        if state
+            .ring
+            .as_ref()
+            .is_some_and(|r| r.size() != (width, height))
+        {
             // SAFETY: the ring's context is `context`, current on this thread.
             unsafe { self.flush_ring(state) }?;
             let ring = state.ring.take().expect("checked above");
