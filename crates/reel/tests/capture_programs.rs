@@ -161,40 +161,9 @@ fn pbo_ring_frames_in_flight_are_read_before_the_program_releases_and_destroys_i
 
 #[test]
 fn pbo_ring_size_change_and_a_second_window_lose_no_frame() {
-    let x = Xvfb::start();
-    let dir = tempfile::tempdir().unwrap();
-    let exe = frame_counter(Variant::GlxDirect);
-    let out = dir.path().join("sizes.reel");
-    let run = capture(
-        &x,
-        &["--readback", "pbo-ring"],
-        &out,
-        &[exe.to_str().unwrap(), "20", "0", "10"],
-        &[],
-    );
-    assert_ran(&run, 0);
-    let (_, _, first) = read_cache(&out);
-    let (w1, h1, second) = read_cache(&dir.path().join("sizes-1.reel"));
-    assert_eq!((first.len(), (w1, h1), second.len()), (10, (80, 40), 10));
-    let numbers: Vec<u64> = first
-        .iter()
-        .chain(&second)
-        .map(|f| counter_frame_number(f))
-        .collect();
-    assert_eq!(numbers, (0..20).collect::<Vec<_>>());
-
+    size_change_round_trip(&["--readback", "pbo-ring"]);
     // The second window is made current (same context) and swapped after every frame.
-    let out = dir.path().join("two.reel");
-    let run = capture(
-        &x,
-        &["--readback", "pbo-ring"],
-        &out,
-        &[exe.to_str().unwrap(), "12", "0", "-1", "1"],
-        &[],
-    );
-    assert_ran(&run, 0);
-    assert_eq!(run.stat("dropped"), 0, "{}", run.stderr);
-    assert_eq!(cached_frame_numbers(&out), (0..12).collect::<Vec<_>>());
+    two_windows_round_trip(Variant::GlxDirect, &["--readback", "pbo-ring"]);
 }
 
 #[test]
@@ -261,19 +230,26 @@ fn program_started_through_an_exec_wrapper_is_captured_and_processes_it_forks_ar
 
 #[test]
 fn window_size_change_starts_a_new_cache_and_no_frame_is_lost() {
+    size_change_round_trip(&[]);
+}
+
+/// The frame counter's window grows from 64x48 to 80x40 at frame 10 of 20: a second cache
+/// takes the frames from there, and none is lost or repeated.
+fn size_change_round_trip(options: &[&str]) {
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sizes.reel");
     let exe = frame_counter(Variant::GlxDirect);
     let run = capture(
         &x,
-        &[],
+        options,
         &out,
         &[exe.to_str().unwrap(), "20", "0", "10"],
         &[],
     );
     assert_ran(&run, 0);
     assert_eq!(run.stat("caches"), 2, "{}", run.stderr);
+    assert_eq!(run.stat("dropped"), 0, "{}", run.stderr);
     let (w0, h0, first) = read_cache(&out);
     let (w1, h1, second) = read_cache(&dir.path().join("sizes-1.reel"));
     assert_eq!(((w0, h0), (w1, h1)), ((64, 48), (80, 40)));
@@ -284,6 +260,34 @@ fn window_size_change_starts_a_new_cache_and_no_frame_is_lost() {
         .collect();
     assert_eq!(numbers, (0..20).collect::<Vec<_>>());
     assert!(run.stderr.contains("sizes-1.reel"), "{}", run.stderr);
+}
+
+/// The frame counter swaps a second window after each of its 12 frames: the first window's
+/// frames are all captured, in order, and the second is reported ignored once.
+fn two_windows_round_trip(variant: Variant, options: &[&str]) {
+    let x = Xvfb::start();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("two.reel");
+    let exe = frame_counter(variant);
+    let run = capture(
+        &x,
+        options,
+        &out,
+        &[exe.to_str().unwrap(), "12", "0", "-1", "1"],
+        &[],
+    );
+    assert_ran(&run, 0);
+    assert_eq!(run.stat("caches"), 1, "{}", run.stderr);
+    assert_eq!(run.stat("dropped"), 0, "{}", run.stderr);
+    let (w, h, _) = read_cache(&out);
+    assert_eq!((w, h), (64, 48));
+    assert_eq!(cached_frame_numbers(&out), (0..12).collect::<Vec<_>>());
+    assert_eq!(
+        run.stderr.matches("ignoring another drawable").count(),
+        1,
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -557,30 +561,11 @@ fn ctrl_c_ends_the_program_and_reel_reports_the_frames_kept_and_exits_130() {
 #[test]
 fn only_the_first_window_that_swaps_is_captured_or_the_one_drawable_picks_and_others_are_reported_ignored(
 ) {
+    two_windows_round_trip(Variant::GlxDlsym, &[]);
+
     let x = Xvfb::start();
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("two.reel");
     let exe = frame_counter(Variant::GlxDlsym);
-    let run = capture(
-        &x,
-        &[],
-        &out,
-        &[exe.to_str().unwrap(), "12", "0", "-1", "1"],
-        &[],
-    );
-    assert_ran(&run, 0);
-    assert_eq!(run.stat("caches"), 1, "{}", run.stderr);
-    let (w, h, frames) = read_cache(&out);
-    assert_eq!((w, h), (64, 48));
-    let numbers: Vec<u64> = frames.iter().map(|f| counter_frame_number(f)).collect();
-    assert_eq!(numbers, (0..12).collect::<Vec<_>>());
-    assert_eq!(
-        run.stderr.matches("ignoring another drawable").count(),
-        1,
-        "{}",
-        run.stderr
-    );
-
     // --drawable 2 picks the second window (32x32, cleared black) instead.
     let out = dir.path().join("second.reel");
     let run = capture(
