@@ -480,36 +480,34 @@ fn messages_name_the_users_path_never_a_temporary_name() {
     }
 }
 
+/// `reel record --synthetic` of `frames` 8x8 frames to `out`, with `extra` arguments.
+fn record_8x8(out: &Path, frames: u32, extra: &[&str]) -> Output {
+    let frames = frames.to_string();
+    let mut args = vec![
+        "record",
+        "--synthetic",
+        "--frames",
+        &frames,
+        "--size",
+        "8x8",
+        "-q",
+        "-o",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    run_reel(&args)
+}
+
 #[test]
 fn record_refuses_an_unseekable_output_and_zero_frames_before_recording() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo.reel");
     mkfifo(&fifo);
-    let o = run_reel(&[
-        "record",
-        "--synthetic",
-        "--frames",
-        "5",
-        "--size",
-        "8x8",
-        "-q",
-        "-o",
-        s(&fifo),
-    ]);
+    let o = record_8x8(&fifo, 5, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
     let out = dir.path().join("none.reel");
-    let o = run_reel(&[
-        "record",
-        "--synthetic",
-        "--frames",
-        "0",
-        "--size",
-        "8x8",
-        "-q",
-        "-o",
-        s(&out),
-    ]);
+    let o = record_8x8(&out, 0, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(!out.exists());
 }
@@ -557,28 +555,13 @@ fn record_refuses_an_existing_cache_and_with_overwrite_replaces_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("kept.reel");
     std::fs::write(&out, b"somebody's file").unwrap();
-    let record = |extra: &[&str]| {
-        let mut args = vec![
-            "record",
-            "--synthetic",
-            "--frames",
-            "2",
-            "--size",
-            "8x8",
-            "-q",
-            "-o",
-            s(&out),
-        ];
-        args.extend_from_slice(extra);
-        run_reel(&args)
-    };
-    let o = record(&[]);
+    let o = record_8x8(&out, 2, &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
     assert!(stderr(&o).contains("--overwrite"), "{}", stderr(&o));
     assert_eq!(std::fs::read(&out).unwrap(), b"somebody's file");
 
-    let o = record(&["--overwrite"]);
+    let o = record_8x8(&out, 2, &["--overwrite"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let reader = reel::cache::CacheReader::open(&out).unwrap();
     assert_eq!(reader.expected_frames(), 2);
