@@ -487,40 +487,32 @@ impl Session {
     /// only be read while its context is current, so they are delivered now.
     fn on_context_event(&'static self, event: ContextEvent) -> Result<(), String> {
         let mut state = self.lock();
+        // A ring is its reader's context's (see read_through_ring).
+        if let Some(ring_context) = state.ring.as_ref().map(|r| r.context()) {
+            let concerned = match event {
+                ContextEvent::MakeCurrent { context } => context != ring_context,
+                ContextEvent::Destroy { context } => context == ring_context,
+                ContextEvent::Release => true,
+            };
+            if concerned && current_context(symbols::lookup_in) == Some(ring_context) {
+                // SAFETY: the ring's context is current on this thread (just checked).
+                let flushed = unsafe { self.flush_ring(&mut state) };
+                if !matches!(event, ContextEvent::MakeCurrent { .. }) {
+                    let ring = state.ring.take().expect("checked above");
+                    let reader = state.reader.take().expect("kept with the ring");
+                    // SAFETY: as above; the context still exists (its end comes after this hook).
+                    let _ = unsafe { ring.0.delete(&reader) };
+                }
+                return flushed;
+            }
+        }
         if let ContextEvent::Destroy { context } = event {
-            if state.reader.as_ref().map(FramebufferReader::context) == Some(context)
-                && state.ring.is_none()
-            {
-                // A new context may get the same address: read it with a reader of its own.
+            if state.reader.as_ref().map(FramebufferReader::context) == Some(context) {
+                // Destroyed while not current here: what is still in its ring is lost. A new
+                // context may get the same address: it gets a reader of its own.
+                self.abandon_ring(&mut state);
                 state.reader = None;
             }
-        }
-        let Some(ring_context) = state.ring.as_ref().map(|r| r.context()) else {
-            return Ok(());
-        };
-        let concerned = match event {
-            ContextEvent::MakeCurrent { context } => context != ring_context,
-            ContextEvent::Destroy { context } => context == ring_context,
-            ContextEvent::Release => true,
-        };
-        if !concerned {
-            return Ok(());
-        }
-        let ends = !matches!(event, ContextEvent::MakeCurrent { .. });
-        if current_context(symbols::lookup_in) == Some(ring_context) {
-            // SAFETY: the ring's context is current on this thread (just checked).
-            let flushed = unsafe { self.flush_ring(&mut state) };
-            if ends {
-                let ring = state.ring.take().expect("checked above");
-                let reader = state.reader.take().expect("kept with the ring");
-                // SAFETY: as above; the context still exists (its end comes after this hook).
-                let _ = unsafe { ring.0.delete(&reader) };
-            }
-            return flushed;
-        }
-        if ends && matches!(event, ContextEvent::Destroy { .. }) {
-            self.abandon_ring(&mut state);
-            state.reader = None;
         }
         Ok(())
     }
