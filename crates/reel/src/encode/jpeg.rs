@@ -177,23 +177,22 @@ impl ImageBuffer for BlockChromaYcbcr<'_> {
         let mut block_row = self.block_row.borrow_mut();
         if block_row.first == y & !1 {
             jfif_row_luma(self.row(y), &mut luma[ly..]);
-        } else {
-            jfif_row_block_chroma(
-                self.row(y),
-                self.row(partner),
-                &mut luma[ly..],
-                &mut cb[lb..],
-                &mut cr[lr..],
-            );
-            block_row.first = y & !1;
-            block_row.cb.clear();
-            block_row.cb.extend_from_slice(&cb[lb..]);
-            block_row.cr.clear();
-            block_row.cr.extend_from_slice(&cr[lr..]);
+            cb[lb..].copy_from_slice(&block_row.cb);
+            cr[lr..].copy_from_slice(&block_row.cr);
             return;
         }
-        cb[lb..].copy_from_slice(&block_row.cb);
-        cr[lr..].copy_from_slice(&block_row.cr);
+        jfif_row_block_chroma(
+            self.row(y),
+            self.row(partner),
+            &mut luma[ly..],
+            &mut cb[lb..],
+            &mut cr[lr..],
+        );
+        block_row.first = y & !1;
+        block_row.cb.clear();
+        block_row.cb.extend_from_slice(&cb[lb..]);
+        block_row.cr.clear();
+        block_row.cr.extend_from_slice(&cr[lr..]);
     }
 }
 
