@@ -21,7 +21,8 @@ const LITLEN_SYMBOLS: usize = 286;
 const DISTANCE_SYMBOLS: usize = 30;
 const END_OF_BLOCK: usize = 256;
 /// Worst case of a block's coded bytes: literals take at most 15 bits, and
-/// a match of at least 3 bytes at most 48; plus the header.
+/// a match of at least 3 bytes at most 48; plus the header and the
+/// 8 bytes [`Bits::put`] writes past its last whole byte.
 const BLOCK_OUT_BYTES: usize = 2 * BLOCK_BYTES + 1024;
 
 /// Compresses bytes into a zlib stream, passing each full piece of output
@@ -41,6 +42,7 @@ impl RepeatDeflate {
     /// A new stream matching at `distances` (none: Huffman codes only),
     /// handing on pieces of `piece_bytes` (at least 1).
     pub fn new(distances: &'static [usize], piece_bytes: usize) -> Self {
+        assert!(distances.len() <= MAX_DISTANCES);
         assert!(distances.iter().all(|&d| (1..=32768).contains(&d)));
         let mut out = BitWriter::new();
         // CMF: deflate, 32 KiB window; FLG: fastest level, no dictionary,
@@ -120,15 +122,13 @@ impl RepeatDeflate {
     }
 }
 
-/// Bytes from `data[at]` on that equal those `distance` before them, up to
-/// `max` (at most [`MAX_MATCH`] and the bytes left in `data`).
+/// Bytes from `data[at]` on, to the end of `data`, that equal those
+/// `distance` before them.
 #[inline(always)]
-fn match_length(data: &[u8], at: usize, distance: usize, max: usize) -> usize {
-    let (here, back) = (
-        &data[at..at + max],
-        &data[at - distance..at - distance + max],
-    );
+fn match_length(data: &[u8], at: usize, distance: usize) -> usize {
+    let (here, back) = (&data[at..], &data[at - distance..data.len() - distance]);
     let mut length = 0;
+    let max = here.len();
     // Whole blocks of 32 bytes compare as vectors, the rest 8 bytes at a time.
     while length + 32 <= max {
         let a: &[u8; 32] = here[length..length + 32].try_into().expect("32 bytes");
@@ -152,18 +152,31 @@ fn match_length(data: &[u8], at: usize, distance: usize, max: usize) -> usize {
     length
 }
 
-/// A repeat of the `length` bytes `distance` before `at` in a block.
+/// A repeat of the `length` bytes `distance` before `at` in a block. A
+/// repeat longer than deflate's longest is coded as several (see
+/// [`match_pieces`]).
 #[derive(Debug, Clone, Copy)]
 struct Match {
     at: u32,
-    length: u16,
+    length: u32,
     distance: u16,
 }
+
+/// The most distances a stream matches at.
+const MAX_DISTANCES: usize = 8;
+
+/// Bytes the matcher looks at in one step: one 64-bit mask per distance.
+const WINDOW: usize = 64;
 
 /// Finds in `data` (greedily) the longest repeat at one of `distances`
 /// wherever one of at least three bytes (deflate's shortest) starts, and
 /// counts the symbols the block will be coded with; bytes outside matches
 /// are literals.
+///
+/// It looks at 64 bytes at a time: one mask per distance with a bit for each
+/// byte equal to the one that far back. A stretch of literals costs a few
+/// vector compares, the starts of repeats are where three bits in a row are
+/// set, and a short repeat's length is a count of trailing ones.
 fn find_matches(
     data: &[u8],
     distances: &[usize],
@@ -173,42 +186,58 @@ fn find_matches(
     let mut literals = [[0u32; 256]; 4];
     let mut literals_from = 0;
     let mut at = 0;
-    // Positions with eight bytes left; the few after them stay literals.
-    while !distances.is_empty() && at + 8 <= data.len() {
-        let next = first_repeat_start(data, at, distances);
-        if next > 0 {
-            at += next;
-            continue;
+    // A repeat needs three bytes.
+    while !distances.is_empty() && at + 3 <= data.len() {
+        let window = at;
+        let n = (data.len() - window).min(WINDOW);
+        let mut masks = [0u64; MAX_DISTANCES];
+        let mut all_starts = 0;
+        for (mask, &distance) in masks.iter_mut().zip(distances) {
+            *mask = equal_mask(data, window, distance, n);
+            all_starts |= *mask & (*mask >> 1) & (*mask >> 2);
         }
-        let max = MAX_MATCH.min(data.len() - at);
-        let mut best = (0, 0);
-        for &distance in distances.iter().filter(|&&d| d <= at) {
-            // Longer than the best only if the byte just past the best
-            // matches too: one compare rules most distances out.
-            if best.0 > 0 && data[at + best.0] != data[at + best.0 - distance] {
-                continue;
+        // Starts whose three bytes all lie in the window; the last two
+        // positions are looked at again in the next one.
+        let looked_at = n - 2;
+        all_starts &= (1 << looked_at) - 1;
+        // The repeats starting in this window, one after the other.
+        while at < window + looked_at {
+            let starts = all_starts & !((1 << (at - window)) - 1);
+            if starts == 0 {
+                at = window + looked_at;
+                break;
             }
-            let length = match_length(data, at, distance, max);
-            if length > best.0 {
-                best = (length, distance);
-                if length == max {
-                    break;
+            let offset = starts.trailing_zeros() as usize;
+            let start = window + offset;
+            let mut best = (0, 0);
+            for (&mask, &distance) in masks.iter().zip(distances) {
+                let mut length = (mask >> offset).trailing_ones() as usize;
+                if offset + length == n && start + length < data.len() {
+                    // Equal to the window's end: the rest compares further on.
+                    length += match_length(data, start + length, distance);
+                }
+                if length > best.0 {
+                    best = (length, distance);
                 }
             }
+            let (length, distance) = best;
+            debug_assert!(length >= 3);
+            count_literals(&data[literals_from..start], &mut literals);
+            matches.push(Match {
+                at: start as u32,
+                length: length as u32,
+                distance: distance as u16,
+            });
+            let (full, tail) = match_pieces(length);
+            counts.litlen[usize::from(LENGTH_SYMBOL[MAX_MATCH])] += full as u32;
+            for piece in tail.into_iter().filter(|&p| p > 0) {
+                counts.litlen[usize::from(LENGTH_SYMBOL[piece])] += 1;
+            }
+            let pieces = full + tail.iter().filter(|&&p| p > 0).count();
+            counts.distance[distance_code(distance).0] += pieces as u32;
+            at = start + length;
+            literals_from = at;
         }
-        let (length, distance) = best;
-        // first_repeat_start saw three equal bytes at one of the distances.
-        debug_assert!(length >= 3);
-        count_literals(&data[literals_from..at], &mut literals);
-        matches.push(Match {
-            at: at as u32,
-            length: length as u16,
-            distance: distance as u16,
-        });
-        counts.litlen[usize::from(LENGTH_SYMBOL[length])] += 1;
-        counts.distance[distance_code(distance).0] += 1;
-        at += length;
-        literals_from = at;
     }
     count_literals(&data[literals_from..], &mut literals);
     for (symbol, count) in counts.litlen[..256].iter_mut().enumerate() {
@@ -217,28 +246,68 @@ fn find_matches(
     counts.litlen[END_OF_BLOCK] += 1;
 }
 
-/// Of the six positions from `at` (eight bytes must be left), the first
-/// (0 to 5) where three bytes repeat at one of `distances`, or 6 if none.
+/// A repeat of `length` (at least 3) bytes as deflate codes it: how many of
+/// the longest (258 bytes), then up to two shorter ones (0: none). A rest of
+/// one or two bytes, too short alone, joins the last long piece as 256 or
+/// 257 bytes and 3.
+fn match_pieces(length: usize) -> (usize, [usize; 2]) {
+    let (full, rest) = (length / MAX_MATCH, length % MAX_MATCH);
+    match rest {
+        0 => (full, [0, 0]),
+        1 | 2 => (full - 1, [MAX_MATCH - 3 + rest, 3]),
+        _ => (full, [rest, 0]),
+    }
+}
+
+/// Bit `i` set where `data[at + i]` equals the byte `distance` before it,
+/// for `i` below `n` (at most 64, and `at + n` at most `data.len()`).
 #[inline(always)]
-fn first_repeat_start(data: &[u8], at: usize, distances: &[usize]) -> usize {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let here = u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));
-    let mut starts = 0u64;
-    for &distance in distances.iter().filter(|&&d| d <= at) {
-        let back = &data[at - distance..at - distance + 8];
-        let x = here ^ u64::from_le_bytes(back.try_into().expect("8 bytes"));
-        // The top bit of each byte of x that is zero (no carries between
-        // bytes), then of each byte starting three zero bytes.
-        let zero = !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7);
-        starts |= zero & (zero >> 8) & (zero >> 16);
-    }
-    // Only the first six bytes can start three within the word.
-    starts &= 0x0000_8080_8080_8080;
-    if starts == 0 {
-        6
+fn equal_mask(data: &[u8], at: usize, distance: usize, n: usize) -> u64 {
+    if n == WINDOW && at >= distance {
+        let here: &[u8; WINDOW] = data[at..at + WINDOW].try_into().expect("64 bytes");
+        let back: &[u8; WINDOW] = data[at - distance..at - distance + WINDOW]
+            .try_into()
+            .expect("64 bytes");
+        equal_bytes(here, back)
     } else {
-        (starts.trailing_zeros() / 8) as usize
+        // The block's first bytes (nothing that far back) and its last few.
+        (0..n)
+            .filter(|&i| at + i >= distance && data[at + i] == data[at + i - distance])
+            .fold(0, |mask, i| mask | 1 << i)
     }
+}
+
+/// A bit for each byte of `a` equal to the byte of `b` at the same place.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn equal_bytes(a: &[u8; WINDOW], b: &[u8; WINDOW]) -> u64 {
+    use std::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8};
+    let mut mask = 0;
+    for (k, (a, b)) in a.chunks_exact(16).zip(b.chunks_exact(16)).enumerate() {
+        // SAFETY: this code is compiled only where SSE2 is enabled for the
+        // whole build (target_feature = "sse2", part of every x86_64
+        // target), so the instructions exist; each load reads the 16 bytes
+        // of a chunk that `chunks_exact(16)` guarantees, with no alignment
+        // required (loadu).
+        let equal = unsafe {
+            _mm_movemask_epi8(_mm_cmpeq_epi8(
+                _mm_loadu_si128(a.as_ptr().cast()),
+                _mm_loadu_si128(b.as_ptr().cast()),
+            ))
+        };
+        mask |= u64::from(equal as u16) << (16 * k);
+    }
+    mask
+}
+
+/// A bit for each byte of `a` equal to the byte of `b` at the same place.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn equal_bytes(a: &[u8; WINDOW], b: &[u8; WINDOW]) -> u64 {
+    a.iter()
+        .zip(b)
+        .enumerate()
+        .fold(0, |mask, (i, (x, y))| mask | u64::from(x == y) << i)
 }
 
 /// Counts `literals` in four tables, so that runs of one byte do not wait
@@ -395,19 +464,41 @@ impl BlockCodes {
             let code = u32::from(self.litlen_codes[s]) | extra << self.litlen_lengths[s];
             *entry = (code, u32::from(self.litlen_lengths[s]) + extra_bits);
         }
+        // Literal codes are at most 15 bits: four fit one put when none is.
+        let four_literals = self.litlen_lengths[..256].iter().all(|&l| l < 15);
         let mut from = 0;
         for m in matches {
             let at = m.at as usize;
-            out.literals(&data[from..at], &literal);
-            let (code, count) = length_bits[usize::from(m.length)];
-            out.put(u64::from(code), count);
+            if four_literals {
+                out.literals::<4>(&data[from..at], &literal);
+            } else {
+                out.literals::<3>(&data[from..at], &literal);
+            }
+            // Each piece's length and distance codes as one put (at most
+            // 15 + 5 + 15 + 13 bits).
             let (s, extra_bits, extra) = distance_code(usize::from(m.distance));
-            let code =
+            let distance_code =
                 u64::from(self.distance_codes[s]) | u64::from(extra) << self.distance_lengths[s];
-            out.put(code, u32::from(self.distance_lengths[s]) + extra_bits);
-            from = at + usize::from(m.length);
+            let distance_bits = u32::from(self.distance_lengths[s]) + extra_bits;
+            let piece = |length: usize| {
+                let (code, count) = length_bits[length];
+                (
+                    u64::from(code) | distance_code << count,
+                    count + distance_bits,
+                )
+            };
+            let (full, tail) = match_pieces(m.length as usize);
+            let (code, count) = piece(MAX_MATCH);
+            for _ in 0..full {
+                out.put(code, count);
+            }
+            for length in tail.into_iter().filter(|&l| l > 0) {
+                let (code, count) = piece(length);
+                out.put(code, count);
+            }
+            from = at + m.length as usize;
         }
-        out.literals(&data[from..], &literal);
+        out.literals::<3>(&data[from..], &literal);
         out.put(
             u64::from(self.litlen_codes[END_OF_BLOCK]),
             u32::from(self.litlen_lengths[END_OF_BLOCK]),
@@ -490,57 +581,66 @@ impl BitWriter {
 
     /// Pads with zero bits to a whole byte and makes all bits ready.
     fn align_to_byte(&mut self) {
-        while self.pending_bits > 0 {
+        if self.pending_bits > 0 {
             self.ready.push(self.pending as u8);
-            self.pending >>= 8;
-            self.pending_bits = self.pending_bits.saturating_sub(8);
         }
         self.pending = 0;
+        self.pending_bits = 0;
     }
 }
 
 /// Writes one block's bits, least significant first, as deflate packs them.
 struct Bits<'a> {
+    /// With room for 8 bytes past the last whole byte written.
     out: &'a mut [u8],
     at: usize,
     pending: u64,
-    /// Fewer than 32 between calls.
+    /// Fewer than 8 between calls.
     pending_bits: u32,
 }
 
+/// The most bits one [`Bits::put`] takes: with up to 7 pending, the word
+/// written stays within 64 bits.
+const MAX_PUT_BITS: u32 = 56;
+
 impl Bits<'_> {
-    /// Bytes written, and the bits not yet a whole word.
+    /// Bytes written, and the bits not yet a whole byte.
     fn end(self) -> (usize, u64, u32) {
         (self.at, self.pending, self.pending_bits)
     }
 
-    /// Appends the low `count` (at most 32) bits of `bits`.
+    /// Appends the low `count` (at most [`MAX_PUT_BITS`]) bits of `bits`.
     #[inline(always)]
     fn put(&mut self, bits: u64, count: u32) {
-        debug_assert!(count <= 32 && bits >> count == 0);
+        debug_assert!(count <= MAX_PUT_BITS && bits >> count == 0);
         self.pending |= bits << self.pending_bits;
         self.pending_bits += count;
-        if self.pending_bits >= 32 {
-            self.out[self.at..self.at + 4].copy_from_slice(&(self.pending as u32).to_le_bytes());
-            self.at += 4;
-            self.pending >>= 32;
-            self.pending_bits -= 32;
-        }
+        // The whole word goes out every time; only its whole bytes count.
+        self.out[self.at..self.at + 8].copy_from_slice(&self.pending.to_le_bytes());
+        let bytes = self.pending_bits / 8;
+        self.at += bytes as usize;
+        self.pending >>= bytes * 8;
+        self.pending_bits -= bytes * 8;
     }
 
     /// Appends `bytes` as literals, each `table` entry a code with its
-    /// length above bit 16; two literals (at most 30 bits) per call to put.
+    /// length above bit 16; `N` literals per call to put (three of up to 15
+    /// bits, or four of up to 14).
     #[inline(always)]
-    fn literals(&mut self, bytes: &[u8], table: &[u32; 256]) {
-        let mut pairs = bytes.chunks_exact(2);
-        for pair in &mut pairs {
-            let (a, b) = (table[usize::from(pair[0])], table[usize::from(pair[1])]);
-            let bits = u64::from(a & 0xffff) | u64::from(b & 0xffff) << (a >> 16);
-            self.put(bits, (a >> 16) + (b >> 16));
+    fn literals<const N: usize>(&mut self, bytes: &[u8], table: &[u32; 256]) {
+        let mut groups = bytes.chunks_exact(N);
+        for group in &mut groups {
+            let (mut bits, mut count) = (0u64, 0u32);
+            for &byte in group {
+                let entry = table[usize::from(byte)];
+                bits |= u64::from(entry & 0xffff) << count;
+                count += entry >> 16;
+            }
+            self.put(bits, count);
         }
-        if let [byte] = pairs.remainder() {
-            let a = table[usize::from(*byte)];
-            self.put(u64::from(a & 0xffff), a >> 16);
+        for &byte in groups.remainder() {
+            let entry = table[usize::from(byte)];
+            self.put(u64::from(entry & 0xffff), entry >> 16);
         }
     }
 }
@@ -594,6 +694,21 @@ mod tests {
     }
 
     #[test]
+    fn a_repeat_of_any_length_splits_into_pieces_deflate_can_code() {
+        for length in 3..3000 {
+            let (full, tail) = match_pieces(length);
+            let pieces: Vec<usize> = std::iter::repeat_n(MAX_MATCH, full)
+                .chain(tail.into_iter().filter(|&p| p > 0))
+                .collect();
+            assert_eq!(pieces.iter().sum::<usize>(), length, "{length}");
+            assert!(
+                pieces.iter().all(|p| (3..=MAX_MATCH).contains(p)),
+                "{length}: {pieces:?}"
+            );
+        }
+    }
+
+    #[test]
     fn empty_input_is_a_valid_empty_stream() {
         for distances in DISTANCE_SETS {
             assert!(inflate(&compress(&[], distances, 1), 0).is_empty());
@@ -644,7 +759,52 @@ mod tests {
         }
     }
 
+    /// The greedy matcher [`find_matches`] implements, byte by byte.
+    fn reference_matches(data: &[u8], distances: &[usize]) -> Vec<(usize, usize, usize)> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while !distances.is_empty() && at + 3 <= data.len() {
+            let max = data.len() - at;
+            let mut best = (0, 0);
+            for &d in distances.iter().filter(|&&d| d <= at) {
+                let length = (0..max)
+                    .take_while(|&i| data[at + i] == data[at + i - d])
+                    .count();
+                if length > best.0 {
+                    best = (length, d);
+                }
+            }
+            if best.0 >= 3 {
+                found.push((at, best.0, best.1));
+                at += best.0;
+            } else {
+                at += 1;
+            }
+        }
+        found
+    }
+
     proptest! {
+        #[test]
+        fn the_masked_matcher_finds_what_a_byte_by_byte_greedy_search_finds(
+            data in proptest::collection::vec(
+                prop_oneof![4 => 0u8..2, 1 => any::<u8>()], 0..3000),
+            set in 0usize..4,
+        ) {
+            let distances = DISTANCE_SETS[set];
+            let mut matches = Vec::new();
+            let mut counts = SymbolCounts::new();
+            find_matches(&data, distances, &mut matches, &mut counts);
+            let found: Vec<_> = matches
+                .iter()
+                .map(|m| (m.at as usize, m.length as usize, usize::from(m.distance)))
+                .collect();
+            prop_assert_eq!(found, reference_matches(&data, distances));
+            let matched: usize = matches.iter().map(|m| m.length as usize).sum();
+            let literals: u32 = counts.litlen[..256].iter().sum();
+            prop_assert_eq!(literals as usize, data.len() - matched);
+        }
+
         #[test]
         fn any_bytes_round_trip_through_zlib_rs_inflate(
             data in proptest::collection::vec(
