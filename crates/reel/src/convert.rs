@@ -27,6 +27,19 @@ pub fn rgba_to_upright_rgb(rgba: &[u8], layout: FrameLayout, rgb: &mut [u8]) {
     }
 }
 
+/// Copies one row of RGBA pixels (`src`, 4 bytes each) to RGB (`dst`, 3 bytes each).
+///
+/// # Panics
+///
+/// If `dst` does not hold three bytes for every four of `src`.
+pub fn rgba_row_to_rgb(src: &[u8], dst: &mut [u8]) {
+    assert!(
+        src.len() % 4 == 0 && dst.len() == src.len() / 4 * 3,
+        "RGB row size"
+    );
+    drop_alpha_row(src, dst);
+}
+
 /// Copies one row of RGBA pixels to RGB.
 #[inline]
 fn drop_alpha_row(src: &[u8], dst: &mut [u8]) {

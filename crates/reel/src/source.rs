@@ -6,35 +6,43 @@ use autorelease::{AutoreleasePool, Obj};
 
 use crate::cache::Damage;
 use crate::cache::{FrameInput, FrameLayout, RowOrder};
-use crate::convert::rgba_to_upright_rgb;
+use crate::convert::{rgba_row_to_rgb, rgba_to_upright_rgb};
 use crate::error::ExportError;
 use crate::recycle::BufferRecycler;
 
-/// One upright RGB frame (8 bits per channel, rows top-down, no padding).
+/// One frame as it was stored: RGBA, 8 bits per channel, rows in the stored
+/// order (bottom-up as OpenGL reads them, or top-down).
+///
+/// Encoders ask for upright RGB ([`upright_rgb_row`](Self::upright_rgb_row),
+/// [`upright_rgb`](Self::upright_rgb)): the conversion runs on the encoder
+/// threads, in parallel, and PNG converts one row at a time just before
+/// filtering it, while the row is still in cache.
 pub struct Image {
     index: u64,
     frame: u64,
-    width: u32,
-    height: u32,
-    rgb: Vec<u8>,
+    layout: FrameLayout,
+    rgba: Vec<u8>,
     recycler: Option<Arc<BufferRecycler>>,
 }
 
 impl Image {
-    /// An image from its pixels; `rgb` must hold `width * height * 3` bytes.
+    /// An image from upright RGB pixels; `rgb` must hold `width * height * 3` bytes.
     ///
     /// # Panics
     ///
-    /// If `rgb` has the wrong length.
+    /// If `rgb` has the wrong length or the size is not a valid frame size.
     #[cfg(test)]
     pub fn new(index: u64, width: u32, height: u32, rgb: Vec<u8>) -> Self {
         assert_eq!(rgb.len(), width as usize * height as usize * 3, "RGB size");
+        let rgba = rgb
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
         Image {
             index,
             frame: index,
-            width,
-            height,
-            rgb,
+            layout: FrameLayout::rgba(width, height, RowOrder::TopDown).expect("frame size"),
+            rgba,
             recycler: None,
         }
     }
@@ -52,24 +60,48 @@ impl Image {
 
     /// Width in pixels.
     pub fn width(&self) -> u32 {
-        self.width
+        self.layout.width
     }
 
     /// Height in pixels.
     pub fn height(&self) -> u32 {
-        self.height
+        self.layout.height
     }
 
-    /// The pixels, RGB, top row first.
-    pub fn rgb(&self) -> &[u8] {
-        &self.rgb
+    /// Bytes in one upright RGB row: `width * 3`.
+    pub fn rgb_row_len(&self) -> usize {
+        self.layout.width as usize * 3
+    }
+
+    /// Writes row `y` (0 = top) as RGB into `out`, which holds
+    /// [`rgb_row_len`](Self::rgb_row_len) bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `y` is not a row of the image or `out` has the wrong length.
+    pub fn upright_rgb_row(&self, y: usize, out: &mut [u8]) {
+        let (w, h) = (self.layout.width as usize, self.layout.height as usize);
+        assert!(y < h, "row {y} of an image of {h} rows");
+        let stored = match self.layout.row_order {
+            RowOrder::BottomUp => h - 1 - y,
+            RowOrder::TopDown => y,
+        };
+        rgba_row_to_rgb(&self.rgba[stored * w * 4..(stored + 1) * w * 4], out);
+    }
+
+    /// The whole image as upright RGB (top row first, no padding) in `out`,
+    /// which is resized to `width * height * 3` bytes.
+    pub fn upright_rgb(&self, out: &mut Vec<u8>) {
+        let (w, h) = (self.layout.width as usize, self.layout.height as usize);
+        out.resize(w * h * 3, 0);
+        rgba_to_upright_rgb(&self.rgba, self.layout, out);
     }
 }
 
 impl Drop for Image {
     fn drop(&mut self) {
         if let Some(recycler) = &self.recycler {
-            recycler.give(std::mem::take(&mut self.rgb));
+            recycler.give(std::mem::take(&mut self.rgba));
         }
     }
 }
@@ -119,41 +151,28 @@ pub trait ImageSource {
     fn end(&mut self) -> Result<SourceEnd, ExportError>;
 }
 
-/// An [`ImageSource`] over a cache or raw file: reads each frame a few rows
-/// at a time through one small reused buffer and converts the rows (drop
-/// alpha, flip upright) into a recycled RGB buffer, so a frame is never held
-/// as RGBA whole.
+/// An [`ImageSource`] over a cache or raw file: reads each frame whole into a
+/// recycled buffer, as stored; the encoder threads convert it.
 pub struct FrameFileSource {
     input: FrameInput,
-    /// A whole number of RGBA rows, about [`READ_CHUNK_BYTES`].
-    rgba: Vec<u8>,
     recycler: Arc<BufferRecycler>,
     frames: u64,
 }
 
 impl FrameFileSource {
-    /// A source over `input`; up to `spare_buffers` RGB buffers are recycled.
+    /// A source over `input`; up to `spare_buffers` frame buffers are recycled.
     pub fn new(input: FrameInput, spare_buffers: usize) -> Self {
         FrameFileSource {
             input,
-            rgba: Vec::new(),
             recycler: BufferRecycler::new(spare_buffers),
             frames: 0,
         }
     }
 }
 
-/// About how many bytes of RGBA an export reads at a time: small
-/// enough to stay in cache while it is converted, large enough that the
-/// reads cost nothing (a 1280x720 frame is 60 reads of 12 rows).
-pub const READ_CHUNK_BYTES: usize = 64 << 10;
-
 impl ImageSource for FrameFileSource {
     fn begin(&mut self) -> Result<SourceInfo, ExportError> {
         let layout = self.input.layout();
-        let row = layout.frame_len() / layout.height as usize;
-        let rows = (READ_CHUNK_BYTES / row).clamp(1, layout.height as usize);
-        self.rgba = vec![0; rows * row];
         Ok(SourceInfo {
             width: layout.width,
             height: layout.height,
@@ -168,40 +187,18 @@ impl ImageSource for FrameFileSource {
 
     fn next_image(&mut self, pool: AutoreleasePool<'_>) -> Result<Option<Obj<Image>>, ExportError> {
         let layout = self.input.layout();
-        let (w, h) = (layout.width as usize, layout.height as usize);
-        let mut rgb = self.recycler.take(w * h * 3);
-        let row_in = layout.frame_len() / h;
-        let read = self
-            .input
-            .read_frame_in_chunks(&mut self.rgba, |offset, rows| {
-                // Rows first..first+n as stored go to their upright place.
-                let (first, n) = (offset / row_in, rows.len() / row_in);
-                let upright = match layout.row_order {
-                    RowOrder::BottomUp => h - first - n..h - first,
-                    RowOrder::TopDown => first..first + n,
-                };
-                let part = FrameLayout {
-                    height: n as u32,
-                    ..layout
-                };
-                rgba_to_upright_rgb(
-                    rows,
-                    part,
-                    &mut rgb[upright.start * w * 3..upright.end * w * 3],
-                );
-            });
-        if !read? {
-            // No further intact frame: what was converted of it is dropped.
-            self.recycler.give(rgb);
+        let mut rgba = self.recycler.take(layout.frame_len());
+        if !self.input.read_frame(&mut rgba)? {
+            // No further intact frame: what was read of one is dropped.
+            self.recycler.give(rgba);
             return Ok(None);
         }
         let frame = self.input.last_index().unwrap_or(self.frames);
         let image = Obj::new(Image {
             index: self.frames,
             frame,
-            width: layout.width,
-            height: layout.height,
-            rgb,
+            layout,
+            rgba,
             recycler: Some(Arc::clone(&self.recycler)),
         });
         self.frames += 1;
@@ -212,7 +209,6 @@ impl ImageSource for FrameFileSource {
     }
 
     fn end(&mut self) -> Result<SourceEnd, ExportError> {
-        self.rgba = Vec::new();
         Ok(SourceEnd {
             frames: self.frames,
             end_frame: self.input.end_frame(),

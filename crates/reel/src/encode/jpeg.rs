@@ -17,6 +17,8 @@ use crate::stage::FrameStage;
 #[derive(Debug, Clone)]
 pub struct JpegStage {
     quality: u8,
+    /// The frame being encoded, upright RGB (reused from frame to frame).
+    rgb: Vec<u8>,
 }
 
 impl JpegStage {
@@ -25,7 +27,10 @@ impl JpegStage {
         if !(1..=100).contains(&quality) {
             return Err(InvalidOption::JpegQuality(quality).into());
         }
-        Ok(JpegStage { quality })
+        Ok(JpegStage {
+            quality,
+            rgb: Vec::new(),
+        })
     }
 
     /// Checks that frames of this size can be JPEG-encoded (at most 65535 on a side).
@@ -46,14 +51,15 @@ impl FrameStage for JpegStage {
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         Self::check_size(image.width(), image.height())?;
-        let mut out = Vec::with_capacity(image.rgb().len() / 4);
+        image.upright_rgb(&mut self.rgb);
+        let mut out = Vec::with_capacity(self.rgb.len() / 4);
         let mut encoder = Encoder::new(&mut out, self.quality);
         // 4:2:0, as ffmpeg's MJPEG and most players expect.
         encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
         let table = || QuantizationTableType::Custom(Box::new(quantization_table(self.quality)));
         encoder.set_quantization_tables(table(), table());
         encoder
-            .encode_image(BlockChromaYcbcr::new(image))
+            .encode_image(BlockChromaYcbcr::new(&self.rgb, image))
             .map_err(|source| ExportError::Jpeg {
                 index: image.index(),
                 source,
@@ -129,9 +135,10 @@ struct BlockRowChroma {
 }
 
 impl<'a> BlockChromaYcbcr<'a> {
-    fn new(image: &'a Image) -> Self {
+    /// Over `rgb`, the upright RGB pixels of `image`.
+    fn new(rgb: &'a [u8], image: &Image) -> Self {
         BlockChromaYcbcr {
-            rgb: image.rgb(),
+            rgb,
             width: image.width() as usize,
             height: image.height() as usize,
             block_row: RefCell::new(BlockRowChroma {
@@ -235,8 +242,8 @@ mod tests {
                 .map(|i| (i * 97 % 251 + i / 7) as u8)
                 .collect();
             let whole = super::super::ycbcr::jfif_reference(&rgb, w, h);
-            let image = Image::new(0, w as u32, h as u32, rgb);
-            let rows = BlockChromaYcbcr::new(&image);
+            let image = Image::new(0, w as u32, h as u32, rgb.clone());
+            let rows = BlockChromaYcbcr::new(&rgb, &image);
             for y in 0..h {
                 let mut buffers = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
                 rows.fill_buffers(y as u16, &mut buffers);

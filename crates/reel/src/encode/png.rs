@@ -199,33 +199,40 @@ fn probe_rows(height: usize) -> usize {
 }
 
 impl Plan {
-    /// Filters and compresses the rows of `bands` of `rgb` as one stream
-    /// (each band's first row filtered against the row above it in `rgb`),
+    /// Filters and compresses the rows of `bands` of `image` as one stream
+    /// (each band's first row filtered against the row above it),
     /// passing the zlib stream's pieces of at most `piece_bytes` to `sink`.
     fn compress(
         &self,
-        rgb: &[u8],
-        row_len: usize,
+        image: &Image,
         bands: impl IntoIterator<Item = std::ops::Range<usize>>,
         piece_bytes: usize,
         sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
-        let zero_row = vec![0; row_len];
+        let row_len = image.rgb_row_len();
         let mut chooser = RowFilterChooser::new(self.filters, row_len);
         let mut zlib = ZlibStream::new(self.coder, piece_bytes);
+        // The row being filtered and the one above it, converted from the
+        // stored frame just before use.
+        let (mut row, mut above) = (vec![0; row_len], vec![0; row_len]);
+        let mut above_y = None;
         for y in bands.into_iter().flatten() {
-            let row = &rgb[y * row_len..(y + 1) * row_len];
-            let prev = match y {
-                0 => &zero_row[..],
-                _ => &rgb[(y - 1) * row_len..y * row_len],
-            };
-            zlib.write(chooser.filter(row, prev), sink)?;
+            match y.checked_sub(1) {
+                None => above.fill(0),
+                Some(up) if above_y != Some(up) => image.upright_rgb_row(up, &mut above),
+                Some(_) => {}
+            }
+            image.upright_rgb_row(y, &mut row);
+            zlib.write(chooser.filter(&row, &above), sink)?;
+            std::mem::swap(&mut row, &mut above);
+            above_y = Some(y);
         }
         zlib.finish(sink)
     }
 
     /// Compressed bytes of a few bands of rows spread over the image.
-    fn probe_bytes(&self, rgb: &[u8], row_len: usize, height: usize) -> io::Result<usize> {
+    fn probe_bytes(&self, image: &Image) -> io::Result<usize> {
+        let height = image.height() as usize;
         let mut bytes = 0;
         let mut count = |piece: &[u8]| {
             bytes += piece.len();
@@ -241,14 +248,15 @@ impl Plan {
                 })
                 .collect()
         };
-        self.compress(rgb, row_len, bands, PROBE_PIECE_BYTES, &mut count)?;
+        self.compress(image, bands, PROBE_PIECE_BYTES, &mut count)?;
         Ok(bytes)
     }
 }
 
-/// The plan whose probe of `rgb` (rows of `row_len` bytes) comes out
-/// smallest, its bytes weighted by the plan's weight.
-fn choose_plan(plans: &[Plan], rgb: &[u8], row_len: usize, height: usize) -> io::Result<Plan> {
+/// The plan whose probe of `image` comes out smallest, its bytes weighted
+/// by the plan's weight.
+fn choose_plan(plans: &[Plan], image: &Image) -> io::Result<Plan> {
+    let (row_len, height) = (image.rgb_row_len(), image.height() as usize);
     // (weighted bytes, bytes, plan) of the best probe so far
     let mut best = (usize::MAX, usize::MAX, plans[0]);
     for plan in plans {
@@ -257,7 +265,7 @@ fn choose_plan(plans: &[Plan], rgb: &[u8], row_len: usize, height: usize) -> io:
         if plan.coder == Coder::CODES_ONLY && best.1 < probe_rows(height) * (row_len + 1) / 8 {
             continue;
         }
-        let bytes = plan.probe_bytes(rgb, row_len, height)?;
+        let bytes = plan.probe_bytes(image)?;
         let weighted = bytes.saturating_mul(plan.weight_percent);
         if weighted < best.0 {
             best = (weighted, bytes, *plan);
@@ -286,13 +294,17 @@ pub fn encode_png_with<W: Write>(
         encoder.set_compression(::png::Compression::Fast);
         encoder.set_filter(::png::Filter::Avg);
         let mut writer = encoder.write_header()?;
-        writer.write_image_data(image.rgb())?;
+        let mut stream = writer.stream_writer()?;
+        let mut row = vec![0; image.rgb_row_len()];
+        for y in 0..image.height() as usize {
+            image.upright_rgb_row(y, &mut row);
+            stream.write_all(&row)?;
+        }
+        stream.finish()?;
         return writer.finish();
     }
-    let rgb = image.rgb();
-    let row_len = image.width() as usize * 3;
     let height = image.height() as usize;
-    let plan = choose_plan(plans, rgb, row_len, height)?;
+    let plan = choose_plan(plans, image)?;
     let mut writer = encoder.write_header()?;
     let mut idat = |piece: &[u8]| {
         writer
@@ -303,8 +315,7 @@ pub fn encode_png_with<W: Write>(
             })
     };
     plan.compress(
-        rgb,
-        row_len,
+        image,
         std::iter::once(0..height),
         IDAT_PIECE_BYTES,
         &mut idat,
@@ -320,7 +331,7 @@ impl FrameStage for PngStage {
     type Output = Vec<u8>;
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
-        let mut out = Vec::with_capacity(image.rgb().len() / 2);
+        let mut out = Vec::with_capacity(image.rgb_row_len() * image.height() as usize / 2);
         encode_png(image, &mut out).map_err(|source| ExportError::Png {
             index: image.index(),
             source,
@@ -397,7 +408,6 @@ mod tests {
     #[test]
     fn default_level_repeats_on_shaded_rows_and_codes_alone_on_noise() {
         let (w, h) = (320usize, 200usize);
-        let row_len = w * 3;
         // A blue ramp over black, like a shaded model: Up leaves runs.
         let shaded: Vec<u8> = (0..w * h * 3)
             .map(|i| {
@@ -418,10 +428,14 @@ mod tests {
             })
             .collect();
         let plans = PngCompression::Default.plans();
-        let plan = choose_plan(plans, &shaded, row_len, h).unwrap();
+        let (shaded, noise) = (
+            Image::new(0, w as u32, h as u32, shaded),
+            Image::new(0, w as u32, h as u32, noise),
+        );
+        let plan = choose_plan(plans, &shaded).unwrap();
         assert_eq!(plan.coder, Coder::Repeats(&[1, 3]));
         assert_eq!(plan.filters, &[RowFilter::Up]);
-        let plan = choose_plan(plans, &noise, row_len, h).unwrap();
+        let plan = choose_plan(plans, &noise).unwrap();
         assert_eq!(plan.coder, Coder::CODES_ONLY);
         assert_eq!(plan.filters, &[RowFilter::None]);
     }

@@ -50,7 +50,7 @@ impl Output for OpenH264Movie {
     type Sink = OpenH264Sink;
 
     fn into_parts(self) -> (YuvStage, OpenH264Sink) {
-        (YuvStage, self.sink)
+        (YuvStage::default(), self.sink)
     }
 
     fn finish(sink: OpenH264Sink, run: Run, _: PipelineConfig) -> Result<Finished, ExportFailure> {

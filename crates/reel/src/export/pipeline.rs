@@ -340,7 +340,9 @@ mod tests {
             if image.index() % 2 == 0 {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
-            Ok(image.rgb()[0])
+            let mut row = vec![0; image.rgb_row_len()];
+            image.upright_rgb_row(0, &mut row);
+            Ok(row[0])
         }
     }
 

@@ -32,18 +32,19 @@ pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
 }
 
 /// The parallel part: RGB to planar YUV 4:2:0.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct YuvStage;
+#[derive(Debug, Default, Clone)]
+pub struct YuvStage {
+    /// The frame being converted, upright RGB (reused from frame to frame).
+    rgb: Vec<u8>,
+}
 
 impl FrameStage for YuvStage {
     type Output = YUVBuffer;
 
     fn process(&mut self, image: &Image) -> Result<YUVBuffer, ExportError> {
         check_size(image.width(), image.height())?;
-        let rgb = RgbSliceU8::new(
-            image.rgb(),
-            (image.width() as usize, image.height() as usize),
-        );
+        image.upright_rgb(&mut self.rgb);
+        let rgb = RgbSliceU8::new(&self.rgb, (image.width() as usize, image.height() as usize));
         Ok(YUVBuffer::from_rgb8_source(rgb))
     }
 }
@@ -177,7 +178,7 @@ mod tests {
     #[test]
     fn encoder_gives_idr_first_then_avc_config_and_length_prefixed_nals() {
         let mut enc = OpenH264Encoder::new(30.0, 2_000_000, 3, 1).unwrap();
-        let mut stage = YuvStage;
+        let mut stage = YuvStage::default();
         let mut units = Vec::new();
         for i in 0..4u64 {
             let rgb: Vec<u8> = (0..64 * 48 * 3)
