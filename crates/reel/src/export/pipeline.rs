@@ -38,7 +38,7 @@ pub struct PipelineConfig {
     /// Worker threads encoding frames (the parallel stage).
     pub threads: usize,
     /// Frames in flight at most (read but not yet written). [`export`](super::export)
-    /// adds two for PNG sequences and sizes its own for x264.
+    /// adds one for PNG sequences and sizes its own for x264.
     pub window: usize,
     /// Autorelease pool scoping.
     pub pool_mode: PoolMode,
@@ -49,7 +49,7 @@ pub struct PipelineConfig {
 impl PipelineConfig {
     /// `threads` workers (at least 1) and a window of one frame more: enough
     /// to keep every worker busy while the sink writes a movie sample. (PNG
-    /// sequences get two frames more from [`export`](super::export): their
+    /// sequences get one frame more from [`export`](super::export): their
     /// writes take uneven time.)
     pub fn with_threads(threads: usize) -> Self {
         let threads = threads.max(1);
