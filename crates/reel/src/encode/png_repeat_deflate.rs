@@ -86,7 +86,9 @@ impl RepeatDeflate {
 
     /// Codes the buffered input as one block (the stream's last if `last`).
     fn end_block(&mut self, last: bool) {
-        self.adler = zlib_rs::adler32::adler32(self.adler, &self.block);
+        let mut adler = simd_adler32::Adler32::from_checksum(self.adler);
+        adler.write(&self.block);
+        self.adler = adler.finish();
         let mut counts = SymbolCounts::new();
         find_matches(&self.block, self.distances, &mut self.matches, &mut counts);
         let codes = BlockCodes::fitted(&counts);
@@ -94,7 +96,7 @@ impl RepeatDeflate {
         bits.put(u64::from(last), 1);
         bits.put(2, 2); // dynamic Huffman codes
         codes.write_header(&mut bits);
-        codes.write_data(&self.block, &self.matches, &mut bits);
+        codes.write_data(&self.block, &self.matches, self.distances, &mut bits);
         let state = bits.end();
         self.out.keep(state);
         self.block.clear();
@@ -159,7 +161,8 @@ fn match_length(data: &[u8], at: usize, distance: usize) -> usize {
 struct Match {
     at: u32,
     length: u32,
-    distance: u16,
+    /// Which of the stream's distances.
+    slot: u8,
 }
 
 /// The most distances a stream matches at.
@@ -184,6 +187,10 @@ fn find_matches(
     counts: &mut SymbolCounts,
 ) {
     let mut literals = [[0u32; 256]; 4];
+    let mut distance_symbols = [0; MAX_DISTANCES];
+    for (symbol, &distance) in distance_symbols.iter_mut().zip(distances) {
+        *symbol = distance_code(distance).0;
+    }
     let mut literals_from = 0;
     let mut at = 0;
     // A repeat needs three bytes.
@@ -210,31 +217,37 @@ fn find_matches(
             let offset = starts.trailing_zeros() as usize;
             let start = window + offset;
             let mut best = (0, 0);
-            for (&mask, &distance) in masks.iter().zip(distances) {
+            for (slot, (&mask, &distance)) in masks.iter().zip(distances).enumerate() {
                 let mut length = (mask >> offset).trailing_ones() as usize;
                 if offset + length == n && start + length < data.len() {
                     // Equal to the window's end: the rest compares further on.
                     length += match_length(data, start + length, distance);
                 }
                 if length > best.0 {
-                    best = (length, distance);
+                    best = (length, slot);
                 }
             }
-            let (length, distance) = best;
+            let (length, slot) = best;
             debug_assert!(length >= 3);
             count_literals(&data[literals_from..start], &mut literals);
             matches.push(Match {
                 at: start as u32,
                 length: length as u32,
-                distance: distance as u16,
+                slot: slot as u8,
             });
-            let (full, tail) = match_pieces(length);
-            counts.litlen[usize::from(LENGTH_SYMBOL[MAX_MATCH])] += full as u32;
-            for piece in tail.into_iter().filter(|&p| p > 0) {
-                counts.litlen[usize::from(LENGTH_SYMBOL[piece])] += 1;
+            let distance_symbol = &mut counts.distance[distance_symbols[slot]];
+            if length <= MAX_MATCH {
+                counts.litlen[usize::from(LENGTH_SYMBOL[length])] += 1;
+                *distance_symbol += 1;
+            } else {
+                let (full, tail) = match_pieces(length);
+                counts.litlen[usize::from(LENGTH_SYMBOL[MAX_MATCH])] += full as u32;
+                *distance_symbol += full as u32;
+                for piece in tail.into_iter().filter(|&p| p > 0) {
+                    counts.litlen[usize::from(LENGTH_SYMBOL[piece])] += 1;
+                    counts.distance[distance_symbols[slot]] += 1;
+                }
             }
-            let pieces = full + tail.iter().filter(|&&p| p > 0).count();
-            counts.distance[distance_code(distance).0] += pieces as u32;
             at = start + length;
             literals_from = at;
         }
@@ -449,23 +462,34 @@ impl BlockCodes {
         }
     }
 
-    /// The block's literals and matches, and its end-of-block symbol.
-    fn write_data(&self, data: &[u8], matches: &[Match], out: &mut Bits) {
+    /// The block's literals and matches (repeats at `distances`), and its
+    /// end-of-block symbol.
+    fn write_data(&self, data: &[u8], matches: &[Match], distances: &[usize], out: &mut Bits) {
         // Code and length of each literal in one word: one load per byte.
         let mut literal = [0u32; 256];
         for (byte, entry) in literal.iter_mut().enumerate() {
             *entry =
                 u32::from(self.litlen_codes[byte]) | u32::from(self.litlen_lengths[byte]) << 16;
         }
-        // Each match length's code with its extra bits, and their count.
-        let mut length_bits = [(0u32, 0u32); MAX_MATCH + 1];
-        for (length, entry) in length_bits.iter_mut().enumerate().skip(3) {
-            let (s, extra_bits, extra) = length_code(length);
-            let code = u32::from(self.litlen_codes[s]) | extra << self.litlen_lengths[s];
-            *entry = (code, u32::from(self.litlen_lengths[s]) + extra_bits);
-        }
         // Literal codes are at most 15 bits: four fit one put when none is.
         let four_literals = self.litlen_lengths[..256].iter().all(|&l| l < 15);
+        // Each distance's code with its extra bits, and their count.
+        let distance_bits: Vec<(u64, u32)> = distances
+            .iter()
+            .map(|&distance| {
+                let (s, extra_bits, extra) = distance_code(distance);
+                let code = u64::from(self.distance_codes[s])
+                    | u64::from(extra) << self.distance_lengths[s];
+                (code, u32::from(self.distance_lengths[s]) + extra_bits)
+            })
+            .collect();
+        // Each match length's code with its extra bits, and their count.
+        let mut length_bits = [(0u64, 0u32); MAX_MATCH + 1];
+        for (length, entry) in length_bits.iter_mut().enumerate().skip(3) {
+            let (s, extra_bits, extra) = length_code(length);
+            let code = u64::from(self.litlen_codes[s]) | u64::from(extra) << self.litlen_lengths[s];
+            *entry = (code, u32::from(self.litlen_lengths[s]) + extra_bits);
+        }
         let mut from = 0;
         for m in matches {
             let at = m.at as usize;
@@ -476,27 +500,27 @@ impl BlockCodes {
             }
             // Each piece's length and distance codes as one put (at most
             // 15 + 5 + 15 + 13 bits).
-            let (s, extra_bits, extra) = distance_code(usize::from(m.distance));
-            let distance_code =
-                u64::from(self.distance_codes[s]) | u64::from(extra) << self.distance_lengths[s];
-            let distance_bits = u32::from(self.distance_lengths[s]) + extra_bits;
+            let (distance_code, distance_count) = distance_bits[usize::from(m.slot)];
             let piece = |length: usize| {
                 let (code, count) = length_bits[length];
-                (
-                    u64::from(code) | distance_code << count,
-                    count + distance_bits,
-                )
+                (code | distance_code << count, count + distance_count)
             };
-            let (full, tail) = match_pieces(m.length as usize);
-            let (code, count) = piece(MAX_MATCH);
-            for _ in 0..full {
-                out.put(code, count);
-            }
-            for length in tail.into_iter().filter(|&l| l > 0) {
+            let length = m.length as usize;
+            if length <= MAX_MATCH {
                 let (code, count) = piece(length);
                 out.put(code, count);
+            } else {
+                let (full, tail) = match_pieces(length);
+                let (code, count) = piece(MAX_MATCH);
+                for _ in 0..full {
+                    out.put(code, count);
+                }
+                for length in tail.into_iter().filter(|&l| l > 0) {
+                    let (code, count) = piece(length);
+                    out.put(code, count);
+                }
             }
-            from = at + m.length as usize;
+            from = at + length;
         }
         out.literals::<3>(&data[from..], &literal);
         out.put(
@@ -638,9 +662,15 @@ impl Bits<'_> {
             }
             self.put(bits, count);
         }
+        // The rest (fewer than N) in one more put.
+        let (mut bits, mut count) = (0u64, 0u32);
         for &byte in groups.remainder() {
             let entry = table[usize::from(byte)];
-            self.put(u64::from(entry & 0xffff), entry >> 16);
+            bits |= u64::from(entry & 0xffff) << count;
+            count += entry >> 16;
+        }
+        if count > 0 {
+            self.put(bits, count);
         }
     }
 }
@@ -797,7 +827,7 @@ mod tests {
             find_matches(&data, distances, &mut matches, &mut counts);
             let found: Vec<_> = matches
                 .iter()
-                .map(|m| (m.at as usize, m.length as usize, usize::from(m.distance)))
+                .map(|m| (m.at as usize, m.length as usize, distances[usize::from(m.slot)]))
                 .collect();
             prop_assert_eq!(found, reference_matches(&data, distances));
             let matched: usize = matches.iter().map(|m| m.length as usize).sum();
