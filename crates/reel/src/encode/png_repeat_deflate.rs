@@ -229,7 +229,7 @@ fn find_matches(
             }
             let (length, slot) = best;
             debug_assert!(length >= 3);
-            count_literals(&data[literals_from..start], &mut literals);
+            count_short_or_long_run(data, literals_from..start, &mut literals);
             matches.push(Match {
                 at: start as u32,
                 length: length as u32,
@@ -321,6 +321,23 @@ fn equal_bytes(a: &[u8; WINDOW], b: &[u8; WINDOW]) -> u64 {
         .zip(b)
         .enumerate()
         .fold(0, |mask, (i, (x, y))| mask | u64::from(x == y) << i)
+}
+
+/// Counts the literals `data[run]` like [`count_literals`]; a run of up to
+/// four (most runs between repeats) without a branch on its length, which
+/// the processor could not predict.
+#[inline(always)]
+fn count_short_or_long_run(data: &[u8], run: std::ops::Range<usize>, tables: &mut [[u32; 256]; 4]) {
+    let n = run.len();
+    if n <= 4 && run.start + 4 <= data.len() {
+        let quad = &data[run.start..run.start + 4];
+        for (i, (table, &byte)) in tables.iter_mut().zip(quad).enumerate() {
+            // Bytes past the run are counted zero times.
+            table[usize::from(byte)] += u32::from(i < n);
+        }
+    } else {
+        count_literals(&data[run], tables);
+    }
 }
 
 /// Counts `literals` in four tables, so that runs of one byte do not wait
@@ -493,7 +510,20 @@ impl BlockCodes {
         let mut from = 0;
         for m in matches {
             let at = m.at as usize;
-            if four_literals {
+            let run = at - from;
+            if run <= 3 && from + 4 <= data.len() {
+                // Up to three literals (most runs between repeats) in one put,
+                // without a branch on their number: bytes past the run add no
+                // bits.
+                let (mut bits, mut count) = (0u64, 0u32);
+                for (i, &byte) in data[from..from + 3].iter().enumerate() {
+                    let keep = u32::from(i < run).wrapping_neg();
+                    let entry = literal[usize::from(byte)] & keep;
+                    bits |= u64::from(entry & 0xffff) << count;
+                    count += entry >> 16;
+                }
+                out.put(bits, count);
+            } else if four_literals {
                 out.literals::<4>(&data[from..at], &literal);
             } else {
                 out.literals::<3>(&data[from..at], &literal);
@@ -830,9 +860,15 @@ mod tests {
                 .map(|m| (m.at as usize, m.length as usize, distances[usize::from(m.slot)]))
                 .collect();
             prop_assert_eq!(found, reference_matches(&data, distances));
-            let matched: usize = matches.iter().map(|m| m.length as usize).sum();
-            let literals: u32 = counts.litlen[..256].iter().sum();
-            prop_assert_eq!(literals as usize, data.len() - matched);
+            // Every byte outside the matches is counted as a literal, and no other.
+            let mut expected = [0u32; 256];
+            let mut from = 0;
+            for m in &matches {
+                data[from..m.at as usize].iter().for_each(|&b| expected[usize::from(b)] += 1);
+                from = (m.at + m.length) as usize;
+            }
+            data[from..].iter().for_each(|&b| expected[usize::from(b)] += 1);
+            prop_assert_eq!(&counts.litlen[..256], &expected[..]);
         }
 
         #[test]
