@@ -1,4 +1,5 @@
-//! PNG encoding of upright RGB images (lossless).
+//! PNG encoding of frames as upright 8-bit RGB (lossless): each row is converted
+//! from the stored RGBA just before it is filtered.
 //!
 //! Three levels ([`PngCompression`]). `default` and `small` filter each row
 //! themselves ([`super::png_filter`]) and compress with reel's repeat coder

@@ -61,7 +61,7 @@ pub(crate) fn run_output<O: Output>(
     progress: &Progress,
 ) -> Result<Finished, ExportFailure> {
     let config = output.pipeline(asked);
-    // Enough spare RGB buffers for every frame in flight, whichever window is larger.
+    // Enough spare frame buffers for every frame in flight, whichever window is larger.
     let mut source = FrameFileSource::new(input, config.window.max(asked.window));
     let (stage, sink) = output.into_parts();
     let (sink, run) = run_pipeline(&mut source, || Ok(stage.clone()), sink, config, progress);
