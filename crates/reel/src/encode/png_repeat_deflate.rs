@@ -165,6 +165,11 @@ struct Match {
     slot: u8,
 }
 
+/// The shortest repeat coded as one (deflate allows 3): after a row filter,
+/// three literals cost about the bits of a 3-byte repeat, and much less
+/// time (BENCHMARKS.md, issue 16).
+const MIN_REPEAT: usize = 4;
+
 /// The most distances a stream matches at.
 const MAX_DISTANCES: usize = 8;
 
@@ -172,14 +177,14 @@ const MAX_DISTANCES: usize = 8;
 const WINDOW: usize = 64;
 
 /// Finds in `data` (greedily) the longest repeat at one of `distances`
-/// wherever one of at least three bytes (deflate's shortest) starts, and
+/// wherever one of at least [`MIN_REPEAT`] bytes starts, and
 /// counts the symbols the block will be coded with; bytes outside matches
 /// are literals.
 ///
 /// It looks at 64 bytes at a time: one mask per distance with a bit for each
 /// byte equal to the one that far back. A stretch of literals costs a few
-/// vector compares, the starts of repeats are where three bits in a row are
-/// set, and a short repeat's length is a count of trailing ones.
+/// vector compares, the starts of repeats are where [`MIN_REPEAT`] bits in a
+/// row are set, and a short repeat's length is a count of trailing ones.
 fn find_matches(
     data: &[u8],
     distances: &[usize],
@@ -193,19 +198,18 @@ fn find_matches(
     }
     let mut literals_from = 0;
     let mut at = 0;
-    // A repeat needs three bytes.
-    while !distances.is_empty() && at + 3 <= data.len() {
+    while !distances.is_empty() && at + MIN_REPEAT <= data.len() {
         let window = at;
         let n = (data.len() - window).min(WINDOW);
         let mut masks = [0u64; MAX_DISTANCES];
         let mut all_starts = 0;
         for (mask, &distance) in masks.iter_mut().zip(distances) {
             *mask = equal_mask(data, window, distance, n);
-            all_starts |= *mask & (*mask >> 1) & (*mask >> 2);
+            all_starts |= (0..MIN_REPEAT).fold(u64::MAX, |starts, k| starts & (*mask >> k));
         }
-        // Starts whose three bytes all lie in the window; the last two
-        // positions are looked at again in the next one.
-        let looked_at = n - 2;
+        // Starts whose first MIN_REPEAT bytes all lie in the window; the
+        // last positions are looked at again in the next one.
+        let looked_at = n - (MIN_REPEAT - 1);
         all_starts &= (1 << looked_at) - 1;
         // The repeats starting in this window, one after the other.
         while at < window + looked_at {
@@ -228,7 +232,7 @@ fn find_matches(
                 }
             }
             let (length, slot) = best;
-            debug_assert!(length >= 3);
+            debug_assert!(length >= MIN_REPEAT);
             count_short_or_long_run(data, literals_from..start, &mut literals);
             matches.push(Match {
                 at: start as u32,
@@ -823,7 +827,7 @@ mod tests {
     fn reference_matches(data: &[u8], distances: &[usize]) -> Vec<(usize, usize, usize)> {
         let mut found = Vec::new();
         let mut at = 0;
-        while !distances.is_empty() && at + 3 <= data.len() {
+        while !distances.is_empty() && at + MIN_REPEAT <= data.len() {
             let max = data.len() - at;
             let mut best = (0, 0);
             for &d in distances.iter().filter(|&&d| d <= at) {
@@ -834,7 +838,7 @@ mod tests {
                     best = (length, d);
                 }
             }
-            if best.0 >= 3 {
+            if best.0 >= MIN_REPEAT {
                 found.push((at, best.0, best.1));
                 at += best.0;
             } else {
