@@ -20,7 +20,7 @@ const MAX_MATCH: usize = 258;
 const LITLEN_SYMBOLS: usize = 286;
 const DISTANCE_SYMBOLS: usize = 30;
 const END_OF_BLOCK: usize = 256;
-/// Worst case of a block's coded bytes: literals take at most 15 bits, and
+/// Worst case of a block's coded bytes: literals take at most 14 bits, and
 /// a match of at least 3 bytes at most 48; plus the header and the
 /// 8 bytes [`Bits::put`] writes past its last whole byte.
 const BLOCK_OUT_BYTES: usize = 2 * BLOCK_BYTES + 1024;
@@ -164,6 +164,10 @@ struct Match {
     /// Which of the stream's distances.
     slot: u8,
 }
+
+/// The longest literal/length code [`BlockCodes`] fits: four literals fit
+/// one [`Bits::put`].
+const LITLEN_MAX_BITS: u8 = 14;
 
 /// The shortest repeat coded as one (deflate allows 3): after a row filter,
 /// three literals cost about the bits of a 3-byte repeat, and much less
@@ -433,7 +437,10 @@ impl BlockCodes {
             distance_lengths: [0; DISTANCE_SYMBOLS],
             distance_codes: [0; DISTANCE_SYMBOLS],
         };
-        code_lengths(&counts.litlen, 15, &mut codes.litlen_lengths);
+        // 14 bits rather than deflate's 15: four literals then fit one put
+        // (a 15-bit code is for a symbol rarer than 1 in 10,000 or so; the
+        // limit costs nothing measurable).
+        code_lengths(&counts.litlen, LITLEN_MAX_BITS, &mut codes.litlen_lengths);
         code_lengths(&counts.distance, 15, &mut codes.distance_lengths);
         canonical_codes(&codes.litlen_lengths, &mut codes.litlen_codes);
         canonical_codes(&codes.distance_lengths, &mut codes.distance_codes);
@@ -492,8 +499,6 @@ impl BlockCodes {
             *entry =
                 u32::from(self.litlen_codes[byte]) | u32::from(self.litlen_lengths[byte]) << 16;
         }
-        // Literal codes are at most 15 bits: four fit one put when none is.
-        let four_literals = self.litlen_lengths[..256].iter().all(|&l| l < 15);
         // Each distance's code with its extra bits, and their count.
         let distance_bits: Vec<(u64, u32)> = distances
             .iter()
@@ -515,22 +520,20 @@ impl BlockCodes {
         for m in matches {
             let at = m.at as usize;
             let run = at - from;
-            if run <= 3 && from + 4 <= data.len() {
-                // Up to three literals (most runs between repeats) in one put,
+            if run <= 4 && from + 4 <= data.len() {
+                // Up to four literals (most runs between repeats) in one put,
                 // without a branch on their number: bytes past the run add no
                 // bits.
                 let (mut bits, mut count) = (0u64, 0u32);
-                for (i, &byte) in data[from..from + 3].iter().enumerate() {
+                for (i, &byte) in data[from..from + 4].iter().enumerate() {
                     let keep = u32::from(i < run).wrapping_neg();
                     let entry = literal[usize::from(byte)] & keep;
                     bits |= u64::from(entry & 0xffff) << count;
                     count += entry >> 16;
                 }
                 out.put(bits, count);
-            } else if four_literals {
-                out.literals::<4>(&data[from..at], &literal);
             } else {
-                out.literals::<3>(&data[from..at], &literal);
+                out.literals(&data[from..at], &literal);
             }
             // Each piece's length and distance codes as one put (at most
             // 15 + 5 + 15 + 13 bits).
@@ -556,7 +559,7 @@ impl BlockCodes {
             }
             from = at + length;
         }
-        out.literals::<3>(&data[from..], &literal);
+        out.literals(&data[from..], &literal);
         out.put(
             u64::from(self.litlen_codes[END_OF_BLOCK]),
             u32::from(self.litlen_lengths[END_OF_BLOCK]),
@@ -681,31 +684,35 @@ impl Bits<'_> {
         self.pending_bits -= bytes * 8;
     }
 
-    /// Appends `bytes` as literals, each `table` entry a code with its
-    /// length above bit 16; `N` literals per call to put (three of up to 15
-    /// bits, or four of up to 14).
+    /// Appends `bytes` as literals, each `table` entry a code (at most
+    /// [`LITLEN_MAX_BITS`]) with its length above bit 16; four literals per
+    /// call to put.
     #[inline(always)]
-    fn literals<const N: usize>(&mut self, bytes: &[u8], table: &[u32; 256]) {
-        let mut groups = bytes.chunks_exact(N);
+    fn literals(&mut self, bytes: &[u8], table: &[u32; 256]) {
+        let mut groups = bytes.chunks_exact(4);
         for group in &mut groups {
-            let (mut bits, mut count) = (0u64, 0u32);
-            for &byte in group {
-                let entry = table[usize::from(byte)];
-                bits |= u64::from(entry & 0xffff) << count;
-                count += entry >> 16;
-            }
-            self.put(bits, count);
+            self.four_literals(group, table);
         }
-        // The rest (fewer than N) in one more put.
+        // The rest (fewer than four) in one more put.
         let (mut bits, mut count) = (0u64, 0u32);
         for &byte in groups.remainder() {
             let entry = table[usize::from(byte)];
             bits |= u64::from(entry & 0xffff) << count;
             count += entry >> 16;
         }
-        if count > 0 {
-            self.put(bits, count);
+        self.put(bits, count);
+    }
+
+    /// Appends four literals in one put.
+    #[inline(always)]
+    fn four_literals(&mut self, group: &[u8], table: &[u32; 256]) {
+        let (mut bits, mut count) = (0u64, 0u32);
+        for &byte in &group[..4] {
+            let entry = table[usize::from(byte)];
+            bits |= u64::from(entry & 0xffff) << count;
+            count += entry >> 16;
         }
+        self.put(bits, count);
     }
 }
 
@@ -769,6 +776,26 @@ mod tests {
                 pieces.iter().all(|p| (3..=MAX_MATCH).contains(p)),
                 "{length}: {pieces:?}"
             );
+        }
+    }
+
+    #[test]
+    fn literal_codes_stay_within_14_bits_so_four_fit_one_put() {
+        // Counts doubling from symbol to symbol would want codes up to 255 bits long.
+        let mut counts = SymbolCounts::new();
+        for (symbol, count) in counts.litlen.iter_mut().enumerate().take(30) {
+            *count = 1 << symbol;
+        }
+        counts.litlen[END_OF_BLOCK] = 1;
+        let codes = BlockCodes::fitted(&counts);
+        assert!(codes.litlen_lengths.iter().all(|&l| l <= LITLEN_MAX_BITS));
+        assert_eq!(*codes.litlen_lengths.iter().max().unwrap(), LITLEN_MAX_BITS);
+        // And such a block still decodes.
+        let data: Vec<u8> = (0..20u8)
+            .flat_map(|symbol| std::iter::repeat_n(symbol, 1 << (symbol / 2)))
+            .collect();
+        for distances in DISTANCE_SETS {
+            assert_eq!(inflate(&compress(&data, distances, 999), data.len()), data);
         }
     }
 
