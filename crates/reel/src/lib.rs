@@ -67,9 +67,11 @@
 //! 2. **Read** ([`FrameInput`]: a cache, or headerless raw frames): the
 //!    classic image source protocol — begin, next image, end — one frame at
 //!    a time, each image an autoreleased [`autorelease::Obj`] in a per-frame
-//!    autorelease pool, read whole as stored (RGBA, bottom-up).
-//! 3. **Convert** on the encoder threads: drop alpha and flip upright in one
-//!    pass (for PNG one row at a time, just before the row is filtered).
+//!    autorelease pool, read whole as stored (RGBA, bottom-up), or
+//!    [`READ_CHUNK_BYTES`] at a time and converted as read (see [`Conversion`]).
+//! 3. **Convert**: drop alpha and flip upright in one pass, on the encoder
+//!    threads (for PNG one row at a time, just before the row is filtered),
+//!    or as read for H.264, whose encoders' own memory is large.
 //! 4. **Encode** in parallel, in order, with a bounded number of frames in
 //!    flight ([`PipelineConfig`]); H.264 through x264 (loaded at run time
 //!    when installed, never linked; see [`probe_x264`]) or the built-in
@@ -120,3 +122,4 @@ pub use export::{
 pub use movie::{FrameRate, FrameRateError};
 pub use output::OutputError;
 pub use progress::Progress;
+pub use source::{Conversion, READ_CHUNK_BYTES};

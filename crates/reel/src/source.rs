@@ -10,39 +10,89 @@ use crate::convert::{rgba_row_to_rgb, rgba_to_upright_rgb};
 use crate::error::ExportError;
 use crate::recycle::BufferRecycler;
 
-/// One frame as it was stored: RGBA, 8 bits per channel, rows in the stored
-/// order (bottom-up as OpenGL reads them, or top-down).
+/// Where frames are turned from stored RGBA into upright RGB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conversion {
+    /// On the encoder threads, as they encode (PNG one row at a time, just
+    /// before filtering it): the conversion runs in parallel, and a frame
+    /// in flight holds 4 bytes a pixel.
+    OnEncoderThreads,
+    /// On the export thread as each frame is read, a few rows at a time
+    /// while they are in cache: a frame in flight holds 3 bytes a pixel,
+    /// for outputs whose own memory is large (x264 keeps about 20 MiB of
+    /// frames at 720p).
+    WhileReading,
+}
+
+/// How an [`Image`] holds its pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pixels {
+    /// RGBA as stored, rows in the stored order.
+    Stored(RowOrder),
+    /// RGB, top row first.
+    Upright,
+}
+
+/// One frame, either as stored (RGBA, rows bottom-up as OpenGL reads them,
+/// or top-down) or already upright RGB (see [`Conversion`]).
 ///
-/// Encoders ask for upright RGB ([`upright_rgb_row`](Self::upright_rgb_row),
-/// [`upright_rgb`](Self::upright_rgb)): the conversion runs on the encoder
-/// threads, in parallel, and PNG converts one row at a time just before
-/// filtering it, while the row is still in cache.
+/// Encoders ask for upright RGB, a row at a time
+/// ([`upright_rgb_row`](Self::upright_rgb_row)) or whole
+/// ([`upright_rgb`](Self::upright_rgb)), and get it either way.
 pub struct Image {
     index: u64,
     frame: u64,
-    layout: FrameLayout,
-    rgba: Vec<u8>,
+    width: u32,
+    height: u32,
+    pixels: Pixels,
+    bytes: Vec<u8>,
     recycler: Option<Arc<BufferRecycler>>,
 }
 
 impl Image {
     /// An image from upright RGB pixels; `rgb` must hold `width * height * 3` bytes.
+    /// With `stored`, it holds them as a frame stored in that row order would (RGBA).
     ///
     /// # Panics
     ///
-    /// If `rgb` has the wrong length or the size is not a valid frame size.
+    /// If `rgb` has the wrong length.
     #[cfg(test)]
     pub fn new(index: u64, width: u32, height: u32, rgb: Vec<u8>) -> Self {
+        Self::new_as(index, width, height, rgb, None)
+    }
+
+    /// [`new`](Self::new), holding the pixels as a frame stored in `stored` row order would.
+    #[cfg(test)]
+    pub fn new_as(
+        index: u64,
+        width: u32,
+        height: u32,
+        rgb: Vec<u8>,
+        stored: Option<RowOrder>,
+    ) -> Self {
         assert_eq!(rgb.len(), width as usize * height as usize * 3, "RGB size");
-        let rgba = rgb
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect();
+        let (pixels, bytes) = match stored {
+            None => (Pixels::Upright, rgb),
+            Some(order) => {
+                let mut rows: Vec<&[u8]> = rgb.chunks_exact(width as usize * 3).collect();
+                if order == RowOrder::BottomUp {
+                    rows.reverse();
+                }
+                let rgba = rows
+                    .concat()
+                    .chunks_exact(3)
+                    .flat_map(|p| [p[0], p[1], p[2], 255])
+                    .collect();
+                (Pixels::Stored(order), rgba)
+            }
+        };
         Image {
             index,
             frame: index,
-            layout: FrameLayout::rgba(width, height, RowOrder::TopDown).expect("frame size"),
-            rgba,
+            width,
+            height,
+            pixels,
+            bytes,
             recycler: None,
         }
     }
@@ -60,17 +110,17 @@ impl Image {
 
     /// Width in pixels.
     pub fn width(&self) -> u32 {
-        self.layout.width
+        self.width
     }
 
     /// Height in pixels.
     pub fn height(&self) -> u32 {
-        self.layout.height
+        self.height
     }
 
     /// Bytes in one upright RGB row: `width * 3`.
     pub fn rgb_row_len(&self) -> usize {
-        self.layout.width as usize * 3
+        self.width as usize * 3
     }
 
     /// Writes row `y` (0 = top) as RGB into `out`, which holds
@@ -80,28 +130,41 @@ impl Image {
     ///
     /// If `y` is not a row of the image or `out` has the wrong length.
     pub fn upright_rgb_row(&self, y: usize, out: &mut [u8]) {
-        let (w, h) = (self.layout.width as usize, self.layout.height as usize);
+        let (w, h) = (self.width as usize, self.height as usize);
         assert!(y < h, "row {y} of an image of {h} rows");
-        let stored = match self.layout.row_order {
-            RowOrder::BottomUp => h - 1 - y,
-            RowOrder::TopDown => y,
-        };
-        rgba_row_to_rgb(&self.rgba[stored * w * 4..(stored + 1) * w * 4], out);
+        match self.pixels {
+            Pixels::Upright => out.copy_from_slice(&self.bytes[y * w * 3..(y + 1) * w * 3]),
+            Pixels::Stored(order) => {
+                let stored = match order {
+                    RowOrder::BottomUp => h - 1 - y,
+                    RowOrder::TopDown => y,
+                };
+                rgba_row_to_rgb(&self.bytes[stored * w * 4..(stored + 1) * w * 4], out);
+            }
+        }
     }
 
-    /// The whole image as upright RGB (top row first, no padding) in `out`,
-    /// which is resized to `width * height * 3` bytes.
-    pub fn upright_rgb(&self, out: &mut Vec<u8>) {
-        let (w, h) = (self.layout.width as usize, self.layout.height as usize);
-        out.resize(w * h * 3, 0);
-        rgba_to_upright_rgb(&self.rgba, self.layout, out);
+    /// The whole image as upright RGB (top row first, no padding): the
+    /// image's own pixels if it holds them so, or else converted into
+    /// `scratch` (resized to `width * height * 3` bytes).
+    pub fn upright_rgb<'a>(&'a self, scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        match self.pixels {
+            Pixels::Upright => &self.bytes,
+            Pixels::Stored(row_order) => {
+                scratch.resize(self.width as usize * self.height as usize * 3, 0);
+                let layout = FrameLayout::rgba(self.width, self.height, row_order)
+                    .expect("the size of a stored frame");
+                rgba_to_upright_rgb(&self.bytes, layout, scratch);
+                scratch
+            }
+        }
     }
 }
 
 impl Drop for Image {
     fn drop(&mut self) {
         if let Some(recycler) = &self.recycler {
-            recycler.give(std::mem::take(&mut self.rgba));
+            recycler.give(std::mem::take(&mut self.bytes));
         }
     }
 }
@@ -151,24 +214,91 @@ pub trait ImageSource {
     fn end(&mut self) -> Result<SourceEnd, ExportError>;
 }
 
-/// An [`ImageSource`] over a cache or raw file: reads each frame whole into a
-/// recycled buffer, as stored; the encoder threads convert it.
+/// An [`ImageSource`] over a cache or raw file. With
+/// [`Conversion::OnEncoderThreads`] it reads each frame whole into a recycled
+/// buffer, as stored; with [`Conversion::WhileReading`] it reads
+/// [`READ_CHUNK_BYTES`] of rows at a time through one small buffer and
+/// converts them into a recycled RGB buffer, so a frame is never held as
+/// RGBA whole.
 pub struct FrameFileSource {
     input: FrameInput,
+    conversion: Conversion,
+    /// With [`Conversion::WhileReading`]: a whole number of RGBA rows, about
+    /// [`READ_CHUNK_BYTES`].
+    chunk: Vec<u8>,
     recycler: Arc<BufferRecycler>,
     frames: u64,
 }
 
 impl FrameFileSource {
-    /// A source over `input`; up to `spare_buffers` frame buffers are recycled.
-    pub fn new(input: FrameInput, spare_buffers: usize) -> Self {
+    /// A source over `input` converting frames as `conversion` says; up to
+    /// `spare_buffers` frame buffers are recycled.
+    pub fn new(input: FrameInput, spare_buffers: usize, conversion: Conversion) -> Self {
         FrameFileSource {
             input,
+            conversion,
+            chunk: Vec::new(),
             recycler: BufferRecycler::new(spare_buffers),
             frames: 0,
         }
     }
+
+    /// Reads the next frame as stored; `None` when no intact frame is left.
+    fn read_stored(&mut self) -> Result<Option<(Pixels, Vec<u8>)>, ExportError> {
+        let layout = self.input.layout();
+        let mut rgba = self.recycler.take(layout.frame_len());
+        if !self.input.read_frame(&mut rgba)? {
+            // No further intact frame: what was read of one is dropped.
+            self.recycler.give(rgba);
+            return Ok(None);
+        }
+        Ok(Some((Pixels::Stored(layout.row_order), rgba)))
+    }
+
+    /// Reads the next frame a few rows at a time, converting them to upright
+    /// RGB; `None` when no intact frame is left.
+    fn read_converting(&mut self) -> Result<Option<(Pixels, Vec<u8>)>, ExportError> {
+        let layout = self.input.layout();
+        let (w, h) = (layout.width as usize, layout.height as usize);
+        let row_in = layout.frame_len() / h;
+        if self.chunk.is_empty() {
+            let rows = (READ_CHUNK_BYTES / row_in).clamp(1, h);
+            self.chunk = vec![0; rows * row_in];
+        }
+        let mut rgb = self.recycler.take(w * h * 3);
+        let read = self
+            .input
+            .read_frame_in_chunks(&mut self.chunk, |offset, rows| {
+                // Rows first..first+n as stored go to their upright place.
+                let (first, n) = (offset / row_in, rows.len() / row_in);
+                let upright = match layout.row_order {
+                    RowOrder::BottomUp => h - first - n..h - first,
+                    RowOrder::TopDown => first..first + n,
+                };
+                let part = FrameLayout {
+                    height: n as u32,
+                    ..layout
+                };
+                rgba_to_upright_rgb(
+                    rows,
+                    part,
+                    &mut rgb[upright.start * w * 3..upright.end * w * 3],
+                );
+            });
+        if !read? {
+            // No further intact frame: what was converted of one is dropped.
+            self.recycler.give(rgb);
+            return Ok(None);
+        }
+        Ok(Some((Pixels::Upright, rgb)))
+    }
 }
+
+/// About how many bytes of RGBA a [`Conversion::WhileReading`] export reads
+/// at a time: small enough to stay in cache while it is converted, large
+/// enough that the reads cost nothing (a 1280x720 frame is 60 reads of 12
+/// rows).
+pub const READ_CHUNK_BYTES: usize = 64 << 10;
 
 impl ImageSource for FrameFileSource {
     fn begin(&mut self) -> Result<SourceInfo, ExportError> {
@@ -186,19 +316,22 @@ impl ImageSource for FrameFileSource {
     }
 
     fn next_image(&mut self, pool: AutoreleasePool<'_>) -> Result<Option<Obj<Image>>, ExportError> {
-        let layout = self.input.layout();
-        let mut rgba = self.recycler.take(layout.frame_len());
-        if !self.input.read_frame(&mut rgba)? {
-            // No further intact frame: what was read of one is dropped.
-            self.recycler.give(rgba);
+        let read = match self.conversion {
+            Conversion::OnEncoderThreads => self.read_stored()?,
+            Conversion::WhileReading => self.read_converting()?,
+        };
+        let Some((pixels, bytes)) = read else {
             return Ok(None);
-        }
+        };
+        let layout = self.input.layout();
         let frame = self.input.last_index().unwrap_or(self.frames);
         let image = Obj::new(Image {
             index: self.frames,
             frame,
-            layout,
-            rgba,
+            width: layout.width,
+            height: layout.height,
+            pixels,
+            bytes,
             recycler: Some(Arc::clone(&self.recycler)),
         });
         self.frames += 1;
@@ -209,10 +342,85 @@ impl ImageSource for FrameFileSource {
     }
 
     fn end(&mut self) -> Result<SourceEnd, ExportError> {
+        self.chunk = Vec::new();
         Ok(SourceEnd {
             frames: self.frames,
             end_frame: self.input.end_frame(),
             damage: self.input.damage(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::CacheWriter;
+    use autorelease::autoreleasepool;
+
+    /// Every image of `input`, upright RGB, checked to agree row by row and whole.
+    fn upright_images(input: FrameInput, conversion: Conversion) -> Vec<Vec<u8>> {
+        let mut source = FrameFileSource::new(input, 2, conversion);
+        source.begin().unwrap();
+        let mut images = Vec::new();
+        while let Some(image) = autoreleasepool(|pool| source.next_image(pool)).unwrap() {
+            let mut scratch = Vec::new();
+            let whole = image.upright_rgb(&mut scratch).to_vec();
+            let mut rows = vec![0; whole.len()];
+            for (y, row) in rows.chunks_exact_mut(image.rgb_row_len()).enumerate() {
+                image.upright_rgb_row(y, row);
+            }
+            assert_eq!(rows, whole);
+            images.push(whole);
+        }
+        source.end().unwrap();
+        images
+    }
+
+    #[test]
+    fn both_conversions_give_the_same_upright_frames_from_bottom_up_and_top_down_inputs() {
+        // Rows of 1024 pixels (4 KiB): a frame is several of the converting reader's chunks.
+        let (w, h) = (1024usize, 40usize);
+        let upright: Vec<Vec<u8>> = (0..3)
+            .map(|f| {
+                (0..w * h * 3)
+                    .map(|i| (i * 7 + f * 31 + i / 4093) as u8)
+                    .collect()
+            })
+            .collect();
+        assert!(w * 4 * h > READ_CHUNK_BYTES);
+        let stored = |rgb: &Vec<u8>, order: RowOrder| -> Vec<u8> {
+            let image = Image::new_as(0, w as u32, h as u32, rgb.clone(), Some(order));
+            image.bytes.clone()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // A raw file: bottom-up, as OpenGL reads frames.
+        let raw = dir.path().join("frames.raw");
+        let bytes: Vec<u8> = upright
+            .iter()
+            .flat_map(|f| stored(f, RowOrder::BottomUp))
+            .collect();
+        std::fs::write(&raw, bytes).unwrap();
+        // A cache of top-down frames.
+        let cache = dir.path().join("top-down.reel");
+        let layout = FrameLayout::rgba(w as u32, h as u32, RowOrder::TopDown).unwrap();
+        let mut writer = CacheWriter::create(&cache, layout).unwrap();
+        for f in &upright {
+            writer.append(&stored(f, RowOrder::TopDown)).unwrap();
+        }
+        writer.finish().unwrap();
+        for conversion in [Conversion::OnEncoderThreads, Conversion::WhileReading] {
+            let from_raw = FrameInput::open(&raw, Some((w as u32, h as u32))).unwrap();
+            assert_eq!(
+                upright_images(from_raw, conversion),
+                upright,
+                "{conversion:?}"
+            );
+            let from_cache = FrameInput::open(&cache, None).unwrap();
+            assert_eq!(
+                upright_images(from_cache, conversion),
+                upright,
+                "{conversion:?}"
+            );
+        }
     }
 }

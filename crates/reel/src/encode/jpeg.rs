@@ -17,7 +17,8 @@ use crate::stage::FrameStage;
 #[derive(Debug, Clone)]
 pub struct JpegStage {
     quality: u8,
-    /// The frame being encoded, upright RGB (reused from frame to frame).
+    /// The frame being encoded, when it has to be converted to upright RGB
+    /// here (reused from frame to frame).
     rgb: Vec<u8>,
 }
 
@@ -51,15 +52,15 @@ impl FrameStage for JpegStage {
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         Self::check_size(image.width(), image.height())?;
-        image.upright_rgb(&mut self.rgb);
-        let mut out = Vec::with_capacity(self.rgb.len() / 4);
+        let rgb = image.upright_rgb(&mut self.rgb);
+        let mut out = Vec::with_capacity(rgb.len() / 4);
         let mut encoder = Encoder::new(&mut out, self.quality);
         // 4:2:0, as ffmpeg's MJPEG and most players expect.
         encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
         let table = || QuantizationTableType::Custom(Box::new(quantization_table(self.quality)));
         encoder.set_quantization_tables(table(), table());
         encoder
-            .encode_image(BlockChromaYcbcr::new(&self.rgb, image))
+            .encode_image(BlockChromaYcbcr::new(rgb, image))
             .map_err(|source| ExportError::Jpeg {
                 index: image.index(),
                 source,

@@ -11,7 +11,7 @@ use crate::cache::FrameInput;
 use crate::error::ExportError;
 use crate::movie::VideoFormat;
 use crate::progress::Progress;
-use crate::source::FrameFileSource;
+use crate::source::{Conversion, FrameFileSource};
 use crate::stage::{FrameStage, OrderedSink};
 
 /// A pipeline run as its sink saw it.
@@ -27,6 +27,12 @@ pub(crate) trait Output: Sized {
     /// The pipeline this output runs best with, given the one asked for.
     fn pipeline(&self, asked: PipelineConfig) -> PipelineConfig {
         asked
+    }
+
+    /// Where frames become upright RGB: on the encoder threads, unless an
+    /// output's own memory leaves no room for frames held as RGBA.
+    fn conversion(&self) -> Conversion {
+        Conversion::OnEncoderThreads
     }
 
     /// Splits the output into its stage and its sink.
@@ -62,7 +68,8 @@ pub(crate) fn run_output<O: Output>(
 ) -> Result<Finished, ExportFailure> {
     let config = output.pipeline(asked);
     // Enough spare frame buffers for every frame in flight, whichever window is larger.
-    let mut source = FrameFileSource::new(input, config.window.max(asked.window));
+    let spare = config.window.max(asked.window);
+    let mut source = FrameFileSource::new(input, spare, output.conversion());
     let (stage, sink) = output.into_parts();
     let (sink, run) = run_pipeline(&mut source, || Ok(stage.clone()), sink, config, progress);
     O::finish(sink, run, config)

@@ -34,7 +34,8 @@ pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
 /// The parallel part: RGB to planar YUV 4:2:0.
 #[derive(Debug, Default, Clone)]
 pub struct YuvStage {
-    /// The frame being converted, upright RGB (reused from frame to frame).
+    /// The frame being converted, when it has to be converted to upright
+    /// RGB here (reused from frame to frame).
     rgb: Vec<u8>,
 }
 
@@ -43,8 +44,10 @@ impl FrameStage for YuvStage {
 
     fn process(&mut self, image: &Image) -> Result<YUVBuffer, ExportError> {
         check_size(image.width(), image.height())?;
-        image.upright_rgb(&mut self.rgb);
-        let rgb = RgbSliceU8::new(&self.rgb, (image.width() as usize, image.height() as usize));
+        let rgb = RgbSliceU8::new(
+            image.upright_rgb(&mut self.rgb),
+            (image.width() as usize, image.height() as usize),
+        );
         Ok(YUVBuffer::from_rgb8_source(rgb))
     }
 }
