@@ -1,18 +1,18 @@
 //! PNG encoding of frames as upright 8-bit RGB (lossless): each row is converted
 //! from the stored RGBA just before it is filtered.
 //!
-//! Three levels ([`PngCompression`]). `default` and `small` filter each row
-//! themselves ([`super::png_filter`]) and compress with reel's repeat coder
-//! ([`super::png_repeat_deflate`]) or with `zlib-rs`
-//! ([`super::png_deflate`]); before each frame they compress a few sample
-//! bands of rows each way they know and keep the smallest for the
+//! Three levels ([`PngCompression`]). Each filters rows itself
+//! ([`super::png_filter`]) and compresses them with `fdeflate`, reel's
+//! repeat coder ([`super::png_repeat_deflate`]) or `zlib-rs`
+//! ([`super::png_deflate`]); before each frame it compresses a few sample
+//! bands of rows each way the level knows and keeps the smallest for the
 //! whole frame: rendered and synthetic content (large flat or smoothly
 //! shaded areas) compresses best filtered, noise unfiltered with Huffman
 //! codes alone.
 
 use std::io::{self, Write};
 
-use super::png_deflate::{DeflateSettings, ZlibPieces};
+use super::png_deflate::{DeflateSettings, FdeflatePieces, ZlibPieces};
 use super::png_filter::{RowFilter, RowFilterChooser};
 use super::png_repeat_deflate::RepeatDeflate;
 use crate::error::ExportError;
@@ -22,9 +22,10 @@ use crate::stage::FrameStage;
 /// How hard PNG export compresses: the trade between speed and file size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum PngCompression {
-    /// The `png` crate's fast deflate (`fdeflate`: a fixed Huffman code and
-    /// runs of zeros only) after the Average filter: the fastest, the
-    /// largest files.
+    /// The Up filter, then `fdeflate` (the `png` crate's fast deflate: one
+    /// fixed Huffman code, runs of zeros only); or, on frames of fine detail
+    /// or noise, Huffman codes alone (after Up, or unfiltered): the fastest,
+    /// the largest files.
     Fast,
     /// The Up filter, then repeats of the previous byte or pixel with
     /// Huffman codes fitted to each block; or Huffman codes alone, after Up
@@ -68,6 +69,22 @@ impl PngCompression {
                 ..NOISE
             },
         ];
+        // fdeflate is the fastest on rendered and synthetic frames; on fine
+        // detail and noise, where its fixed code does poorly, Huffman codes
+        // alone are both smaller and faster.
+        const FAST: [Plan; 3] = [
+            Plan {
+                filters: &[RowFilter::Up],
+                coder: Coder::Fdeflate,
+                weight_percent: 100,
+            },
+            Plan {
+                filters: &[RowFilter::Up],
+                coder: Coder::CODES_ONLY,
+                weight_percent: 100,
+            },
+            NOISE,
+        ];
         const SMALL: [Plan; 2] = [
             Plan {
                 filters: &[
@@ -83,7 +100,7 @@ impl PngCompression {
             NOISE,
         ];
         match self {
-            PngCompression::Fast => &[],
+            PngCompression::Fast => &FAST,
             PngCompression::Default => &DEFAULT,
             PngCompression::Small => &SMALL,
         }
@@ -128,6 +145,8 @@ impl std::str::FromStr for PngCompression {
 enum Coder {
     /// `zlib-rs` at a level and strategy.
     Zlib(DeflateSettings),
+    /// `fdeflate`: one fixed Huffman code and runs of zeros, one pass.
+    Fdeflate,
     /// Repeats at these distances only, with codes fitted per block.
     Repeats(&'static [usize]),
 }
@@ -140,6 +159,7 @@ impl Coder {
 /// A zlib stream being written by one of the [`Coder`]s.
 enum ZlibStream {
     Zlib(ZlibPieces),
+    Fdeflate(FdeflatePieces),
     Repeats(RepeatDeflate),
 }
 
@@ -147,6 +167,7 @@ impl ZlibStream {
     fn new(coder: Coder, piece_bytes: usize) -> Self {
         match coder {
             Coder::Zlib(settings) => ZlibStream::Zlib(ZlibPieces::new(settings, piece_bytes)),
+            Coder::Fdeflate => ZlibStream::Fdeflate(FdeflatePieces::new(piece_bytes)),
             Coder::Repeats(distances) => {
                 ZlibStream::Repeats(RepeatDeflate::new(distances, piece_bytes))
             }
@@ -160,6 +181,7 @@ impl ZlibStream {
     ) -> io::Result<()> {
         match self {
             ZlibStream::Zlib(z) => z.write(data, sink),
+            ZlibStream::Fdeflate(z) => z.write(data, sink),
             ZlibStream::Repeats(z) => z.write(data, sink),
         }
     }
@@ -167,6 +189,7 @@ impl ZlibStream {
     fn finish(self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         match self {
             ZlibStream::Zlib(z) => z.finish(sink),
+            ZlibStream::Fdeflate(z) => z.finish(sink),
             ZlibStream::Repeats(z) => z.finish(sink),
         }
     }
@@ -291,19 +314,6 @@ pub fn encode_png_with<W: Write>(
     encoder.set_color(::png::ColorType::Rgb);
     encoder.set_depth(::png::BitDepth::Eight);
     let plans = compression.plans();
-    if plans.is_empty() {
-        encoder.set_compression(::png::Compression::Fast);
-        encoder.set_filter(::png::Filter::Avg);
-        let mut writer = encoder.write_header()?;
-        let mut stream = writer.stream_writer()?;
-        let mut row = vec![0; image.rgb_row_len()];
-        for y in 0..image.height() as usize {
-            image.upright_rgb_row(y, &mut row);
-            stream.write_all(&row)?;
-        }
-        stream.finish()?;
-        return writer.finish();
-    }
     let height = image.height() as usize;
     let plan = choose_plan(plans, image)?;
     let mut writer = encoder.write_header()?;
@@ -407,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn default_level_repeats_on_shaded_rows_and_codes_alone_on_noise() {
+    fn default_repeats_and_fast_uses_fdeflate_on_shaded_rows_both_code_noise_alone() {
         let (w, h) = (320usize, 200usize);
         // A blue ramp over black, like a shaded model: Up leaves runs.
         let shaded: Vec<u8> = (0..w * h * 3)
@@ -439,5 +449,17 @@ mod tests {
         let plan = choose_plan(plans, &noise).unwrap();
         assert_eq!(plan.coder, Coder::CODES_ONLY);
         assert_eq!(plan.filters, &[RowFilter::None]);
+        // The fast level: fdeflate on the shaded rows, Huffman codes alone on noise.
+        let fast = PngCompression::Fast.plans();
+        let plan = choose_plan(fast, &shaded).unwrap();
+        assert_eq!(
+            (plan.coder, plan.filters),
+            (Coder::Fdeflate, &[RowFilter::Up][..])
+        );
+        let plan = choose_plan(fast, &noise).unwrap();
+        assert_eq!(
+            (plan.coder, plan.filters),
+            (Coder::CODES_ONLY, &[RowFilter::None][..])
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! The zlib stream inside a PNG's IDAT chunks, compressed with `zlib-rs`
-//! as filtered rows arrive and handed on in pieces of bounded size, so no
-//! whole frame of compressed bytes is held.
+//! ([`ZlibPieces`]) or `fdeflate` ([`FdeflatePieces`]) as filtered rows
+//! arrive and handed on in pieces of bounded size, so no whole frame of
+//! compressed bytes is held.
 
-use std::io;
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::rc::Rc;
 
 use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Status, Strategy};
 
@@ -110,6 +113,97 @@ impl std::fmt::Debug for ZlibPieces {
     }
 }
 
+/// Compresses bytes into a zlib stream with `fdeflate` (the `png` crate's
+/// fast path: one fixed Huffman code, runs of zeros), passing each full piece
+/// of output to a sink.
+pub struct FdeflatePieces {
+    compressor: fdeflate::Compressor<SharedBuffer>,
+    /// What the compressor wrote and the sink has not had yet: the
+    /// compressor owns its writer and gives no way back to it, so the two
+    /// share the buffer.
+    out: Rc<RefCell<Vec<u8>>>,
+    piece_bytes: usize,
+}
+
+/// A writer appending to a buffer shared with its owner.
+struct SharedBuffer(Rc<RefCell<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl FdeflatePieces {
+    /// A new stream handing on pieces of `piece_bytes` (at least 1).
+    pub fn new(piece_bytes: usize) -> Self {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let compressor = fdeflate::Compressor::new(SharedBuffer(Rc::clone(&out)))
+            .expect("writing to memory cannot fail");
+        FdeflatePieces {
+            compressor,
+            out,
+            piece_bytes: piece_bytes.max(1),
+        }
+    }
+
+    /// Compresses `data`, calling `sink` with every piece that fills up.
+    pub fn write(
+        &mut self,
+        data: &[u8],
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.compressor.write_data(data)?;
+        hand_on(&self.out, self.piece_bytes, sink, false)
+    }
+
+    /// Ends the stream, calling `sink` with the remaining pieces.
+    pub fn finish(self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        let FdeflatePieces {
+            compressor,
+            out,
+            piece_bytes,
+        } = self;
+        compressor.finish()?;
+        hand_on(&out, piece_bytes, sink, true)
+    }
+}
+
+/// Passes the whole pieces of `piece_bytes` in `out` (and with `all` the
+/// rest) to `sink`, and forgets them.
+fn hand_on(
+    out: &RefCell<Vec<u8>>,
+    piece_bytes: usize,
+    sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    all: bool,
+) -> io::Result<()> {
+    let mut out = out.borrow_mut();
+    let mut sent = 0;
+    while out.len() - sent >= piece_bytes {
+        sink(&out[sent..sent + piece_bytes])?;
+        sent += piece_bytes;
+    }
+    if all && sent < out.len() {
+        sink(&out[sent..])?;
+        sent = out.len();
+    }
+    out.drain(..sent);
+    Ok(())
+}
+
+impl std::fmt::Debug for FdeflatePieces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FdeflatePieces")
+            .field("pending", &self.out.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +245,40 @@ mod tests {
             assert_eq!(rc, zlib_rs::ReturnCode::Ok, "{settings:?}");
             assert!(out == &data[..], "{settings:?}");
         }
+    }
+
+    #[test]
+    fn fdeflate_pieces_are_bounded_and_decompress_to_the_input() {
+        // Noise spans pieces; a run of zeros is fdeflate's one repeat.
+        let mut x = 7u32;
+        let mut data: Vec<u8> = (0..3 * PIECE_BYTES)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect();
+        data.extend(std::iter::repeat_n(0, 100_000));
+        let mut zlib = Vec::new();
+        let mut pieces = Vec::new();
+        let mut sink = |p: &[u8]| {
+            zlib.extend_from_slice(p);
+            pieces.push(p.len());
+            Ok(())
+        };
+        let mut z = FdeflatePieces::new(PIECE_BYTES);
+        for chunk in data.chunks(3841) {
+            z.write(chunk, &mut sink).unwrap();
+        }
+        z.finish(&mut sink).unwrap();
+        assert!(pieces.len() >= 3, "{pieces:?}");
+        assert!(
+            pieces[..pieces.len() - 1].iter().all(|&p| p == PIECE_BYTES),
+            "{pieces:?}"
+        );
+        let mut back = vec![0; data.len()];
+        let (out, rc) =
+            zlib_rs::decompress_slice(&mut back, &zlib, zlib_rs::InflateConfig::default());
+        assert_eq!(rc, zlib_rs::ReturnCode::Ok);
+        assert!(out == &data[..]);
     }
 }
