@@ -159,7 +159,7 @@ impl FdeflatePieces {
         sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         self.compressor.write_data(data)?;
-        hand_on(&self.out, self.piece_bytes, sink, false)
+        hand_on_pieces(&mut self.out.borrow_mut(), self.piece_bytes, sink, false)
     }
 
     /// Ends the stream, calling `sink` with the remaining pieces.
@@ -170,19 +170,20 @@ impl FdeflatePieces {
             piece_bytes,
         } = self;
         compressor.finish()?;
-        hand_on(&out, piece_bytes, sink, true)
+        let mut rest = out.take();
+        hand_on_pieces(&mut rest, piece_bytes, sink, true)
     }
 }
 
 /// Passes the whole pieces of `piece_bytes` in `out` (and with `all` the
-/// rest) to `sink`, and forgets them.
-fn hand_on(
-    out: &RefCell<Vec<u8>>,
+/// rest) to `sink`, and removes them from `out`: how every coder here hands
+/// on the compressed stream.
+pub(super) fn hand_on_pieces(
+    out: &mut Vec<u8>,
     piece_bytes: usize,
     sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
     all: bool,
 ) -> io::Result<()> {
-    let mut out = out.borrow_mut();
     let mut sent = 0;
     while out.len() - sent >= piece_bytes {
         sink(&out[sent..sent + piece_bytes])?;

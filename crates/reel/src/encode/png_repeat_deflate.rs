@@ -11,6 +11,7 @@
 
 use std::io;
 
+use super::png_deflate::hand_on_pieces;
 use super::png_huffman::{canonical_codes, code_lengths};
 
 /// Input bytes per deflate block: each block gets codes of its own.
@@ -70,7 +71,7 @@ impl RepeatDeflate {
             data = &data[take..];
             if self.block.len() == BLOCK_BYTES {
                 self.end_block(false);
-                self.hand_on(sink, false)?;
+                hand_on_pieces(&mut self.out.ready, self.piece_bytes, sink, false)?;
             }
         }
         Ok(())
@@ -81,7 +82,7 @@ impl RepeatDeflate {
         self.end_block(true);
         self.out.align_to_byte();
         self.out.ready.extend_from_slice(&self.adler.to_be_bytes());
-        self.hand_on(sink, true)
+        hand_on_pieces(&mut self.out.ready, self.piece_bytes, sink, true)
     }
 
     /// Codes the buffered input as one block (the stream's last if `last`).
@@ -101,26 +102,6 @@ impl RepeatDeflate {
         self.out.keep(state);
         self.block.clear();
         self.matches.clear();
-    }
-
-    /// Passes whole pieces of output (and with `all` the rest) to `sink`.
-    fn hand_on(
-        &mut self,
-        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
-        all: bool,
-    ) -> io::Result<()> {
-        let bytes = &self.out.ready;
-        let mut sent = 0;
-        while bytes.len() - sent >= self.piece_bytes {
-            sink(&bytes[sent..sent + self.piece_bytes])?;
-            sent += self.piece_bytes;
-        }
-        if all && sent < bytes.len() {
-            sink(&bytes[sent..])?;
-            sent = bytes.len();
-        }
-        self.out.ready.drain(..sent);
-        Ok(())
     }
 }
 
