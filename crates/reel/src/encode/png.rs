@@ -405,8 +405,11 @@ mod tests {
                 let byte = proptest::prop_oneof![3 => 0u8..2, 1 => proptest::num::u8::ANY];
                 (Just(w), Just(h), proptest::collection::vec(byte, w * h * 3))
             }),
+            // Held as stored by a GL recorder (converted row by row while encoding) or upright.
+            bottom_up in proptest::bool::ANY,
         ) {
-            let image = Image::new(0, w as u32, h as u32, rgb.clone());
+            let stored = bottom_up.then_some(crate::cache::RowOrder::BottomUp);
+            let image = Image::new_as(0, w as u32, h as u32, rgb.clone(), stored);
             for name in PngCompression::NAMES {
                 let level: PngCompression = name.parse().unwrap();
                 let mut bytes = Vec::new();

@@ -6,7 +6,7 @@
 //!   average in all four pixels) gives the box-filtered chroma other
 //!   encoders use, which keeps noisy frames closer to the source at the
 //!   same file size (BENCHMARKS.md).
-//! - [`rgb_row_pair_to_i420`] gives limited-range ("TV", Y 16–235, Cb/Cr
+//! - [`rgb_to_i420_bt601`] gives limited-range ("TV", Y 16–235, Cb/Cr
 //!   16–240) BT.601 YCbCr as planar 4:2:0 (I420), for H.264 through x264:
 //!   the matrix and range of ffmpeg's `rgb24` to `yuv420p` conversion, and
 //!   what decoders assume for untagged SD and tagged BT.601 video.
@@ -145,15 +145,14 @@ pub fn i420_len(w: usize, h: usize) -> usize {
 }
 
 /// Converts top-down RGB (`w * h * 3` bytes) into planar I420 in `out`
-/// (`i420_len(w, h)` bytes: Y, then Cb, then Cr, rows without padding), a
-/// pair of rows at a time ([`rgb_row_pair_to_i420`]); the tests' whole-frame
-/// form.
+/// (`i420_len(w, h)` bytes: Y, then Cb, then Cr, rows without padding),
+/// with BT.601 limited-range coefficients and each chroma sample the average
+/// of its 2×2 block.
 ///
 /// # Panics
 ///
 /// If `w` or `h` is odd (4:2:0 needs whole 2×2 blocks) or a buffer has the
 /// wrong length.
-#[cfg(test)]
 pub fn rgb_to_i420_bt601(rgb: &[u8], w: usize, h: usize, out: &mut [u8]) {
     assert!(w % 2 == 0 && h % 2 == 0, "I420 needs an even size");
     assert_eq!(rgb.len(), w * h * 3, "RGB size");
@@ -171,58 +170,30 @@ pub fn rgb_to_i420_bt601(rgb: &[u8], w: usize, h: usize, out: &mut [u8]) {
     {
         let (top, bottom) = src.split_at(3 * w);
         let (y_top, y_bottom) = y_rows.split_at_mut(w);
-        rgb_row_pair_to_i420(top, bottom, y_top, y_bottom, cb_row, cr_row);
-    }
-}
-
-/// Converts a pair of top-down RGB rows (`top`, `bottom`: `3 * w` bytes
-/// each, `w` even) into their two rows of an I420 frame's Y plane (`w` bytes
-/// each) and one row of each chroma plane (`w / 2` bytes each), with BT.601
-/// limited-range coefficients and each chroma sample the average of its 2×2
-/// block.
-///
-/// # Panics
-///
-/// If `w` is odd or a buffer has the wrong length.
-pub fn rgb_row_pair_to_i420(
-    top: &[u8],
-    bottom: &[u8],
-    y_top: &mut [u8],
-    y_bottom: &mut [u8],
-    cb_row: &mut [u8],
-    cr_row: &mut [u8],
-) {
-    let w = y_top.len();
-    assert!(
-        w % 2 == 0 && top.len() == 3 * w && bottom.len() == 3 * w,
-        "RGB rows"
-    );
-    assert!(
-        y_bottom.len() == w && cb_row.len() == w / 2 && cr_row.len() == w / 2,
-        "I420 rows"
-    );
-    for (((((t, b), yt), yb), cb), cr) in top
-        .chunks_exact(6)
-        .zip(bottom.chunks_exact(6))
-        .zip(y_top.chunks_exact_mut(2))
-        .zip(y_bottom.chunks_exact_mut(2))
-        .zip(cb_row.iter_mut())
-        .zip(cr_row.iter_mut())
-    {
-        let px = |p: &[u8], i: usize| (i32::from(p[i]), i32::from(p[i + 1]), i32::from(p[i + 2]));
-        let (r0, g0, b0) = px(t, 0);
-        let (r1, g1, b1) = px(t, 3);
-        let (r2, g2, b2) = px(b, 0);
-        let (r3, g3, b3) = px(b, 3);
-        yt[0] = tv_luma(r0, g0, b0);
-        yt[1] = tv_luma(r1, g1, b1);
-        yb[0] = tv_luma(r2, g2, b2);
-        yb[1] = tv_luma(r3, g3, b3);
-        // The matrix is linear: the chroma of the block's average colour
-        // is the average of its pixels' chroma.
-        let (r, g, b) = (r0 + r1 + r2 + r3, g0 + g1 + g2 + g3, b0 + b1 + b2 + b3);
-        *cb = tv_chroma(TV_CB_R * r + TV_CB_G * g + TV_CB_B * b);
-        *cr = tv_chroma(TV_CR_R * r + TV_CR_G * g + TV_CR_B * b);
+        for (((((t, b), yt), yb), cb), cr) in top
+            .chunks_exact(6)
+            .zip(bottom.chunks_exact(6))
+            .zip(y_top.chunks_exact_mut(2))
+            .zip(y_bottom.chunks_exact_mut(2))
+            .zip(cb_row.iter_mut())
+            .zip(cr_row.iter_mut())
+        {
+            let px =
+                |p: &[u8], i: usize| (i32::from(p[i]), i32::from(p[i + 1]), i32::from(p[i + 2]));
+            let (r0, g0, b0) = px(t, 0);
+            let (r1, g1, b1) = px(t, 3);
+            let (r2, g2, b2) = px(b, 0);
+            let (r3, g3, b3) = px(b, 3);
+            yt[0] = tv_luma(r0, g0, b0);
+            yt[1] = tv_luma(r1, g1, b1);
+            yb[0] = tv_luma(r2, g2, b2);
+            yb[1] = tv_luma(r3, g3, b3);
+            // The matrix is linear: the chroma of the block's average colour
+            // is the average of its pixels' chroma.
+            let (r, g, b) = (r0 + r1 + r2 + r3, g0 + g1 + g2 + g3, b0 + b1 + b2 + b3);
+            *cb = tv_chroma(TV_CB_R * r + TV_CB_G * g + TV_CB_B * b);
+            *cr = tv_chroma(TV_CR_R * r + TV_CR_G * g + TV_CR_B * b);
+        }
     }
 }
 

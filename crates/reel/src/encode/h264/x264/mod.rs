@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 pub use ffi::{disable_transparent_huge_pages, X264Encoder, X264Library};
 
-use crate::encode::ycbcr::{i420_len, rgb_row_pair_to_i420};
+use crate::encode::ycbcr::{i420_len, rgb_to_i420_bt601};
 use crate::error::{ExportError, SizeLimit};
 use crate::recycle::BufferRecycler;
 use crate::source::Image;
@@ -217,7 +217,8 @@ impl Drop for I420Frame {
 #[derive(Debug, Clone)]
 pub struct I420Stage {
     recycler: Arc<BufferRecycler>,
-    /// Two upright RGB rows of the frame being converted.
+    /// The frame being converted, when it has to be converted to upright
+    /// RGB here (x264 movies convert while reading: see `Conversion`).
     rgb: Vec<u8>,
 }
 
@@ -238,22 +239,7 @@ impl FrameStage for I420Stage {
         check_size(image.width(), image.height())?;
         let (w, h) = (image.width() as usize, image.height() as usize);
         let mut data = self.recycler.take(i420_len(w, h));
-        // Two rows at a time from the stored frame: no whole RGB frame per thread.
-        self.rgb.resize(6 * w, 0);
-        let (top, bottom) = self.rgb.split_at_mut(3 * w);
-        let (luma, chroma) = data.split_at_mut(w * h);
-        let (cb_plane, cr_plane) = chroma.split_at_mut(w * h / 4);
-        for (pair, ((y_rows, cb_row), cr_row)) in luma
-            .chunks_exact_mut(2 * w)
-            .zip(cb_plane.chunks_exact_mut(w / 2))
-            .zip(cr_plane.chunks_exact_mut(w / 2))
-            .enumerate()
-        {
-            image.upright_rgb_row(2 * pair, top);
-            image.upright_rgb_row(2 * pair + 1, bottom);
-            let (y_top, y_bottom) = y_rows.split_at_mut(w);
-            rgb_row_pair_to_i420(top, bottom, y_top, y_bottom, cb_row, cr_row);
-        }
+        rgb_to_i420_bt601(image.upright_rgb(&mut self.rgb), w, h, &mut data);
         Ok(I420Frame {
             data,
             recycler: Arc::clone(&self.recycler),
@@ -264,17 +250,19 @@ impl FrameStage for I420Stage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::ycbcr::rgb_to_i420_bt601;
+    use crate::cache::RowOrder;
 
     #[test]
-    fn the_stage_converts_row_pairs_of_the_stored_frame_like_the_whole_frame_conversion() {
+    fn the_stage_gives_the_same_planes_for_a_frame_held_upright_or_as_stored() {
         let (w, h) = (10usize, 6usize);
         let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 53 % 251) as u8).collect();
-        let image = Image::new(0, w as u32, h as u32, rgb.clone());
-        let mut stage = I420Stage::new(BufferRecycler::new(1));
-        let frame = stage.process(&image).unwrap();
         let mut expected = vec![0; i420_len(w, h)];
         rgb_to_i420_bt601(&rgb, w, h, &mut expected);
-        assert_eq!(frame.bytes(), &expected[..]);
+        let mut stage = I420Stage::new(BufferRecycler::new(1));
+        for stored in [None, Some(RowOrder::BottomUp), Some(RowOrder::TopDown)] {
+            let image = Image::new_as(0, w as u32, h as u32, rgb.clone(), stored);
+            let frame = stage.process(&image).unwrap();
+            assert_eq!(frame.bytes(), &expected[..], "{stored:?}");
+        }
     }
 }
