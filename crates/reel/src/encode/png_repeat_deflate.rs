@@ -21,9 +21,9 @@ const MAX_MATCH: usize = 258;
 const LITLEN_SYMBOLS: usize = 286;
 const DISTANCE_SYMBOLS: usize = 30;
 const END_OF_BLOCK: usize = 256;
-/// Worst case of a block's coded bytes: literals take at most 14 bits, and
-/// a match of at least 3 bytes at most 48; plus the header and the
-/// 8 bytes [`Bits::put`] writes past its last whole byte.
+/// Worst case of a block's coded bytes: a literal takes at most 14 bits,
+/// and each piece of a repeat (3 bytes or more) at most 48; plus the header
+/// and the 8 bytes [`Bits::put`] writes past its last whole byte.
 const BLOCK_OUT_BYTES: usize = 2 * BLOCK_BYTES + 1024;
 
 /// Compresses bytes into a zlib stream, passing each full piece of output
