@@ -203,27 +203,23 @@ fn session() -> Option<&'static Session> {
 /// Called by the swap hooks before the real swap: captures the frame, or does nothing once
 /// capture has stopped. Never fails and never unwinds into the program.
 pub fn before_swap(drawable: Drawable) {
-    let Some(session) = session() else { return };
-    if session.stopped.load(Ordering::Acquire) {
-        return;
-    }
-    let outcome = catch_unwind(AssertUnwindSafe(|| session.on_swap(drawable)));
-    match outcome {
-        Ok(Ok(())) => {}
-        Ok(Err(reason)) => session.stop(&reason),
-        Err(_) => session.stop("the capture hook panicked"),
-    }
+    run_hook(|session| session.on_swap(drawable));
 }
 
 /// Called by the context hooks before the real call: delivers a pixel-buffer ring's frames
 /// while they can still be read. Never fails and never unwinds into the program.
 pub fn before_context_event(event: ContextEvent) {
+    run_hook(|session| session.on_context_event(event));
+}
+
+/// Runs `hook` on this process's session unless capture has stopped; an error or a panic
+/// stops capture (with the reason) instead of reaching the program.
+fn run_hook(hook: impl FnOnce(&'static Session) -> Result<(), String>) {
     let Some(session) = session() else { return };
     if session.stopped.load(Ordering::Acquire) {
         return;
     }
-    let outcome = catch_unwind(AssertUnwindSafe(|| session.on_context_event(event)));
-    match outcome {
+    match catch_unwind(AssertUnwindSafe(|| hook(session))) {
         Ok(Ok(())) => {}
         Ok(Err(reason)) => session.stop(&reason),
         Err(_) => session.stop("the capture hook panicked"),
