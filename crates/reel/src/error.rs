@@ -17,6 +17,19 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
+    /// A frame's pixels could not be read where they are stored.
+    #[error("{path}: reading frame {frame} at byte offset {offset}: {source}")]
+    FrameRead {
+        /// The file.
+        path: PathBuf,
+        /// The frame's recorded number.
+        frame: u64,
+        /// Where the read started.
+        offset: u64,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The file does not start with the cache magic.
     #[error("not a reel cache (missing the REELCACH magic); for headerless frames use --raw WxH")]
     NotACache,

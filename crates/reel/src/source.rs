@@ -5,8 +5,9 @@ use std::sync::Arc;
 use autorelease::{AutoreleasePool, Obj};
 
 use crate::cache::Damage;
-use crate::cache::{FrameInput, FrameLayout, RowOrder};
+use crate::cache::{FrameInput, FrameLayout, RowOrder, StoredFrame};
 use crate::convert::{rgba_row_to_rgb, rgba_to_upright_rgb};
+use crate::error::CacheError;
 use crate::error::ExportError;
 use crate::recycle::BufferRecycler;
 
@@ -14,8 +15,11 @@ use crate::recycle::BufferRecycler;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conversion {
     /// On the encoder threads, as they encode (PNG one row at a time, just
-    /// before filtering it): the conversion runs in parallel, and a frame
-    /// in flight holds 4 bytes a pixel.
+    /// before filtering it): the conversion runs in parallel. Raw files are
+    /// read there too, a few rows at a time as they are used (see
+    /// [`StoredFrame`]), so a frame in flight holds no pixels; caches are read
+    /// (and their checksums verified) on the export thread, and a frame in
+    /// flight holds 4 bytes a pixel.
     OnEncoderThreads,
     /// On the export thread as each frame is read, a few rows at a time
     /// while they are in cache: a frame in flight holds 3 bytes a pixel,
@@ -25,12 +29,14 @@ pub enum Conversion {
 }
 
 /// How an [`Image`] holds its pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Pixels {
     /// RGBA as stored, rows in the stored order.
     Stored(RowOrder),
     /// RGB, top row first.
     Upright,
+    /// None: they are read from the file as they are used.
+    InFile(StoredFrame),
 }
 
 /// One frame, either as stored (RGBA, rows bottom-up as OpenGL reads them,
@@ -38,7 +44,8 @@ enum Pixels {
 ///
 /// Encoders ask for upright RGB, a row at a time
 /// ([`upright_rgb_row`](Self::upright_rgb_row)) or whole
-/// ([`upright_rgb`](Self::upright_rgb)), and get it either way.
+/// ([`upright_rgb`](Self::upright_rgb)), and get it either way. A frame
+/// left in its file is read then, so both can fail with the file's error.
 pub struct Image {
     index: u64,
     frame: u64,
@@ -124,40 +131,97 @@ impl Image {
     }
 
     /// Writes row `y` (0 = top) as RGB into `out`, which holds
-    /// [`rgb_row_len`](Self::rgb_row_len) bytes.
+    /// [`rgb_row_len`](Self::rgb_row_len) bytes. A frame left in its file is
+    /// read through `rows`, a few rows at a time.
     ///
     /// # Panics
     ///
     /// If `y` is not a row of the image or `out` has the wrong length.
-    pub fn upright_rgb_row(&self, y: usize, out: &mut [u8]) {
+    pub fn upright_rgb_row(
+        &self,
+        y: usize,
+        out: &mut [u8],
+        rows: &mut RowBuffer,
+    ) -> Result<(), CacheError> {
         let (w, h) = (self.width as usize, self.height as usize);
         assert!(y < h, "row {y} of an image of {h} rows");
-        match self.pixels {
+        let stored = |order| match order {
+            RowOrder::BottomUp => h - 1 - y,
+            RowOrder::TopDown => y,
+        };
+        match &self.pixels {
             Pixels::Upright => out.copy_from_slice(&self.bytes[y * w * 3..(y + 1) * w * 3]),
             Pixels::Stored(order) => {
-                let stored = match order {
-                    RowOrder::BottomUp => h - 1 - y,
-                    RowOrder::TopDown => y,
-                };
-                rgba_row_to_rgb(&self.bytes[stored * w * 4..(stored + 1) * w * 4], out);
+                let row = stored(*order);
+                rgba_row_to_rgb(&self.bytes[row * w * 4..(row + 1) * w * 4], out);
             }
+            Pixels::InFile(frame) => rgba_row_to_rgb(
+                rows.stored_row(frame, stored(frame.layout().row_order))?,
+                out,
+            ),
         }
+        Ok(())
     }
 
     /// The whole image as upright RGB (top row first, no padding): the
-    /// image's own pixels if it holds them so, or else converted into
-    /// `scratch` (resized to `width * height * 3` bytes).
-    pub fn upright_rgb<'a>(&'a self, scratch: &'a mut Vec<u8>) -> &'a [u8] {
-        match self.pixels {
-            Pixels::Upright => &self.bytes,
+    /// image's own pixels if it holds them so, or else converted (and read,
+    /// for a frame left in its file) into `scratch`, resized to
+    /// `width * height * 3` bytes.
+    pub fn upright_rgb<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Result<&'a [u8], CacheError> {
+        match &self.pixels {
+            Pixels::Upright => Ok(&self.bytes),
             Pixels::Stored(row_order) => {
                 scratch.resize(self.width as usize * self.height as usize * 3, 0);
-                let layout = FrameLayout::rgba(self.width, self.height, row_order)
+                let layout = FrameLayout::rgba(self.width, self.height, *row_order)
                     .expect("the size of a stored frame");
                 rgba_to_upright_rgb(&self.bytes, layout, scratch);
-                scratch
+                Ok(scratch)
+            }
+            Pixels::InFile(_) => {
+                scratch.resize(self.width as usize * self.height as usize * 3, 0);
+                let mut rows = RowBuffer::new();
+                for (y, out) in scratch.chunks_exact_mut(self.rgb_row_len()).enumerate() {
+                    self.upright_rgb_row(y, out, &mut rows)?;
+                }
+                Ok(scratch)
             }
         }
+    }
+}
+
+/// A few stored rows of a frame left in its file, read together and kept
+/// for the rows asked for next: an encoder thread keeps one and reads every
+/// frame it encodes through it ([`Image::upright_rgb_row`]). About
+/// [`READ_CHUNK_BYTES`] of rows: read in one call, and still in the core's
+/// cache when they are converted.
+#[derive(Debug, Default)]
+pub struct RowBuffer {
+    bytes: Vec<u8>,
+    /// The frame (its [`StoredFrame::id`]) and first stored row held.
+    held: Option<(u64, usize)>,
+}
+
+impl RowBuffer {
+    /// An empty buffer; it grows to its size on first use.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stored row `row` of `frame`, read with the rows around it unless it is held.
+    fn stored_row(&mut self, frame: &StoredFrame, row: usize) -> Result<&[u8], CacheError> {
+        let row_len = frame.row_len();
+        let height = frame.layout().height as usize;
+        let per_read = (READ_CHUNK_BYTES / row_len).clamp(1, height);
+        let first = row / per_read * per_read;
+        if self.held != Some((frame.id(), first)) {
+            let rows = per_read.min(height - first);
+            self.held = None;
+            self.bytes.resize(rows * row_len, 0);
+            frame.read_rows(first, &mut self.bytes)?;
+            self.held = Some((frame.id(), first));
+        }
+        let at = (row - first) * row_len;
+        Ok(&self.bytes[at..at + row_len])
     }
 }
 
@@ -317,6 +381,10 @@ impl ImageSource for FrameFileSource {
 
     fn next_image(&mut self, pool: AutoreleasePool<'_>) -> Result<Option<Obj<Image>>, ExportError> {
         let read = match self.conversion {
+            Conversion::OnEncoderThreads if self.input.hands_out_stored_frames() => self
+                .input
+                .next_stored_frame()
+                .map(|frame| (Pixels::InFile(frame), Vec::new())),
             Conversion::OnEncoderThreads => self.read_stored()?,
             Conversion::WhileReading => self.read_converting()?,
         };
@@ -364,10 +432,12 @@ mod tests {
         let mut images = Vec::new();
         while let Some(image) = autoreleasepool(|pool| source.next_image(pool)).unwrap() {
             let mut scratch = Vec::new();
-            let whole = image.upright_rgb(&mut scratch).to_vec();
+            let whole = image.upright_rgb(&mut scratch).unwrap().to_vec();
             let mut rows = vec![0; whole.len()];
-            for (y, row) in rows.chunks_exact_mut(image.rgb_row_len()).enumerate() {
-                image.upright_rgb_row(y, row);
+            let mut buffer = RowBuffer::new();
+            // Bottom row first: the buffer must read whatever rows it does not hold.
+            for (y, row) in rows.chunks_exact_mut(image.rgb_row_len()).enumerate().rev() {
+                image.upright_rgb_row(y, row, &mut buffer).unwrap();
             }
             assert_eq!(rows, whole);
             images.push(whole);
@@ -422,5 +492,46 @@ mod tests {
                 "{conversion:?}"
             );
         }
+    }
+
+    #[test]
+    fn raw_frames_are_read_on_the_encoder_threads_and_a_file_that_shrinks_names_the_lost_frame() {
+        let (w, h) = (64usize, 8usize);
+        let dir = tempfile::tempdir().unwrap();
+        let raw = dir.path().join("frames.raw");
+        std::fs::write(&raw, vec![7u8; w * h * 4 * 3]).unwrap();
+        let input = FrameInput::open(&raw, Some((w as u32, h as u32))).unwrap();
+        let mut source = FrameFileSource::new(input, 2, Conversion::OnEncoderThreads);
+        source.begin().unwrap();
+        let images: Vec<_> = (0..3)
+            .map(|_| {
+                autoreleasepool(|pool| source.next_image(pool))
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        assert!(autoreleasepool(|pool| source.next_image(pool))
+            .unwrap()
+            .is_none());
+        // Nothing was read yet: the images hold no pixels, and a file cut inside the last
+        // frame fails only that frame, where its rows are read.
+        assert!(images.iter().all(|image| image.bytes.is_empty()));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&raw)
+            .unwrap()
+            .set_len((w * h * 4 * 2 + w * 4) as u64)
+            .unwrap();
+        let mut scratch = Vec::new();
+        assert_eq!(
+            images[1].upright_rgb(&mut scratch).unwrap(),
+            vec![7u8; w * h * 3]
+        );
+        let err = images[2].upright_rgb(&mut scratch).unwrap_err();
+        assert!(
+            matches!(err, CacheError::FrameRead { frame: 2, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("frames.raw"), "{err}");
     }
 }

@@ -138,3 +138,37 @@ fn a_cache_torn_inside_its_first_frame_fails_with_nothing_to_export_and_the_dama
     );
     assert!(!movie.exists());
 }
+
+#[test]
+fn a_raw_file_cut_during_a_png_export_fails_on_the_lost_frame_and_keeps_the_whole_files_before_it()
+{
+    // Frames of a raw file are read by the encoder threads as they encode them: a file that
+    // loses its end after it was opened fails as an input error naming the frame, not as an
+    // error writing the output, and keeps the files of the frames before it.
+    let (w, h) = (32u32, 16u32);
+    let frame_len = (w * h * 4) as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("frames.raw");
+    std::fs::write(&raw, vec![90u8; (frame_len * 6) as usize]).unwrap();
+    let input = FrameInput::open(&raw, Some((w, h))).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&raw)
+        .unwrap()
+        .set_len(frame_len * 3 + 100)
+        .unwrap();
+    let out = dir.path().join("png");
+    let failure = ExportJob::start(input, png_target(&out), PipelineConfig::with_threads(2))
+        .unwrap()
+        .wait()
+        .unwrap_err();
+    match &failure.error {
+        ExportError::Input(reel::CacheError::FrameRead { path, frame, .. }) => {
+            assert_eq!((path.as_path(), *frame), (raw.as_path(), 3));
+        }
+        other => panic!("expected a frame read error, got {other:?}"),
+    }
+    assert!(failure.to_string().contains("shrank"), "{failure}");
+    assert_eq!(failure.written, 3);
+    assert_eq!(file_names(&out), expected_names(3));
+}

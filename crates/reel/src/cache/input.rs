@@ -5,6 +5,7 @@ use std::path::Path;
 use super::format::FrameLayout;
 use super::raw::{PartialTail, RawReader};
 use super::reader::{describe_ranges, CacheReader, DamagedRun, ReadEnd};
+use super::stored_frame::StoredFrame;
 use crate::error::CacheError;
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ impl FrameInput {
     pub fn restrict_to(&mut self, range: std::ops::Range<u64>) -> Result<(), CacheError> {
         match self {
             FrameInput::Cache(r) => r.restrict_to(range),
-            FrameInput::Raw(r) => r.restrict_to(range)?,
+            FrameInput::Raw(r) => r.restrict_to(range),
         }
         Ok(())
     }
@@ -116,6 +117,26 @@ impl FrameInput {
         };
         // Within a range, only its frames are expected.
         range.map_or(all, |r| all.min(r.end).saturating_sub(r.start))
+    }
+
+    /// Whether [`next_stored_frame`](Self::next_stored_frame) can be used: raw files hand out
+    /// frames to be read where they are used; caches are read (and their checksums verified)
+    /// by [`read_frame`](Self::read_frame).
+    pub fn hands_out_stored_frames(&self) -> bool {
+        matches!(self, FrameInput::Raw(_))
+    }
+
+    /// The next frame left where it is stored, for the thread that encodes it to read (see
+    /// [`StoredFrame`]); `None` when no frame is left.
+    ///
+    /// # Panics
+    ///
+    /// If the input does not [hand out stored frames](Self::hands_out_stored_frames).
+    pub fn next_stored_frame(&mut self) -> Option<StoredFrame> {
+        match self {
+            FrameInput::Cache(_) => panic!("caches are read with read_frame"),
+            FrameInput::Raw(r) => r.next_stored_frame(),
+        }
     }
 
     /// Reads the next frame into `pixels`; `false` when no intact frame is left.

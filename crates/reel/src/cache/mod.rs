@@ -4,6 +4,7 @@ pub mod format;
 mod input;
 mod raw;
 mod reader;
+mod stored_frame;
 mod writer;
 
 pub use format::{FrameLayout, Header, PixelFormat, RowOrder};
@@ -12,4 +13,5 @@ pub use raw::{PartialTail, RawReader};
 pub use reader::{
     describe_ranges, scan_cache, CacheReader, CacheScan, DamageKind, DamagedRun, Follow, ReadEnd,
 };
+pub use stored_frame::StoredFrame;
 pub use writer::CacheWriter;

@@ -1,10 +1,11 @@
 //! Headerless raw frame files: a plain concatenation of RGBA bottom-up frames.
 
 use std::fs::File;
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
 use super::format::{FrameLayout, RowOrder};
+use super::stored_frame::StoredFrame;
 use crate::error::CacheError;
 
 /// A partial frame at the end of a raw file.
@@ -34,8 +35,9 @@ impl std::fmt::Display for PartialTail {
 /// The size is given by the caller (`--raw WxH`); [`open`](RawReader::open)
 /// rejects a size that cannot be right for the file before anything is read.
 pub struct RawReader {
-    file: File,
-    path: PathBuf,
+    /// Shared with the [`StoredFrame`]s handed out.
+    file: Arc<File>,
+    path: Arc<Path>,
     range: Option<std::ops::Range<u64>>,
     layout: FrameLayout,
     file_len: u64,
@@ -48,21 +50,23 @@ impl RawReader {
     ///
     /// Fails if the size is zero or the file cannot hold one whole frame.
     pub fn open(path: impl AsRef<Path>, width: u32, height: u32) -> Result<Self, CacheError> {
-        let path = path.as_ref().to_path_buf();
+        let path = path.as_ref();
         let layout = FrameLayout::rgba(width, height, RowOrder::BottomUp)?;
-        let file = File::open(&path).map_err(CacheError::io(&path))?;
-        let file_len = file.metadata().map_err(CacheError::io(&path))?.len();
+        let file = File::open(path).map_err(CacheError::io(path))?;
+        let file_len = file.metadata().map_err(CacheError::io(path))?.len();
         // A reel cache read as raw frames would give garbage shifted by its record headers.
         let mut magic = [0u8; 8];
         if std::os::unix::fs::FileExt::read_exact_at(&file, &mut magic, 0).is_ok()
             && magic == super::format::MAGIC
         {
-            return Err(CacheError::RawIsACache { path });
+            return Err(CacheError::RawIsACache {
+                path: path.to_path_buf(),
+            });
         }
         let frame_len = layout.frame_len() as u64;
         if file_len < frame_len {
             return Err(CacheError::RawTooSmall {
-                path,
+                path: path.to_path_buf(),
                 len: file_len,
                 width,
                 height,
@@ -70,8 +74,8 @@ impl RawReader {
             });
         }
         Ok(RawReader {
-            file,
-            path,
+            file: Arc::new(file),
+            path: Arc::from(path),
             layout,
             file_len,
             frames: file_len / frame_len,
@@ -123,16 +127,30 @@ impl RawReader {
 
     /// Reads only frames `range` (numbered from 0 in file order) from now on. Call before
     /// reading.
-    pub fn restrict_to(&mut self, range: std::ops::Range<u64>) -> Result<(), CacheError> {
-        use std::io::{Seek, SeekFrom};
+    pub fn restrict_to(&mut self, range: std::ops::Range<u64>) {
         let start = range.start.min(self.frames);
-        self.file
-            .seek(SeekFrom::Start(start * self.layout.frame_len() as u64))
-            .map_err(CacheError::io(&self.path))?;
         self.frames_read = start;
         self.frames = self.frames.min(range.end.max(start));
         self.range = Some(range);
-        Ok(())
+    }
+
+    /// The next whole frame left in the file, for its reader to read where it is used;
+    /// `None` after the last one. Reads nothing: a file that shrank since it was opened shows
+    /// when the frame's rows are read.
+    pub fn next_stored_frame(&mut self) -> Option<StoredFrame> {
+        if self.frames_read == self.frames {
+            return None;
+        }
+        let frame = self.frames_read;
+        self.frames_read += 1;
+        let offset = frame * self.layout.frame_len() as u64;
+        Some(StoredFrame::new(
+            Arc::clone(&self.file),
+            Arc::clone(&self.path),
+            offset,
+            frame,
+            self.layout,
+        ))
     }
 
     /// Reads the next whole frame into `pixels`; `false` after the last one.
@@ -159,17 +177,16 @@ impl RawReader {
         if self.frames_read == self.frames {
             return Ok(false);
         }
+        // The same positional reads as a stored frame's: the file has no position to keep.
+        let frame = self.next_stored_frame().expect("a frame is left");
         let mut done = 0;
         let chunk_len = chunk.len();
         while done < frame_len {
             let piece = &mut chunk[..(frame_len - done).min(chunk_len)];
-            self.file
-                .read_exact(piece)
-                .map_err(CacheError::io(&self.path))?;
+            frame.read_bytes(done, piece)?;
             each(done, piece);
             done += piece.len();
         }
-        self.frames_read += 1;
         Ok(true)
     }
 }

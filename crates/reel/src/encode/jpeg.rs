@@ -52,7 +52,7 @@ impl FrameStage for JpegStage {
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         Self::check_size(image.width(), image.height())?;
-        let rgb = image.upright_rgb(&mut self.rgb);
+        let rgb = image.upright_rgb(&mut self.rgb)?;
         let mut out = Vec::with_capacity(rgb.len() / 4);
         let mut encoder = Encoder::new(&mut out, self.quality);
         // 4:2:0, as ffmpeg's MJPEG and most players expect.

@@ -15,9 +15,26 @@ use std::io::{self, Write};
 use super::png_deflate::{DeflateSettings, FdeflatePieces, ZlibPieces};
 use super::png_filter::{RowFilter, RowFilterChooser};
 use super::png_repeat_deflate::RepeatDeflate;
-use crate::error::ExportError;
-use crate::source::Image;
+use crate::error::{CacheError, ExportError};
+use crate::source::{Image, RowBuffer};
 use crate::stage::FrameStage;
+
+/// Why a frame could not be encoded as PNG.
+#[derive(Debug, thiserror::Error)]
+pub enum PngEncodeError {
+    /// The frame's pixels could not be read from its file.
+    #[error(transparent)]
+    Input(#[from] CacheError),
+    /// Encoding failed, or writing what was encoded.
+    #[error(transparent)]
+    Encoding(#[from] ::png::EncodingError),
+}
+
+impl From<io::Error> for PngEncodeError {
+    fn from(error: io::Error) -> Self {
+        PngEncodeError::Encoding(::png::EncodingError::IoError(error))
+    }
+}
 
 /// How hard PNG export compresses: the trade between speed and file size.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -229,10 +246,11 @@ impl Plan {
     fn compress(
         &self,
         image: &Image,
+        rows: &mut RowBuffer,
         bands: impl IntoIterator<Item = std::ops::Range<usize>>,
         piece_bytes: usize,
         sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    ) -> Result<(), PngEncodeError> {
         let row_len = image.rgb_row_len();
         let mut chooser = RowFilterChooser::new(self.filters, row_len);
         let mut zlib = ZlibStream::new(self.coder, piece_bytes);
@@ -243,19 +261,19 @@ impl Plan {
         for y in bands.into_iter().flatten() {
             match y.checked_sub(1) {
                 None => above.fill(0),
-                Some(up) if above_y != Some(up) => image.upright_rgb_row(up, &mut above),
+                Some(up) if above_y != Some(up) => image.upright_rgb_row(up, &mut above, rows)?,
                 Some(_) => {}
             }
-            image.upright_rgb_row(y, &mut row);
+            image.upright_rgb_row(y, &mut row, rows)?;
             zlib.write(chooser.filter(&row, &above), sink)?;
             std::mem::swap(&mut row, &mut above);
             above_y = Some(y);
         }
-        zlib.finish(sink)
+        Ok(zlib.finish(sink)?)
     }
 
     /// Compressed bytes of a few bands of rows spread over the image.
-    fn probe_bytes(&self, image: &Image) -> io::Result<usize> {
+    fn probe_bytes(&self, image: &Image, rows: &mut RowBuffer) -> Result<usize, PngEncodeError> {
         let height = image.height() as usize;
         let mut bytes = 0;
         let mut count = |piece: &[u8]| {
@@ -272,14 +290,18 @@ impl Plan {
                 })
                 .collect()
         };
-        self.compress(image, bands, PROBE_PIECE_BYTES, &mut count)?;
+        self.compress(image, rows, bands, PROBE_PIECE_BYTES, &mut count)?;
         Ok(bytes)
     }
 }
 
 /// The plan whose probe of `image` comes out smallest, its bytes weighted
 /// by the plan's weight.
-fn choose_plan(plans: &[Plan], image: &Image) -> io::Result<Plan> {
+fn choose_plan(
+    plans: &[Plan],
+    image: &Image,
+    rows: &mut RowBuffer,
+) -> Result<Plan, PngEncodeError> {
     let (row_len, height) = (image.rgb_row_len(), image.height() as usize);
     // (weighted bytes, bytes, plan) of the best probe so far
     let mut best = (usize::MAX, usize::MAX, plans[0]);
@@ -289,7 +311,7 @@ fn choose_plan(plans: &[Plan], image: &Image) -> io::Result<Plan> {
         if plan.coder == Coder::CODES_ONLY && best.1 < probe_rows(height) * (row_len + 1) / 8 {
             continue;
         }
-        let bytes = plan.probe_bytes(image)?;
+        let bytes = plan.probe_bytes(image, rows)?;
         let weighted = bytes.saturating_mul(plan.weight_percent);
         if weighted < best.0 {
             best = (weighted, bytes, *plan);
@@ -300,7 +322,7 @@ fn choose_plan(plans: &[Plan], image: &Image) -> io::Result<Plan> {
 
 /// Encodes one image as an 8-bit RGB PNG at the default compression,
 /// streaming into `out`.
-pub fn encode_png<W: Write>(image: &Image, out: W) -> Result<(), ::png::EncodingError> {
+pub fn encode_png<W: Write>(image: &Image, out: W) -> Result<(), PngEncodeError> {
     encode_png_with(image, PngCompression::Default, out)
 }
 
@@ -309,13 +331,14 @@ pub fn encode_png_with<W: Write>(
     image: &Image,
     compression: PngCompression,
     out: W,
-) -> Result<(), ::png::EncodingError> {
+) -> Result<(), PngEncodeError> {
     let mut encoder = ::png::Encoder::new(out, image.width(), image.height());
     encoder.set_color(::png::ColorType::Rgb);
     encoder.set_depth(::png::BitDepth::Eight);
     let plans = compression.plans();
     let height = image.height() as usize;
-    let plan = choose_plan(plans, image)?;
+    let mut rows = RowBuffer::new();
+    let plan = choose_plan(plans, image, &mut rows)?;
     let mut writer = encoder.write_header()?;
     let mut idat = |piece: &[u8]| {
         writer
@@ -327,11 +350,12 @@ pub fn encode_png_with<W: Write>(
     };
     plan.compress(
         image,
+        &mut rows,
         std::iter::once(0..height),
         IDAT_PIECE_BYTES,
         &mut idat,
     )?;
-    writer.finish()
+    Ok(writer.finish()?)
 }
 
 /// The PNG [`FrameStage`] for movies: each image becomes one sample's bytes.
@@ -343,9 +367,12 @@ impl FrameStage for PngStage {
 
     fn process(&mut self, image: &Image) -> Result<Vec<u8>, ExportError> {
         let mut out = Vec::with_capacity(image.rgb_row_len() * image.height() as usize / 2);
-        encode_png(image, &mut out).map_err(|source| ExportError::Png {
-            index: image.index(),
-            source,
+        encode_png(image, &mut out).map_err(|error| match error {
+            PngEncodeError::Input(input) => ExportError::Input(input),
+            PngEncodeError::Encoding(source) => ExportError::Png {
+                index: image.index(),
+                source,
+            },
         })?;
         Ok(out)
     }
@@ -446,20 +473,20 @@ mod tests {
             Image::new(0, w as u32, h as u32, shaded),
             Image::new(0, w as u32, h as u32, noise),
         );
-        let plan = choose_plan(plans, &shaded).unwrap();
+        let plan = choose_plan(plans, &shaded, &mut RowBuffer::new()).unwrap();
         assert_eq!(plan.coder, Coder::Repeats(&[1, 3]));
         assert_eq!(plan.filters, &[RowFilter::Up]);
-        let plan = choose_plan(plans, &noise).unwrap();
+        let plan = choose_plan(plans, &noise, &mut RowBuffer::new()).unwrap();
         assert_eq!(plan.coder, Coder::CODES_ONLY);
         assert_eq!(plan.filters, &[RowFilter::None]);
         // The fast level: fdeflate on the shaded rows, Huffman codes alone on noise.
         let fast = PngCompression::Fast.plans();
-        let plan = choose_plan(fast, &shaded).unwrap();
+        let plan = choose_plan(fast, &shaded, &mut RowBuffer::new()).unwrap();
         assert_eq!(
             (plan.coder, plan.filters),
             (Coder::Fdeflate, &[RowFilter::Up][..])
         );
-        let plan = choose_plan(fast, &noise).unwrap();
+        let plan = choose_plan(fast, &noise, &mut RowBuffer::new()).unwrap();
         assert_eq!(
             (plan.coder, plan.filters),
             (Coder::CODES_ONLY, &[RowFilter::None][..])

@@ -341,7 +341,9 @@ mod tests {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
             let mut row = vec![0; image.rgb_row_len()];
-            image.upright_rgb_row(0, &mut row);
+            image
+                .upright_rgb_row(0, &mut row, &mut crate::source::RowBuffer::new())
+                .unwrap();
             Ok(row[0])
         }
     }

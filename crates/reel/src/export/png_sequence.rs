@@ -13,7 +13,7 @@ use super::file_pattern::FilePattern;
 use super::output::{nothing_to_export, Finished, Output, Run};
 use super::pipeline::{PipelineConfig, PipelineFailure};
 use super::{ExportFailure, Kept};
-use crate::encode::png::{encode_png_with, PngCompression};
+use crate::encode::png::{encode_png_with, PngCompression, PngEncodeError};
 use crate::error::ExportError;
 use crate::output::{SequenceTarget, TempFile};
 use crate::source::Image;
@@ -163,19 +163,24 @@ impl FrameStage for PngFileStage {
     fn process(&mut self, image: &Image) -> Result<(TempFile, u64), ExportError> {
         let name = self.layout.name_of(image.frame());
         let (temp, file) = self.layout.target.temp_file(&name)?;
+        let output_error = ExportError::io(self.layout.target.dir().join(&name));
+        let mut file = BufWriter::with_capacity(256 << 10, file);
+        // On failure the temporary file goes with `temp`.
+        match encode_png_with(image, self.compression, &mut file) {
+            Ok(()) => {}
+            Err(PngEncodeError::Input(input)) => return Err(ExportError::Input(input)),
+            Err(PngEncodeError::Encoding(::png::EncodingError::IoError(io))) => {
+                return Err(output_error(io))
+            }
+            Err(PngEncodeError::Encoding(other)) => {
+                return Err(output_error(std::io::Error::other(other)))
+            }
+        }
         let written = (|| {
-            let mut file = BufWriter::with_capacity(256 << 10, file);
-            encode_png_with(image, self.compression, &mut file).map_err(|e| match e {
-                ::png::EncodingError::IoError(io) => io,
-                other => std::io::Error::other(other),
-            })?;
             let file: File = file.into_inner().map_err(|e| e.into_error())?;
             file.metadata().map(|m| m.len())
         })();
-        // On failure the temporary file goes with `temp`.
-        written
-            .map(|bytes| (temp, bytes))
-            .map_err(ExportError::io(self.layout.target.dir().join(&name)))
+        written.map(|bytes| (temp, bytes)).map_err(output_error)
     }
 }
 

@@ -45,7 +45,7 @@ impl FrameStage for YuvStage {
     fn process(&mut self, image: &Image) -> Result<YUVBuffer, ExportError> {
         check_size(image.width(), image.height())?;
         let rgb = RgbSliceU8::new(
-            image.upright_rgb(&mut self.rgb),
+            image.upright_rgb(&mut self.rgb)?,
             (image.width() as usize, image.height() as usize),
         );
         Ok(YUVBuffer::from_rgb8_source(rgb))

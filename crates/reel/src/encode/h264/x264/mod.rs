@@ -239,7 +239,7 @@ impl FrameStage for I420Stage {
         check_size(image.width(), image.height())?;
         let (w, h) = (image.width() as usize, image.height() as usize);
         let mut data = self.recycler.take(i420_len(w, h));
-        rgb_to_i420_bt601(image.upright_rgb(&mut self.rgb), w, h, &mut data);
+        rgb_to_i420_bt601(image.upright_rgb(&mut self.rgb)?, w, h, &mut data);
         Ok(I420Frame {
             data,
             recycler: Arc::clone(&self.recycler),
