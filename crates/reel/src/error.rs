@@ -30,6 +30,16 @@ pub enum CacheError {
         #[source]
         source: std::io::Error,
     },
+    /// A cache record's pixels do not match its checksum: the frame is damaged.
+    #[error("{path}: frame {frame} at byte offset {offset}: checksum mismatch (damaged pixels)")]
+    FrameChecksum {
+        /// The cache.
+        path: PathBuf,
+        /// The frame's recorded number.
+        frame: u64,
+        /// Where its record starts.
+        offset: u64,
+    },
     /// The file does not start with the cache magic.
     #[error("not a reel cache (missing the REELCACH magic); for headerless frames use --raw WxH")]
     NotACache,

@@ -15,11 +15,12 @@ use crate::recycle::BufferRecycler;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conversion {
     /// On the encoder threads, as they encode (PNG one row at a time, just
-    /// before filtering it): the conversion runs in parallel. Raw files are
-    /// read there too, a few rows at a time as they are used (see
-    /// [`StoredFrame`]), so a frame in flight holds no pixels; caches are read
-    /// (and their checksums verified) on the export thread, and a frame in
-    /// flight holds 4 bytes a pixel.
+    /// before filtering it), which also read the frames, a few rows at a
+    /// time as they are used (see [`StoredFrame`]): reading and conversion
+    /// run in parallel, rows are converted while they are in the core's
+    /// cache, and a frame in flight holds no pixels. A cache frame's checksum
+    /// is checked there too: one that fails is dropped and reported as
+    /// damaged ([`ImageSource::frame_lost`]).
     OnEncoderThreads,
     /// On the export thread as each frame is read, a few rows at a time
     /// while they are in cache: a frame in flight holds 3 bytes a pixel,
@@ -31,7 +32,9 @@ pub enum Conversion {
 /// How an [`Image`] holds its pixels.
 #[derive(Debug, Clone)]
 enum Pixels {
-    /// RGBA as stored, rows in the stored order.
+    /// RGBA as stored, rows in the stored order (images made in memory by
+    /// tests, to exercise encoders on both row orders).
+    #[cfg(test)]
     Stored(RowOrder),
     /// RGB, top row first.
     Upright,
@@ -45,7 +48,9 @@ enum Pixels {
 /// Encoders ask for upright RGB, a row at a time
 /// ([`upright_rgb_row`](Self::upright_rgb_row)) or whole
 /// ([`upright_rgb`](Self::upright_rgb)), and get it either way. A frame
-/// left in its file is read then, so both can fail with the file's error.
+/// left in its file is read then, so both can fail with the file's error;
+/// one read a row at a time is checked against its checksum afterwards
+/// ([`verify_pixels`](Self::verify_pixels)).
 pub struct Image {
     index: u64,
     frame: u64,
@@ -151,6 +156,7 @@ impl Image {
         };
         match &self.pixels {
             Pixels::Upright => out.copy_from_slice(&self.bytes[y * w * 3..(y + 1) * w * 3]),
+            #[cfg(test)]
             Pixels::Stored(order) => {
                 let row = stored(*order);
                 rgba_row_to_rgb(&self.bytes[row * w * 4..(row + 1) * w * 4], out);
@@ -170,6 +176,7 @@ impl Image {
     pub fn upright_rgb<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Result<&'a [u8], CacheError> {
         match &self.pixels {
             Pixels::Upright => Ok(&self.bytes),
+            #[cfg(test)]
             Pixels::Stored(row_order) => {
                 scratch.resize(self.width as usize * self.height as usize * 3, 0);
                 let layout = FrameLayout::rgba(self.width, self.height, *row_order)
@@ -183,8 +190,21 @@ impl Image {
                 for (y, out) in scratch.chunks_exact_mut(self.rgb_row_len()).enumerate() {
                     self.upright_rgb_row(y, out, &mut rows)?;
                 }
+                self.verify_pixels(&mut rows)?;
                 Ok(scratch)
             }
+        }
+    }
+
+    /// For a frame left in a cache: checks the pixels read through `rows`
+    /// (reading any row not read yet) against the record's checksum, and
+    /// fails with [`CacheError::FrameChecksum`] if they are damaged. Call it
+    /// once the rows have been used and before what was made of them is
+    /// kept. Always `Ok` for other images, which were checked when read.
+    pub fn verify_pixels(&self, rows: &mut RowBuffer) -> Result<(), CacheError> {
+        match &self.pixels {
+            Pixels::InFile(frame) => rows.verify(frame),
+            _ => Ok(()),
         }
     }
 }
@@ -193,12 +213,25 @@ impl Image {
 /// for the rows asked for next: an encoder thread keeps one and reads every
 /// frame it encodes through it ([`Image::upright_rgb_row`]). About
 /// [`READ_CHUNK_BYTES`] of rows: read in one call, and still in the core's
-/// cache when they are converted.
+/// cache when they are converted. For a frame with a checksum it keeps each
+/// piece's CRC-32 as it is read, for [`Image::verify_pixels`].
 #[derive(Debug, Default)]
 pub struct RowBuffer {
     bytes: Vec<u8>,
     /// The frame (its [`StoredFrame::id`]) and first stored row held.
     held: Option<(u64, usize)>,
+    checks: Option<PieceChecks>,
+}
+
+/// The CRC-32 of each piece read of one frame.
+#[derive(Debug)]
+struct PieceChecks {
+    /// The frame's [`StoredFrame::id`].
+    frame: u64,
+    /// Per piece of rows, in stored order, once read.
+    crcs: Vec<Option<u32>>,
+    /// Whether a piece read twice came back different (the file changed under the export).
+    changed: bool,
 }
 
 impl RowBuffer {
@@ -207,11 +240,16 @@ impl RowBuffer {
         Self::default()
     }
 
+    /// Rows read at a time from `frame`.
+    fn rows_per_read(frame: &StoredFrame) -> usize {
+        (READ_CHUNK_BYTES / frame.row_len()).clamp(1, frame.layout().height as usize)
+    }
+
     /// Stored row `row` of `frame`, read with the rows around it unless it is held.
     fn stored_row(&mut self, frame: &StoredFrame, row: usize) -> Result<&[u8], CacheError> {
         let row_len = frame.row_len();
         let height = frame.layout().height as usize;
-        let per_read = (READ_CHUNK_BYTES / row_len).clamp(1, height);
+        let per_read = Self::rows_per_read(frame);
         let first = row / per_read * per_read;
         if self.held != Some((frame.id(), first)) {
             let rows = per_read.min(height - first);
@@ -219,9 +257,57 @@ impl RowBuffer {
             self.bytes.resize(rows * row_len, 0);
             frame.read_rows(first, &mut self.bytes)?;
             self.held = Some((frame.id(), first));
+            if frame.has_checksum() {
+                let crc = crc32fast::hash(&self.bytes);
+                let checks = self.checks_of(frame);
+                match checks.crcs[first / per_read] {
+                    Some(earlier) if earlier != crc => checks.changed = true,
+                    _ => checks.crcs[first / per_read] = Some(crc),
+                }
+            }
         }
         let at = (row - first) * row_len;
         Ok(&self.bytes[at..at + row_len])
+    }
+
+    /// The piece checks of `frame`, started afresh for a frame not seen last.
+    fn checks_of(&mut self, frame: &StoredFrame) -> &mut PieceChecks {
+        let pieces = (frame.layout().height as usize).div_ceil(Self::rows_per_read(frame));
+        let checks = self.checks.get_or_insert_with(|| PieceChecks {
+            frame: frame.id(),
+            crcs: Vec::new(),
+            changed: false,
+        });
+        if checks.frame != frame.id() || checks.crcs.len() != pieces {
+            checks.frame = frame.id();
+            checks.crcs.clear();
+            checks.crcs.resize(pieces, None);
+            checks.changed = false;
+        }
+        checks
+    }
+
+    /// Checks `frame`'s pixels, as read through this buffer, against its checksum.
+    fn verify(&mut self, frame: &StoredFrame) -> Result<(), CacheError> {
+        if !frame.has_checksum() {
+            return Ok(());
+        }
+        let per_read = Self::rows_per_read(frame);
+        let pieces = self.checks_of(frame).crcs.len();
+        for piece in 0..pieces {
+            if self.checks_of(frame).crcs[piece].is_none() {
+                self.stored_row(frame, piece * per_read)?;
+            }
+        }
+        let checks = self.checks_of(frame);
+        if checks.changed {
+            return Err(frame.damaged());
+        }
+        let (height, row_len) = (frame.layout().height as usize, frame.row_len());
+        frame.verify(checks.crcs.iter().enumerate().map(|(piece, crc)| {
+            let rows = per_read.min(height - piece * per_read);
+            (crc.expect("every piece was read"), rows * row_len)
+        }))
     }
 }
 
@@ -274,6 +360,13 @@ pub trait ImageSource {
     /// pool) and returned retained; `None` after the last.
     fn next_image(&mut self, pool: AutoreleasePool<'_>) -> Result<Option<Obj<Image>>, ExportError>;
 
+    /// An image given earlier was found damaged when its pixels were read
+    /// (a cache frame left in its file whose checksum failed, see
+    /// [`Image::verify_pixels`]): it counts as lost, not given. Called after
+    /// the last image and before [`end`](ImageSource::end). Sources whose
+    /// images are checked before they are given never see it.
+    fn frame_lost(&mut self, _frame: u64) {}
+
     /// Finishes reading and reports what was read.
     fn end(&mut self) -> Result<SourceEnd, ExportError>;
 }
@@ -305,18 +398,6 @@ impl FrameFileSource {
             recycler: BufferRecycler::new(spare_buffers),
             frames: 0,
         }
-    }
-
-    /// Reads the next frame as stored; `None` when no intact frame is left.
-    fn read_stored(&mut self) -> Result<Option<(Pixels, Vec<u8>)>, ExportError> {
-        let layout = self.input.layout();
-        let mut rgba = self.recycler.take(layout.frame_len());
-        if !self.input.read_frame(&mut rgba)? {
-            // No further intact frame: what was read of one is dropped.
-            self.recycler.give(rgba);
-            return Ok(None);
-        }
-        Ok(Some((Pixels::Stored(layout.row_order), rgba)))
     }
 
     /// Reads the next frame a few rows at a time, converting them to upright
@@ -381,11 +462,10 @@ impl ImageSource for FrameFileSource {
 
     fn next_image(&mut self, pool: AutoreleasePool<'_>) -> Result<Option<Obj<Image>>, ExportError> {
         let read = match self.conversion {
-            Conversion::OnEncoderThreads if self.input.hands_out_stored_frames() => self
+            Conversion::OnEncoderThreads => self
                 .input
-                .next_stored_frame()
+                .next_stored_frame()?
                 .map(|frame| (Pixels::InFile(frame), Vec::new())),
-            Conversion::OnEncoderThreads => self.read_stored()?,
             Conversion::WhileReading => self.read_converting()?,
         };
         let Some((pixels, bytes)) = read else {
@@ -407,6 +487,11 @@ impl ImageSource for FrameFileSource {
         // we return is the caller's retain.
         let _: &Image = image.clone().autorelease(pool);
         Ok(Some(image))
+    }
+
+    fn frame_lost(&mut self, frame: u64) {
+        self.input.note_lost(frame);
+        self.frames = self.frames.saturating_sub(1);
     }
 
     fn end(&mut self) -> Result<SourceEnd, ExportError> {

@@ -120,6 +120,46 @@ proptest! {
     }
 
     #[test]
+    fn frames_handed_out_to_be_read_later_recover_and_lose_exactly_what_reading_in_place_does(
+        frames in 1u32..10,
+        harms in prop::collection::vec(harm(), 0..5),
+    ) {
+        // The export's encoder threads read cache frames themselves (`next_stored_frame`),
+        // check each against its checksum once read, and report failures back (`note_lost`):
+        // the frames kept and the damage reported must be those of reading in place.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.reel");
+        write_cache(&path, W, H, frames);
+        let (bytes, _) = apply(std::fs::read(&path).unwrap(), &harms);
+        std::fs::write(&path, &bytes).unwrap();
+        let (Ok(mut in_place), Ok(mut handed_out)) = (CacheReader::open(&path), CacheReader::open(&path)) else {
+            return Ok(());
+        };
+        let mut pixels = vec![0; in_place.layout().frame_len()];
+        let mut expected = Vec::new();
+        while in_place.read_frame(&mut pixels).unwrap() {
+            expected.push((in_place.last_index().unwrap(), pixels.clone()));
+        }
+        let (mut kept, mut lost) = (Vec::new(), Vec::new());
+        while let Some(frame) = handed_out.next_stored_frame().unwrap() {
+            frame.read_bytes(0, &mut pixels).unwrap();
+            // In two pieces, as an encoder reads a frame a few rows at a time.
+            let (a, b) = pixels.split_at(W as usize * 4);
+            match frame.verify([(crc32fast::hash(a), a.len()), (crc32fast::hash(b), b.len())]) {
+                Ok(()) => kept.push((frame.frame(), pixels.clone())),
+                Err(_) => lost.push(frame.frame()),
+            }
+        }
+        for frame in lost {
+            handed_out.note_lost(frame);
+        }
+        prop_assert_eq!(kept, expected);
+        prop_assert_eq!(handed_out.damage(), in_place.damage());
+        prop_assert_eq!(handed_out.end(), in_place.end());
+        prop_assert_eq!(handed_out.frames_read(), in_place.frames_read());
+    }
+
+    #[test]
     fn a_damaged_movie_index_is_refused_or_read_but_never_panics(
         samples in 1usize..8,
         harms in prop::collection::vec(harm(), 0..5),

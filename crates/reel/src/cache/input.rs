@@ -119,23 +119,22 @@ impl FrameInput {
         range.map_or(all, |r| all.min(r.end).saturating_sub(r.start))
     }
 
-    /// Whether [`next_stored_frame`](Self::next_stored_frame) can be used: raw files hand out
-    /// frames to be read where they are used; caches are read (and their checksums verified)
-    /// by [`read_frame`](Self::read_frame).
-    pub fn hands_out_stored_frames(&self) -> bool {
-        matches!(self, FrameInput::Raw(_))
+    /// The next frame left where it is stored, for the thread that encodes it to read (see
+    /// [`StoredFrame`]); `None` when no frame is left. A cache's frame is checked against its
+    /// checksum as it is read; one that fails goes back with [`note_lost`](Self::note_lost).
+    pub fn next_stored_frame(&mut self) -> Result<Option<StoredFrame>, CacheError> {
+        match self {
+            FrameInput::Cache(r) => r.next_stored_frame(),
+            FrameInput::Raw(r) => Ok(r.next_stored_frame()),
+        }
     }
 
-    /// The next frame left where it is stored, for the thread that encodes it to read (see
-    /// [`StoredFrame`]); `None` when no frame is left.
-    ///
-    /// # Panics
-    ///
-    /// If the input does not [hand out stored frames](Self::hands_out_stored_frames).
-    pub fn next_stored_frame(&mut self) -> Option<StoredFrame> {
-        match self {
-            FrameInput::Cache(_) => panic!("caches are read with read_frame"),
-            FrameInput::Raw(r) => r.next_stored_frame(),
+    /// Counts a frame handed out by [`next_stored_frame`](Self::next_stored_frame) as lost to
+    /// damage found when it was read (see [`CacheReader::note_lost`]). Raw frames carry no
+    /// checksum, so none is ever lost this way.
+    pub fn note_lost(&mut self, frame: u64) {
+        if let FrameInput::Cache(r) = self {
+            r.note_lost(frame);
         }
     }
 

@@ -3,11 +3,12 @@
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::format::{FrameHeader, FrameLayout, Header, FRAME_HEADER_LEN, HEADER_LEN};
+use super::stored_frame::StoredFrame;
 use crate::error::CacheError;
 
 /// How a cache's records ended, once a [`CacheReader`] has read them all.
@@ -175,8 +176,9 @@ pub fn describe_ranges(damage: &[DamagedRun]) -> String {
 /// [`end`](CacheReader::end) how the file ended. The reader never memory-maps the file (touched
 /// pages of a mapping would count toward the process's resident memory).
 pub struct CacheReader {
-    file: File,
-    path: PathBuf,
+    /// Shared with the [`StoredFrame`]s handed out.
+    file: Arc<File>,
+    path: Arc<Path>,
     header: Header,
     header_damaged: bool,
     file_len: u64,
@@ -231,26 +233,26 @@ impl CacheReader {
     /// record confirms its frame size (the frames carry their own checksums); the frame count
     /// is then not trusted, and [`header_damaged`](Self::header_damaged) says so.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CacheError> {
-        let path = path.as_ref().to_path_buf();
-        let mut file = File::open(&path).map_err(CacheError::io(&path))?;
-        let file_len = file.metadata().map_err(CacheError::io(&path))?.len();
+        let path: Arc<Path> = Arc::from(path.as_ref());
+        let mut file = File::open(&path).map_err(CacheError::io(&*path))?;
+        let file_len = file.metadata().map_err(CacheError::io(&*path))?.len();
         let mut head = Vec::with_capacity(HEADER_LEN);
         (&mut file)
             .take(HEADER_LEN as u64)
             .read_to_end(&mut head)
-            .map_err(CacheError::io(&path))?;
+            .map_err(CacheError::io(&*path))?;
         let (header, header_damaged) = match Header::decode(&head) {
             Ok(header) => (header, false),
             Err(CacheError::HeaderChecksum) => {
-                let header = recover_header(&mut file, &head).map_err(CacheError::io(&path))?;
+                let header = recover_header(&mut file, &head).map_err(CacheError::io(&*path))?;
                 (header.ok_or(CacheError::HeaderChecksum)?, true)
             }
             Err(e) => return Err(e),
         };
         file.seek(SeekFrom::Start(HEADER_LEN as u64))
-            .map_err(CacheError::io(&path))?;
+            .map_err(CacheError::io(&*path))?;
         Ok(CacheReader {
-            file,
+            file: Arc::new(file),
             path,
             header,
             header_damaged,
@@ -406,6 +408,66 @@ impl CacheReader {
                 expected: self.layout().frame_len(),
             });
         }
+        let read = self.next_record(|reader, index| reader.read_record(index, chunk, &mut each))?;
+        Ok(read.is_some())
+    }
+
+    /// The next frame whose record header is intact, left in the file for whoever encodes it
+    /// to read (see [`StoredFrame`]); `None` when no frame is left. Its pixels are not read
+    /// here: their checksum is checked by [`StoredFrame::verify`] as they are read, and a frame
+    /// that fails it is reported back with [`note_lost`](Self::note_lost).
+    pub fn next_stored_frame(&mut self) -> Result<Option<StoredFrame>, CacheError> {
+        self.next_record(|reader, index| reader.locate_record(index))
+    }
+
+    /// Counts frame `index`, handed out by [`next_stored_frame`](Self::next_stored_frame), as
+    /// damaged (its pixels failed their checksum when they were read): it joins
+    /// [`damage`](Self::damage) in order, and is not among the frames read.
+    pub fn note_lost(&mut self, index: u64) {
+        let kind = DamageKind::BadChecksum;
+        self.frames_read = self.frames_read.saturating_sub(1);
+        let at = self.damage.partition_point(|run| run.last < index);
+        let joins_before = at > 0 && {
+            let run = &self.damage[at - 1];
+            run.kind == kind && run.last + 1 == index
+        };
+        let joins_after = self
+            .damage
+            .get(at)
+            .is_some_and(|run| run.kind == kind && run.first == index + 1);
+        match (joins_before, joins_after) {
+            (true, true) => {
+                let after = self.damage.remove(at);
+                self.damage[at - 1].last = after.last;
+            }
+            (true, false) => self.damage[at - 1].last = index,
+            (false, true) => {
+                let offset = self.record_offset(index);
+                let run = &mut self.damage[at];
+                run.first = index;
+                run.offset = offset;
+            }
+            (false, false) => {
+                let offset = self.record_offset(index);
+                self.damage.insert(
+                    at,
+                    DamagedRun {
+                        first: index,
+                        last: index,
+                        offset,
+                        kind,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Takes records in order with `take`, skipping (and noting) damaged ones, until one is
+    /// intact or none is left.
+    fn next_record<T>(
+        &mut self,
+        mut take: impl FnMut(&mut Self, u64) -> Result<Result<T, DamageKind>, CacheError>,
+    ) -> Result<Option<T>, CacheError> {
         while self.end.is_none() {
             if self.range_end.is_some_and(|end| self.next >= end) {
                 self.follow = None;
@@ -432,16 +494,16 @@ impl CacheReader {
                 continue;
             }
             self.next += 1;
-            match self.read_record(index, chunk, &mut each)? {
-                Ok(()) => {
+            match take(self, index)? {
+                Ok(taken) => {
                     self.frames_read += 1;
                     self.last_index = Some(index);
-                    return Ok(true);
+                    return Ok(Some(taken));
                 }
                 Err(kind) => self.note_damage(index, kind),
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
     /// While following: waits until record `index` is whole in the file, the recorder finishes
@@ -453,7 +515,7 @@ impl CacheReader {
             let len = self
                 .file
                 .metadata()
-                .map_err(CacheError::io(&self.path))?
+                .map_err(CacheError::io(&*self.path))?
                 .len();
             let Some(following) = self.follow.as_mut() else {
                 return Ok(());
@@ -494,7 +556,7 @@ impl CacheReader {
         let got = self
             .file
             .read_at(&mut head, 0)
-            .map_err(CacheError::io(&self.path))?;
+            .map_err(CacheError::io(&*self.path))?;
         if got < HEADER_LEN {
             return Ok(None);
         }
@@ -514,29 +576,22 @@ impl CacheReader {
         each: &mut impl FnMut(usize, &[u8]),
     ) -> Result<Result<(), DamageKind>, CacheError> {
         let offset = self.record_offset(index);
-        let record_len = self.layout().record_len();
-        if offset + record_len > self.file_len {
+        if offset + self.layout().record_len() > self.file_len {
             return Ok(Err(DamageKind::Torn));
         }
         if self.position != offset {
-            self.file
+            (&*self.file)
                 .seek(SeekFrom::Start(offset))
-                .map_err(CacheError::io(&self.path))?;
+                .map_err(CacheError::io(&*self.path))?;
             self.position = offset;
         }
         let mut head = [0u8; FRAME_HEADER_LEN];
         self.read_exact_counted(&mut head)?;
-        let fh = FrameHeader::decode(&head);
+        let fh = match self.check_record_header(index, &head) {
+            Ok(fh) => fh,
+            Err(kind) => return Ok(Err(kind)),
+        };
         let frame_len = self.layout().frame_len();
-        if !fh.marker_ok {
-            return Ok(Err(DamageKind::BadMarker));
-        }
-        if u64::from(fh.index) != index {
-            return Ok(Err(DamageKind::BadIndex { found: fh.index }));
-        }
-        if fh.len as usize != frame_len {
-            return Ok(Err(DamageKind::BadLength { found: fh.len }));
-        }
         let mut crc = crc32fast::Hasher::new();
         crc.update(&fh.index.to_le_bytes());
         crc.update(&fh.len.to_le_bytes());
@@ -556,13 +611,58 @@ impl CacheReader {
         })
     }
 
+    /// Reads only record `index`'s header; `Ok(Err(kind))` when it is damaged.
+    fn locate_record(&mut self, index: u64) -> Result<Result<StoredFrame, DamageKind>, CacheError> {
+        let offset = self.record_offset(index);
+        if offset + self.layout().record_len() > self.file_len {
+            return Ok(Err(DamageKind::Torn));
+        }
+        let mut head = [0u8; FRAME_HEADER_LEN];
+        self.file
+            .read_exact_at(&mut head, offset)
+            .map_err(|source| CacheError::FrameRead {
+                path: self.path.to_path_buf(),
+                frame: index,
+                offset,
+                source,
+            })?;
+        Ok(self.check_record_header(index, &head).map(|fh| {
+            StoredFrame::new(
+                Arc::clone(&self.file),
+                Arc::clone(&self.path),
+                offset + FRAME_HEADER_LEN as u64,
+                index,
+                self.layout(),
+            )
+            .with_record(fh)
+        }))
+    }
+
+    /// Record `index`'s header, if its marker, index and length are right.
+    fn check_record_header(
+        &self,
+        index: u64,
+        head: &[u8; FRAME_HEADER_LEN],
+    ) -> Result<FrameHeader, DamageKind> {
+        let fh = FrameHeader::decode(head);
+        if !fh.marker_ok {
+            Err(DamageKind::BadMarker)
+        } else if u64::from(fh.index) != index {
+            Err(DamageKind::BadIndex { found: fh.index })
+        } else if fh.len as usize != self.layout().frame_len() {
+            Err(DamageKind::BadLength { found: fh.len })
+        } else {
+            Ok(fh)
+        }
+    }
+
     /// Reads exactly `buf.len()` bytes (the file's length was checked to hold them; a file
     /// that shrank since is an I/O error).
     fn read_exact_counted(&mut self, buf: &mut [u8]) -> Result<(), CacheError> {
-        let got = read_full(&mut self.file, buf).map_err(CacheError::io(&self.path))?;
+        let got = read_full(&self.file, buf).map_err(CacheError::io(&*self.path))?;
         self.position += got as u64;
         if got < buf.len() {
-            return Err(CacheError::io(&self.path)(std::io::Error::new(
+            return Err(CacheError::io(&*self.path)(std::io::Error::new(
                 ErrorKind::UnexpectedEof,
                 "the cache file shrank while it was read",
             )));
@@ -634,7 +734,7 @@ fn recover_header(file: &mut File, head: &[u8]) -> std::io::Result<Option<Header
 }
 
 /// Reads until `buf` is full or the file ends; returns the bytes read.
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+fn read_full(mut file: &File, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match file.read(&mut buf[filled..]) {

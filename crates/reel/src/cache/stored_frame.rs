@@ -12,14 +12,16 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::format::FrameLayout;
+use super::format::{FrameHeader, FrameLayout, FRAME_HEADER_LEN};
 use crate::error::CacheError;
 
 /// One frame's pixels in their file, not read yet. Its rows are read with positional reads, so
 /// any thread can read them, in any order, while other frames of the file are read elsewhere.
 ///
 /// A file that shrinks before the rows are read gives [`CacheError::FrameRead`], naming the
-/// file, the frame and the byte offset.
+/// file, the frame and the byte offset. A frame from a cache carries its record's checksum,
+/// which its reader checks once it has read every row ([`verify`](Self::verify)): a damaged
+/// frame is only known as such then.
 #[derive(Debug, Clone)]
 pub struct StoredFrame {
     file: Arc<File>,
@@ -32,6 +34,8 @@ pub struct StoredFrame {
     /// Unique among the frames of this process, so that a buffer holding some rows of one
     /// frame knows them from another's.
     id: u64,
+    /// A cache record's header (its checksum covers the index, the length and the pixels).
+    record: Option<FrameHeader>,
 }
 
 impl StoredFrame {
@@ -51,6 +55,59 @@ impl StoredFrame {
             frame,
             layout,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            record: None,
+        }
+    }
+
+    /// The frame of a cache record with this header, whose pixels follow it at `offset`.
+    pub(crate) fn with_record(mut self, record: FrameHeader) -> Self {
+        self.record = Some(record);
+        self
+    }
+
+    /// Whether the frame carries a checksum to [`verify`](Self::verify) (cache records do, raw
+    /// files do not).
+    pub fn has_checksum(&self) -> bool {
+        self.record.is_some()
+    }
+
+    /// Checks the frame against its record's checksum, from the CRC-32 of each piece of its
+    /// pixels: `pieces` gives each piece's CRC-32 and length, in the file's order, covering
+    /// every byte once. Always `Ok` for a frame without a checksum.
+    ///
+    /// # Panics
+    ///
+    /// If the pieces do not add up to the frame's length.
+    pub fn verify(&self, pieces: impl IntoIterator<Item = (u32, usize)>) -> Result<(), CacheError> {
+        let Some(record) = self.record else {
+            return Ok(());
+        };
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&record.index.to_le_bytes());
+        crc.update(&record.len.to_le_bytes());
+        let mut covered = 0;
+        for (piece, len) in pieces {
+            crc.combine(&crc32fast::Hasher::new_with_initial_len(piece, len as u64));
+            covered += len;
+        }
+        assert_eq!(
+            covered,
+            self.layout.frame_len(),
+            "pieces covering the frame"
+        );
+        if crc.finalize() == record.crc {
+            Ok(())
+        } else {
+            Err(self.damaged())
+        }
+    }
+
+    /// The error for this frame's pixels not matching its checksum.
+    pub fn damaged(&self) -> CacheError {
+        CacheError::FrameChecksum {
+            path: self.path.to_path_buf(),
+            frame: self.frame,
+            offset: self.offset - FRAME_HEADER_LEN as u64,
         }
     }
 
@@ -165,6 +222,43 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("shrank"), "{message}");
+    }
+
+    #[test]
+    fn a_record_verifies_from_its_pieces_checksums_and_a_changed_byte_fails_it() {
+        let layout = FrameLayout::rgba(2, 3, RowOrder::BottomUp).unwrap();
+        let pixels: Vec<u8> = (0..24u8).map(|b| b.wrapping_mul(37)).collect();
+        let mut head = [0u8; FRAME_HEADER_LEN];
+        head.copy_from_slice(&super::super::format::encode_frame_header(4, &pixels));
+        let record = FrameHeader::decode(&head);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.reel");
+        std::fs::write(&path, b"").unwrap();
+        let file = Arc::new(File::open(&path).unwrap());
+        let frame =
+            StoredFrame::new(file, Arc::from(path.as_path()), 80, 4, layout).with_record(record);
+        assert!(frame.has_checksum());
+        let pieces = |bytes: &[u8]| -> Vec<(u32, usize)> {
+            bytes
+                .chunks(10)
+                .map(|p| (crc32fast::hash(p), p.len()))
+                .collect()
+        };
+        frame.verify(pieces(&pixels)).unwrap();
+        let mut damaged = pixels.clone();
+        damaged[17] ^= 1;
+        let err = frame.verify(pieces(&damaged)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CacheError::FrameChecksum {
+                    frame: 4,
+                    offset: 64,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -355,6 +355,7 @@ pub fn encode_png_with<W: Write>(
         IDAT_PIECE_BYTES,
         &mut idat,
     )?;
+    image.verify_pixels(&mut rows)?;
     Ok(writer.finish()?)
 }
 

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::movie_file::MovieFile;
-use super::pipeline::{run_pipeline, PipelineConfig, PipelineFailure, PipelineOutcome};
+use super::pipeline::{run_pipeline, PipelineConfig, PipelineFailure, PipelineOutcome, PoolMode};
 use super::{ExportFailure, Kept};
 use crate::cache::FrameInput;
 use crate::error::ExportError;
@@ -69,7 +69,13 @@ pub(crate) fn run_output<O: Output>(
     let config = output.pipeline(asked);
     // Enough spare frame buffers for every frame in flight, whichever window is larger.
     let spare = config.window.max(asked.window);
-    let mut source = FrameFileSource::new(input, spare, output.conversion());
+    // The classic bug's demonstration reads frames as the classic exporter did, whole on the
+    // export thread, so that the images its one pool keeps hold their pixels.
+    let conversion = match config.pool_mode {
+        PoolMode::PerFrame => output.conversion(),
+        PoolMode::Single => Conversion::WhileReading,
+    };
+    let mut source = FrameFileSource::new(input, spare, conversion);
     let (stage, sink) = output.into_parts();
     let (sink, run) = run_pipeline(&mut source, || Ok(stage.clone()), sink, config, progress);
     O::finish(sink, run, config)

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use autorelease::{autoreleasepool, AutoreleasePool, Obj};
 
-use crate::error::ExportError;
+use crate::error::{CacheError, ExportError};
 use crate::progress::Progress;
 use crate::source::{Image, ImageSource, SourceEnd, SourceInfo};
 use crate::stage::{FrameStage, OrderedSink};
@@ -180,17 +180,25 @@ where
 
         let result = match (produced, sunk) {
             (_, Err(failure)) => Err(failure),
-            (Err(error), Ok(written)) => Err(PipelineFailure { error, written }),
-            (Ok(aborted), Ok(written)) => match source.end() {
-                Ok(source_end) => Ok(PipelineOutcome {
-                    info,
-                    source_end,
-                    written,
-                    aborted,
-                    pool_high_water,
-                }),
-                Err(error) => Err(PipelineFailure { error, written }),
-            },
+            (Err(error), Ok(sunk)) => Err(PipelineFailure {
+                error,
+                written: sunk.written,
+            }),
+            (Ok(aborted), Ok(Sunk { written, lost })) => {
+                for frame in lost {
+                    source.frame_lost(frame);
+                }
+                match source.end() {
+                    Ok(source_end) => Ok(PipelineOutcome {
+                        info,
+                        source_end,
+                        written,
+                        aborted,
+                        pool_high_water,
+                    }),
+                    Err(error) => Err(PipelineFailure { error, written }),
+                }
+            }
         };
         (sink, result)
     })
@@ -249,37 +257,52 @@ fn produce<Src: ImageSource>(
     }
 }
 
-/// Writes results in index order, each under its recorded frame number; returns the sink and
-/// how many were written.
+/// What the sink thread did in a run that did not fail.
+struct Sunk {
+    /// Frames written.
+    written: u64,
+    /// Recorded numbers of the frames found damaged when their pixels were read, and so not
+    /// written, in order.
+    lost: Vec<u64>,
+}
+
+/// Writes results in index order, each under its recorded frame number, skipping frames whose
+/// pixels turned out damaged; returns the sink and what it did.
 fn sink_loop<Sink: OrderedSink>(
     mut sink: Sink,
     results: Receiver<(u64, u64, Result<Sink::Input, ExportError>)>,
     tokens: std::sync::mpsc::SyncSender<()>,
     progress: &Progress,
-) -> (Sink, Result<u64, PipelineFailure>) {
+) -> (Sink, Result<Sunk, PipelineFailure>) {
     let mut pending = BTreeMap::new();
     let mut next = 0u64;
+    let mut sunk = Sunk {
+        written: 0,
+        lost: Vec::new(),
+    };
     for (index, frame, result) in results {
         pending.insert(index, (frame, result));
         while let Some((frame, result)) = pending.remove(&next) {
-            let written = result.and_then(|item| sink.write(frame, item));
-            if let Err(error) = written {
-                // Dropping `tokens` (on return) tells the producer to stop;
-                // dropping `results` makes the workers stop.
-                return (
-                    sink,
-                    Err(PipelineFailure {
-                        error,
-                        written: next,
-                    }),
-                );
+            match result.and_then(|item| sink.write(frame, item)) {
+                Ok(()) => {
+                    sunk.written += 1;
+                    progress.frame_done();
+                }
+                // Damage found as the frame was read loses that frame, as damage found by
+                // the source would have; the export goes on.
+                Err(ExportError::Input(CacheError::FrameChecksum { .. })) => sunk.lost.push(frame),
+                Err(error) => {
+                    // Dropping `tokens` (on return) tells the producer to stop;
+                    // dropping `results` makes the workers stop.
+                    let written = sunk.written;
+                    return (sink, Err(PipelineFailure { error, written }));
+                }
             }
             next += 1;
-            progress.frame_done();
             let _ = tokens.send(());
         }
     }
-    (sink, Ok(next))
+    (sink, Ok(sunk))
 }
 
 #[cfg(test)]
@@ -294,6 +317,7 @@ mod tests {
         n: u64,
         produced: Arc<AtomicU64>,
         fail_at: Option<u64>,
+        lost: Vec<u64>,
     }
 
     impl ImageSource for CountingSource {
@@ -323,6 +347,9 @@ mod tests {
             let _: &Image = image.clone().autorelease(pool);
             Ok(Some(image))
         }
+        fn frame_lost(&mut self, frame: u64) {
+            self.lost.push(frame);
+        }
         fn end(&mut self) -> Result<SourceEnd, ExportError> {
             Ok(SourceEnd {
                 frames: self.produced.load(Ordering::SeqCst),
@@ -340,11 +367,28 @@ mod tests {
             if image.index() % 2 == 0 {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
+
             let mut row = vec![0; image.rgb_row_len()];
             image
                 .upright_rgb_row(0, &mut row, &mut crate::source::RowBuffer::new())
                 .unwrap();
             Ok(row[0])
+        }
+    }
+
+    /// [`UnevenStage`], whose frames 3 and 4 "fail their checksum" as they are read.
+    struct DamagingStage;
+    impl FrameStage for DamagingStage {
+        type Output = u8;
+        fn process(&mut self, image: &Image) -> Result<u8, ExportError> {
+            if (3..5).contains(&image.frame()) {
+                return Err(ExportError::Input(CacheError::FrameChecksum {
+                    path: "c.reel".into(),
+                    frame: image.frame(),
+                    offset: 0,
+                }));
+            }
+            UnevenStage.process(image)
         }
     }
 
@@ -384,6 +428,7 @@ mod tests {
                 n,
                 produced: Arc::clone(&produced),
                 fail_at: None,
+                lost: Vec::new(),
             },
             RecordingSink {
                 seen: Vec::new(),
@@ -481,5 +526,24 @@ mod tests {
         config.growth_warning = 1000;
         let (_, result) = run_pipeline(&mut source, || Ok(UnevenStage), sink, config, &progress);
         assert_eq!(result.unwrap().pool_high_water, 50);
+    }
+
+    #[test]
+    fn frames_found_damaged_by_the_workers_are_skipped_and_reported_lost_to_the_source() {
+        let (mut source, sink) = setup(8);
+        let progress = Progress::new();
+        let (sink, result) = run_pipeline(
+            &mut source,
+            || Ok(DamagingStage),
+            sink,
+            PipelineConfig::with_threads(2),
+            &progress,
+        );
+        let outcome = result.unwrap();
+        assert_eq!(outcome.written, 6);
+        let frames: Vec<u64> = sink.seen.iter().map(|(f, _)| *f).collect();
+        assert_eq!(frames, [0, 1, 2, 5, 6, 7]);
+        assert_eq!(source.lost, [3, 4]);
+        assert_eq!(progress.done(), 6);
     }
 }
