@@ -67,11 +67,15 @@
 //! 2. **Read** ([`FrameInput`]: a cache, or headerless raw frames): the
 //!    classic image source protocol — begin, next image, end — one frame at
 //!    a time, each image an autoreleased [`autorelease::Obj`] in a per-frame
-//!    autorelease pool, read whole as stored (RGBA, bottom-up), or
-//!    [`READ_CHUNK_BYTES`] at a time and converted as read (see [`Conversion`]).
-//! 3. **Convert**: drop alpha and flip upright in one pass, on the encoder
-//!    threads (for PNG one row at a time, just before the row is filtered),
-//!    or as read for H.264, whose encoders' own memory is large.
+//!    autorelease pool. An image holds no pixels: it names where its frame
+//!    is stored ([`cache::StoredFrame`]), and the encoder thread that takes
+//!    it reads the rows [`READ_CHUNK_BYTES`] at a time as it uses them,
+//!    checking a cache frame's checksum once it has read them all (a damaged
+//!    frame is dropped and reported, as damage found while reading is).
+//! 3. **Convert**: drop alpha and flip upright, on the encoder threads, as
+//!    each piece of rows is read (for PNG one row at a time, just before the
+//!    row is filtered), while the rows are still in the core's cache
+//!    ([`Conversion`]).
 //! 4. **Encode** in parallel, in order, with a bounded number of frames in
 //!    flight ([`PipelineConfig`]); H.264 through x264 (loaded at run time
 //!    when installed, never linked; see [`probe_x264`]) or the built-in

@@ -19,13 +19,14 @@ pub enum Conversion {
     /// time as they are used (see [`StoredFrame`]): reading and conversion
     /// run in parallel, rows are converted while they are in the core's
     /// cache, and a frame in flight holds no pixels. A cache frame's checksum
-    /// is checked there too: one that fails is dropped and reported as
-    /// damaged ([`ImageSource::frame_lost`]).
+    /// is checked there too: one that fails is dropped and reported with the
+    /// input's other damage.
     OnEncoderThreads,
-    /// On the export thread as each frame is read, a few rows at a time
-    /// while they are in cache: a frame in flight holds 3 bytes a pixel,
-    /// for outputs whose own memory is large (x264 keeps about 20 MiB of
-    /// frames at 720p).
+    /// On the export thread as each frame is read (whole, its checksum
+    /// checked before it is given), a few rows at a time while they are in
+    /// cache: a frame in flight holds 3 bytes a pixel. The classic
+    /// exporter's way, kept for `--single-pool`, whose one pool must hold
+    /// every frame's pixels to show the bug.
     WhileReading,
 }
 

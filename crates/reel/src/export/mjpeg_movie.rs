@@ -7,7 +7,6 @@ use super::ExportFailure;
 use crate::encode::jpeg::JpegStage;
 use crate::error::ExportError;
 use crate::movie::VideoFormat;
-use crate::source::Conversion;
 
 /// An MJPEG movie: frames JPEG-encoded in parallel, stored as sync samples.
 pub(crate) struct MjpegMovie {
@@ -37,13 +36,6 @@ impl MjpegMovie {
 impl Output for MjpegMovie {
     type Stage = JpegStage;
     type Sink = ImageSampleSink;
-
-    /// While reading: the JPEG encoder wants whole RGB frames, and
-    /// converting them on its threads measured slower (10% more CPU) with
-    /// 8 MiB more memory (BENCHMARKS.md).
-    fn conversion(&self) -> Conversion {
-        Conversion::WhileReading
-    }
 
     fn into_parts(self) -> (JpegStage, ImageSampleSink) {
         (self.stage, self.sink)

@@ -9,7 +9,6 @@ use super::ExportFailure;
 use crate::encode::h264::openh264::{check_size, OpenH264Encoder, YuvStage};
 use crate::error::{ExportError, OpenH264Error};
 use crate::movie::VideoFormat;
-use crate::source::Conversion;
 use crate::stage::OrderedSink;
 
 /// OpenH264's bitrate hint, in bits per pixel and frame. Rate control is
@@ -49,12 +48,6 @@ impl OpenH264Movie {
 impl Output for OpenH264Movie {
     type Stage = YuvStage;
     type Sink = OpenH264Sink;
-
-    /// While reading: the OpenH264 crate converts whole RGB frames itself,
-    /// so frames held as RGBA would only add memory.
-    fn conversion(&self) -> Conversion {
-        Conversion::WhileReading
-    }
 
     fn into_parts(self) -> (YuvStage, OpenH264Sink) {
         (YuvStage::default(), self.sink)

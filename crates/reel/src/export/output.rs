@@ -29,12 +29,6 @@ pub(crate) trait Output: Sized {
         asked
     }
 
-    /// Where frames become upright RGB: on the encoder threads, unless an
-    /// output's own memory leaves no room for frames held as RGBA.
-    fn conversion(&self) -> Conversion {
-        Conversion::OnEncoderThreads
-    }
-
     /// Splits the output into its stage and its sink.
     fn into_parts(self) -> (Self::Stage, Self::Sink);
 
@@ -69,10 +63,11 @@ pub(crate) fn run_output<O: Output>(
     let config = output.pipeline(asked);
     // Enough spare frame buffers for every frame in flight, whichever window is larger.
     let spare = config.window.max(asked.window);
-    // The classic bug's demonstration reads frames as the classic exporter did, whole on the
-    // export thread, so that the images its one pool keeps hold their pixels.
+    // Frames are read where they are encoded; the classic bug's demonstration reads them as
+    // the classic exporter did, whole on the export thread, so that the images its one pool
+    // keeps hold their pixels.
     let conversion = match config.pool_mode {
-        PoolMode::PerFrame => output.conversion(),
+        PoolMode::PerFrame => Conversion::OnEncoderThreads,
         PoolMode::Single => Conversion::WhileReading,
     };
     let mut source = FrameFileSource::new(input, spare, conversion);

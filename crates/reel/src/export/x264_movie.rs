@@ -11,7 +11,6 @@ use crate::encode::h264::x264::{
 use crate::error::{ExportError, X264Error};
 use crate::movie::VideoFormat;
 use crate::recycle::BufferRecycler;
-use crate::source::Conversion;
 use crate::stage::OrderedSink;
 
 /// An x264 movie: conversion to I420 in parallel, encoding in order.
@@ -58,12 +57,6 @@ impl Output for X264Movie {
 
     fn pipeline(&self, asked: PipelineConfig) -> PipelineConfig {
         x264_pipeline(asked)
-    }
-
-    /// While reading: x264's own frames take about 20 MiB at 720p, and
-    /// frames held as RGBA would take the export past 32 MiB (BENCHMARKS.md).
-    fn conversion(&self) -> Conversion {
-        Conversion::WhileReading
     }
 
     fn into_parts(self) -> (I420Stage, X264Sink) {
