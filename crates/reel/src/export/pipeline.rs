@@ -9,7 +9,11 @@
 //!
 //! The export thread takes a token before reading each frame and the sink
 //! gives it back after writing one, so at most `window` frames exist at
-//! once, whatever the frame count.
+//! once, whatever the frame count. A frame whose pixels a worker finds
+//! damaged as it reads them ([`CacheError::FrameChecksum`]) is skipped by
+//! the sink and handed back to the source as lost
+//! ([`ImageSource::frame_lost`]) before the source ends, so the export
+//! reports it with the rest of the input's damage and goes on.
 
 use std::collections::BTreeMap;
 use std::sync::mpsc::{channel, sync_channel, Receiver};
