@@ -224,7 +224,7 @@ struct Plan {
 
 /// Sample bands tried before each frame, and rows in each.
 const PROBE_BANDS: usize = 4;
-const PROBE_ROWS: usize = 8;
+const PROBE_ROWS: usize = 4;
 /// The probe only counts bytes: small pieces keep its buffer cheap.
 const PROBE_PIECE_BYTES: usize = 16 << 10;
 /// Compressed bytes per IDAT chunk of the written file.
