@@ -620,4 +620,102 @@ mod tests {
         );
         assert!(err.to_string().contains("frames.raw"), "{err}");
     }
+
+    /// A one-frame cache of `w`x`h` top-down frames: its path, and the frame's pixels.
+    fn one_frame_cache(dir: &std::path::Path, w: u32, h: u32) -> (std::path::PathBuf, Vec<u8>) {
+        let path = dir.join("c.reel");
+        let layout = FrameLayout::rgba(w, h, RowOrder::TopDown).unwrap();
+        let pixels: Vec<u8> = (0..layout.frame_len())
+            .map(|i| (i * 13 % 251) as u8)
+            .collect();
+        let mut writer = CacheWriter::create(&path, layout).unwrap();
+        writer.append(&pixels).unwrap();
+        writer.finish().unwrap();
+        (path, pixels)
+    }
+
+    /// The cache's only frame, as the export hands it to an encoder thread.
+    fn stored_image(path: &std::path::Path) -> Obj<Image> {
+        let input = FrameInput::open(path, None).unwrap();
+        let mut source = FrameFileSource::new(input, 1, Conversion::OnEncoderThreads);
+        source.begin().unwrap();
+        autoreleasepool(|pool| source.next_image(pool))
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Flips one bit of pixel byte `at` of the cache's first frame, in the file.
+    fn flip_pixel_bit(path: &std::path::Path, at: usize) {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .unwrap();
+        let offset =
+            (crate::cache::format::HEADER_LEN + crate::cache::format::FRAME_HEADER_LEN + at) as u64;
+        let mut byte = [0u8];
+        file.read_exact_at(&mut byte, offset).unwrap();
+        file.write_all_at(&[byte[0] ^ 0x04], offset).unwrap();
+    }
+
+    #[test]
+    fn a_cache_frame_read_row_by_row_verifies_when_intact_and_fails_its_checksum_when_damaged() {
+        // 1024-pixel rows: 16 rows a read, so 40 rows take three reads.
+        let (w, h) = (1024u32, 40u32);
+        let dir = tempfile::tempdir().unwrap();
+        let (path, pixels) = one_frame_cache(dir.path(), w, h);
+        let image = stored_image(&path);
+        let mut rows = RowBuffer::new();
+        // Only some rows used: verifying reads the others.
+        let mut out = vec![0; image.rgb_row_len()];
+        image.upright_rgb_row(20, &mut out, &mut rows).unwrap();
+        let expected: Vec<u8> = pixels[20 * 4096..21 * 4096]
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        assert_eq!(out, expected);
+        image.verify_pixels(&mut rows).unwrap();
+
+        // Damage in the last read's rows, which nothing but the check reads.
+        flip_pixel_bit(&path, 39 * 4096 + 5);
+        let image = stored_image(&path);
+        let mut rows = RowBuffer::new();
+        image.upright_rgb_row(0, &mut out, &mut rows).unwrap();
+        let err = image.verify_pixels(&mut rows).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CacheError::FrameChecksum {
+                    frame: 0,
+                    offset: 64,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn rows_that_change_between_two_reads_of_one_frame_fail_its_checksum() {
+        // The rows encoded must be the rows checked: a piece read twice (an encoder's probe,
+        // then its pass over the frame) that came back different fails the frame, even when
+        // the file was put back as it was before the check.
+        let (w, h) = (1024u32, 40u32);
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _) = one_frame_cache(dir.path(), w, h);
+        let image = stored_image(&path);
+        let mut rows = RowBuffer::new();
+        let mut out = vec![0; image.rgb_row_len()];
+        image.upright_rgb_row(0, &mut out, &mut rows).unwrap();
+        flip_pixel_bit(&path, 7);
+        image.upright_rgb_row(30, &mut out, &mut rows).unwrap();
+        image.upright_rgb_row(0, &mut out, &mut rows).unwrap();
+        flip_pixel_bit(&path, 7);
+        let err = image.verify_pixels(&mut rows).unwrap_err();
+        assert!(
+            matches!(err, CacheError::FrameChecksum { frame: 0, .. }),
+            "{err:?}"
+        );
+    }
 }
