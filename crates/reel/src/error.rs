@@ -206,15 +206,6 @@ pub enum ExportError {
         #[source]
         source: png::EncodingError,
     },
-    /// JPEG encoding failed on a frame.
-    #[error("encoding frame {index}: {source}")]
-    Jpeg {
-        /// The frame.
-        index: u64,
-        /// The encoder's error.
-        #[source]
-        source: jpeg_encoder::EncodingError,
-    },
     /// OpenH264 failed (frame 0 also for starting the encoder).
     #[error("encoding frame {index}: {source}")]
     OpenH264 {

@@ -4,6 +4,9 @@
 
 pub mod h264;
 pub mod jpeg;
+mod jpeg_baseline;
+mod jpeg_dct;
+mod jpeg_huffman;
 pub mod png;
 mod png_deflate;
 mod png_filter;

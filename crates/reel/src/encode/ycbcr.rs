@@ -1,91 +1,18 @@
 //! RGB to YCbCr with chroma averaged over 2×2 blocks, in two flavours:
 //!
-//! - [`jfif_row_block_chroma`] gives full-range YCbCr (JFIF), one row at a
-//!   time, for JPEG. `jpeg-encoder` subsamples 4:2:0 chroma by taking one
-//!   pixel of each 2×2 block. Averaging the block first (and storing the
-//!   average in all four pixels) gives the box-filtered chroma other
-//!   encoders use, which keeps noisy frames closer to the source at the
-//!   same file size (BENCHMARKS.md).
+//! - [`jfif_row_pair_420`] gives full-range YCbCr (JFIF), two rows at a
+//!   time, for JPEG: each chroma sample is its 2×2 block's average (the
+//!   box-filtered chroma other encoders use; taking one pixel of each block
+//!   instead keeps noisy frames further from the source at the same file
+//!   size, BENCHMARKS.md).
 //! - [`rgb_to_i420_bt601`] gives limited-range ("TV", Y 16–235, Cb/Cr
 //!   16–240) BT.601 YCbCr as planar 4:2:0 (I420), for H.264 through x264:
 //!   the matrix and range of ffmpeg's `rgb24` to `yuv420p` conversion, and
 //!   what decoders assume for untagged SD and tagged BT.601 video.
 
-/// Converts one row of RGB into full-range YCbCr (JFIF) planes, each chroma
-/// sample the average of its 2×2 block and written to every pixel of it.
-///
-/// `partner` is the other row of this row's blocks; on an odd bottom edge,
-/// pass the row itself, which leaves the averages unchanged. A block cut by
-/// an odd right edge averages the pixels it has.
-///
-/// # Panics
-///
-/// If `partner` is not as long as `row`, or an output is not one byte per
-/// pixel.
-pub fn jfif_row_block_chroma(
-    row: &[u8],
-    partner: &[u8],
-    luma: &mut [u8],
-    cb_out: &mut [u8],
-    cr_out: &mut [u8],
-) {
-    let w = row.len() / 3;
-    assert_eq!(partner.len(), row.len(), "partner row size");
-    assert!(
-        [luma.len(), cb_out.len(), cr_out.len()] == [w; 3],
-        "output row sizes"
-    );
-    // Chroma is linear in R, G and B, so a block's average is the chroma of
-    // its summed R, G and B: one conversion per block, not per pixel.
-    #[inline(always)]
-    fn block(a: &[u8], a2: usize, b: &[u8], b2: usize) -> (u8, u8) {
-        let sum = |c: usize| {
-            i32::from(a[c]) + i32::from(a[a2 + c]) + i32::from(b[c]) + i32::from(b[b2 + c])
-        };
-        let (r, g, b) = (sum(0), sum(1), sum(2));
-        (chroma(cb_of(r, g, b), 4), chroma(cr_of(r, g, b), 4))
-    }
-    let pairs = w / 2;
-    for ((((a, b), l), cb), cr) in row
-        .chunks_exact(6)
-        .zip(partner.chunks_exact(6))
-        .zip(luma.chunks_exact_mut(2))
-        .zip(cb_out.chunks_exact_mut(2))
-        .zip(cr_out.chunks_exact_mut(2))
-    {
-        let (bcb, bcr) = block(a, 3, b, 3);
-        l[0] = luma_of(i32::from(a[0]), i32::from(a[1]), i32::from(a[2]));
-        l[1] = luma_of(i32::from(a[3]), i32::from(a[4]), i32::from(a[5]));
-        cb.fill(bcb);
-        cr.fill(bcr);
-    }
-    if w % 2 == 1 {
-        // A block cut by an odd right edge has one pixel per row: count it
-        // twice, which leaves its average unchanged too.
-        let (a, b) = (&row[pairs * 6..], &partner[pairs * 6..]);
-        let (bcb, bcr) = block(a, 0, b, 0);
-        luma[w - 1] = luma_of(i32::from(a[0]), i32::from(a[1]), i32::from(a[2]));
-        cb_out[w - 1] = bcb;
-        cr_out[w - 1] = bcr;
-    }
-}
-
-/// Full-range (JFIF) luma of one RGB row, one byte per pixel: the second row of a 2x2 block
-/// row needs only this, its chroma being the first row's.
-///
-/// # Panics
-///
-/// If `luma` is not one byte per pixel of `row`.
-pub fn jfif_row_luma(row: &[u8], luma: &mut [u8]) {
-    assert_eq!(luma.len() * 3, row.len(), "output row size");
-    for (l, p) in luma.iter_mut().zip(row.chunks_exact(3)) {
-        *l = luma_of(i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
-    }
-}
-
 /// The JFIF block-chroma conversion of a whole top-down frame, pixel by
-/// pixel from its definition, as interleaved YCbCr: what
-/// [`jfif_row_block_chroma`] must agree with.
+/// pixel from its definition, as interleaved YCbCr, each chroma sample its
+/// block's: what [`jfif_row_pair_420`] must agree with.
 #[cfg(test)]
 pub(super) fn jfif_reference(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
     let mut out = vec![0; rgb.len()];
@@ -114,6 +41,64 @@ pub(super) fn jfif_reference(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Converts two rows of RGB (`top`, and `bottom` below it: the same row on
+/// an odd bottom edge) into full-range YCbCr (JFIF) for 4:2:0: each row's
+/// luma, and one Cb and one Cr per 2×2 block, their average (a block cut by
+/// an odd right edge averages the pixels it has).
+///
+/// # Panics
+///
+/// If the rows differ in length, or an output is not one byte per pixel
+/// (luma) or per block (chroma).
+pub fn jfif_row_pair_420(
+    top: &[u8],
+    bottom: &[u8],
+    [luma_top, luma_bottom, cb, cr]: [&mut [u8]; 4],
+) {
+    let w = top.len() / 3;
+    assert_eq!(bottom.len(), top.len(), "bottom row size");
+    assert!(
+        luma_top.len() == w && luma_bottom.len() == w,
+        "luma row sizes"
+    );
+    assert!(
+        cb.len() == w.div_ceil(2) && cr.len() == w.div_ceil(2),
+        "chroma row sizes"
+    );
+    #[inline(always)]
+    fn luma(p: &[u8]) -> u8 {
+        luma_of(i32::from(p[0]), i32::from(p[1]), i32::from(p[2]))
+    }
+    for (l, p) in luma_top.iter_mut().zip(top.chunks_exact(3)) {
+        *l = luma(p);
+    }
+    for (l, p) in luma_bottom.iter_mut().zip(bottom.chunks_exact(3)) {
+        *l = luma(p);
+    }
+    #[inline(always)]
+    fn block(a: &[u8], b: &[u8], right: usize) -> (u8, u8) {
+        let sum = |c: usize| {
+            i32::from(a[c]) + i32::from(a[right + c]) + i32::from(b[c]) + i32::from(b[right + c])
+        };
+        let (r, g, b) = (sum(0), sum(1), sum(2));
+        (chroma(cb_of(r, g, b), 4), chroma(cr_of(r, g, b), 4))
+    }
+    let (top_pairs, bottom_pairs) = (top.chunks_exact(6), bottom.chunks_exact(6));
+    let (top_rest, bottom_rest) = (top_pairs.remainder(), bottom_pairs.remainder());
+    for (((a, b), cb), cr) in top_pairs
+        .zip(bottom_pairs)
+        .zip(cb.iter_mut())
+        .zip(cr.iter_mut())
+    {
+        (*cb, *cr) = block(a, b, 3);
+    }
+    if w % 2 == 1 {
+        // A block cut by an odd right edge: its one column counted twice averages the
+        // pixels it has.
+        (cb[w / 2], cr[w / 2]) = block(top_rest, bottom_rest, 0);
+    }
 }
 
 // JFIF coefficients in fixed point, scaled by 2^16.
@@ -234,17 +219,21 @@ mod tests {
         assert_eq!(out, [235, 235, 235, 235, 128, 128]);
     }
 
-    /// A whole frame through [`jfif_row_block_chroma`], row by row, as
-    /// interleaved YCbCr.
+    /// A whole frame through [`jfif_row_pair_420`], a pair of rows at a
+    /// time, as interleaved YCbCr with each block's chroma at its pixels.
     fn jfif_frame(rgb: &[u8], w: usize, h: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(rgb.len());
+        let mut out = vec![0; rgb.len()];
         let row = |y: usize| &rgb[y * w * 3..(y + 1) * w * 3];
-        for y in 0..h {
-            let partner = if (y ^ 1) < h { y ^ 1 } else { y };
-            let (mut luma, mut cb, mut cr) = (vec![0; w], vec![0; w], vec![0; w]);
-            jfif_row_block_chroma(row(y), row(partner), &mut luma, &mut cb, &mut cr);
-            for x in 0..w {
-                out.extend_from_slice(&[luma[x], cb[x], cr[x]]);
+        for top in (0..h).step_by(2) {
+            let bottom = (top + 1).min(h - 1);
+            let (mut y0, mut y1) = (vec![0; w], vec![0; w]);
+            let (mut cb, mut cr) = (vec![0; w.div_ceil(2)], vec![0; w.div_ceil(2)]);
+            jfif_row_pair_420(row(top), row(bottom), [&mut y0, &mut y1, &mut cb, &mut cr]);
+            for (y, luma) in [(top, &y0), (bottom, &y1)] {
+                for x in 0..w {
+                    let at = (y * w + x) * 3;
+                    out[at..at + 3].copy_from_slice(&[luma[x], cb[x / 2], cr[x / 2]]);
+                }
             }
         }
         out
