@@ -106,6 +106,19 @@ impl Quantizer {
             out[0] = level(dc, self.rounding[0]) as i16;
             return u64::from(out[0] != 0);
         }
+        self.transform_and_quantize(plane, stride, x, y, out)
+    }
+
+    /// [`quantize`](Self::quantize) through the transform, whatever the block.
+    fn transform_and_quantize(
+        &self,
+        plane: &[u8],
+        stride: usize,
+        x: usize,
+        y: usize,
+        out: &mut [i16; 64],
+    ) -> u64 {
+        let at = |r: usize| (y + r) * stride + x;
         // rows[y][x], centred on zero.
         let mut rows = [[0f32; 8]; 8];
         for (r, row) in rows.iter_mut().enumerate() {
@@ -301,6 +314,25 @@ mod tests {
             let mut out = [0i16; 64];
             Quantizer::new(&[100; 64]).quantize(&plane_of(&block), 8, 0, 0, &mut out);
             assert_eq!(out[1], level, "{steps} steps");
+        }
+    }
+
+    #[test]
+    fn a_flat_block_skips_the_transform_with_the_same_levels() {
+        for table in [[1u16; 64], [8; 64], [3; 64], [255; 64]] {
+            let q = Quantizer::new(&table);
+            for sample in 0..=255u8 {
+                let plane = [sample; 64];
+                let (mut direct, mut transformed) = ([0i16; 64], [0i16; 64]);
+                let a = q.quantize(&plane, 8, 0, 0, &mut direct);
+                let b = q.transform_and_quantize(&plane, 8, 0, 0, &mut transformed);
+                assert_eq!(
+                    (a, direct),
+                    (b, transformed),
+                    "sample {sample}, step {}",
+                    table[0]
+                );
+            }
         }
     }
 
