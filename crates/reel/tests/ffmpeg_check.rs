@@ -190,3 +190,96 @@ fn ffmpeg_reads_x264_movie_with_right_codec_size_frames_and_sane_psnr() {
         "x264 through reel {q:.2} dB, through ffmpeg {ff:.2} dB"
     );
 }
+
+/// Frames ffmpeg makes (`lavfi` source `source`): `w`x`h` RGBA, bottom-up as OpenGL reads them,
+/// written to `raw`; returns their upright RGB, as a viewer sees them.
+fn ffmpeg_frames(ffmpeg: &Path, source: &str, frames: u32, raw: &Path) -> Vec<u8> {
+    let o = Command::new(ffmpeg)
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            source,
+            "-frames:v",
+        ])
+        .arg(frames.to_string())
+        .args(["-vf", "vflip", "-pix_fmt", "rgba", "-f", "rawvideo"])
+        .arg(raw)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rgba = std::fs::read(raw).unwrap();
+    let row = |y: usize, w: usize| &rgba[y * w * 4..(y + 1) * w * 4];
+    let (w, h) = (320, 240);
+    let mut rgb = Vec::new();
+    for frame in 0..frames as usize {
+        for y in (0..h).rev() {
+            let stored = row(frame * h + y, w);
+            rgb.extend(stored.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
+        }
+    }
+    rgb
+}
+
+#[test]
+fn mjpeg_at_quality_88_is_ffmpeg_q2_s_size_at_no_lower_psnr_on_ffmpeg_s_test_pattern() {
+    // Issue 16's MJPEG target on content reel did not make: ffmpeg's testsrc2, exported by reel
+    // at quality 88 (ffmpeg's -q:v 2 steps) and by ffmpeg itself; both movies decoded by ffmpeg.
+    let Some((_, ffmpeg)) = tools() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("testsrc2.raw");
+    let source = ffmpeg_frames(&ffmpeg, "testsrc2=size=320x240:rate=30", 10, &raw);
+    let reel_mov = dir.path().join("reel.mov");
+    let o = run_reel(&[
+        "export",
+        "--raw",
+        "320x240",
+        raw.to_str().unwrap(),
+        "--movie",
+        reel_mov.to_str().unwrap(),
+        "--codec",
+        "mjpeg",
+        "--quality",
+        "88",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ff_mov = dir.path().join("ff.mov");
+    let o = Command::new(&ffmpeg)
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "rawvideo",
+            "-framerate",
+            "30",
+            "-pix_fmt",
+            "rgba",
+        ])
+        .args(["-s", "320x240", "-i"])
+        .arg(&raw)
+        .args([
+            "-vf", "vflip", "-pix_fmt", "yuvj420p", "-c:v", "mjpeg", "-q:v", "2",
+        ])
+        .arg(&ff_mov)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (reel_db, ff_db) = (
+        psnr(&decode_rgb(&ffmpeg, &reel_mov), &source),
+        psnr(&decode_rgb(&ffmpeg, &ff_mov), &source),
+    );
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len() as f64;
+    let ratio = size(&reel_mov) / size(&ff_mov);
+    eprintln!("reel {reel_db:.3} dB, ffmpeg {ff_db:.3} dB; reel/ffmpeg bytes {ratio:.3}");
+    assert!(
+        reel_db >= ff_db,
+        "PSNR: reel {reel_db:.3} dB, ffmpeg {ff_db:.3} dB"
+    );
+    assert!(ratio <= 1.05, "reel writes {ratio:.3}x ffmpeg's bytes");
+}
