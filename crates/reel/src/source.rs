@@ -373,11 +373,11 @@ pub trait ImageSource {
 }
 
 /// An [`ImageSource`] over a cache or raw file. With
-/// [`Conversion::OnEncoderThreads`] it reads each frame whole into a recycled
-/// buffer, as stored; with [`Conversion::WhileReading`] it reads
-/// [`READ_CHUNK_BYTES`] of rows at a time through one small buffer and
-/// converts them into a recycled RGB buffer, so a frame is never held as
-/// RGBA whole.
+/// [`Conversion::OnEncoderThreads`] it reads no pixels: each image names
+/// where its frame is stored, for the encoder thread to read; with
+/// [`Conversion::WhileReading`] it reads [`READ_CHUNK_BYTES`] of rows at a
+/// time through one small buffer and converts them into a recycled RGB
+/// buffer, so a frame is never held as RGBA whole.
 pub struct FrameFileSource {
     input: FrameInput,
     conversion: Conversion,

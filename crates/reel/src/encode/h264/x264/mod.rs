@@ -217,8 +217,8 @@ impl Drop for I420Frame {
 #[derive(Debug, Clone)]
 pub struct I420Stage {
     recycler: Arc<BufferRecycler>,
-    /// The frame being converted, when it has to be converted to upright
-    /// RGB here (x264 movies convert while reading: see `Conversion`).
+    /// The frame being converted, read and converted to upright RGB here
+    /// (frames reach the encoder threads unread: see `Conversion`).
     rgb: Vec<u8>,
 }
 
