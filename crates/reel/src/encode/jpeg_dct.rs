@@ -93,39 +93,34 @@ impl Quantizer {
         y: usize,
         out: &mut [i16; 64],
     ) -> u64 {
-        let at = |r: usize| (y + r) * stride + x;
-        let first: &[u8; 8] = plane[at(0)..at(0) + 8].try_into().expect("8 samples");
-        if first.iter().all(|&p| p == first[0])
-            && (1..8).all(|r| plane[at(r)..at(r) + 8] == first[..])
+        let mut block = [[0u8; 8]; 8];
+        for (r, row) in block.iter_mut().enumerate() {
+            let start = (y + r) * stride + x;
+            row.copy_from_slice(&plane[start..start + 8]);
+        }
+        let first = block[0][0];
+        // Eight samples a word: flat when every word is the first sample eight times.
+        let flat_word = u64::from(first) * 0x0101_0101_0101_0101;
+        if block
+            .iter()
+            .all(|row| u64::from_ne_bytes(*row) == flat_word)
         {
             // A flat block (most of a rendered frame's background): the
             // transform would give 64 × (sample - 128) at DC and exact zeros
             // elsewhere, so this is the same level, without it.
-            let dc = 64.0 * (f32::from(first[0]) - 128.0) * self.divisors[0];
+            let dc = 64.0 * (f32::from(first) - 128.0) * self.divisors[0];
             out.fill(0);
             out[0] = level(dc, self.rounding[0]) as i16;
             return u64::from(out[0] != 0);
         }
-        self.transform_and_quantize(plane, stride, x, y, out)
+        self.transform_and_quantize(&block, out)
     }
 
-    /// [`quantize`](Self::quantize) through the transform, whatever the block.
-    fn transform_and_quantize(
-        &self,
-        plane: &[u8],
-        stride: usize,
-        x: usize,
-        y: usize,
-        out: &mut [i16; 64],
-    ) -> u64 {
-        let at = |r: usize| (y + r) * stride + x;
+    /// [`quantize`](Self::quantize) of the samples `block[y][x]` through the
+    /// transform, whatever they are.
+    fn transform_and_quantize(&self, block: &[[u8; 8]; 8], out: &mut [i16; 64]) -> u64 {
         // rows[y][x], centred on zero.
-        let mut rows = [[0f32; 8]; 8];
-        for (r, row) in rows.iter_mut().enumerate() {
-            for (sample, &pixel) in row.iter_mut().zip(&plane[at(r)..at(r) + 8]) {
-                *sample = f32::from(pixel) - 128.0;
-            }
-        }
+        let rows = block.map(|row| row.map(|p| f32::from(p) - 128.0));
         // Down the columns (eight at once), then along the rows.
         let columns = transpose(&aan_dct(&rows));
         let coefficients = aan_dct(&columns);
@@ -325,7 +320,7 @@ mod tests {
                 let plane = [sample; 64];
                 let (mut direct, mut transformed) = ([0i16; 64], [0i16; 64]);
                 let a = q.quantize(&plane, 8, 0, 0, &mut direct);
-                let b = q.transform_and_quantize(&plane, 8, 0, 0, &mut transformed);
+                let b = q.transform_and_quantize(&[[sample; 8]; 8], &mut transformed);
                 assert_eq!(
                     (a, direct),
                     (b, transformed),
