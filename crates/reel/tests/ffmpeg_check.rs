@@ -191,9 +191,16 @@ fn ffmpeg_reads_x264_movie_with_right_codec_size_frames_and_sane_psnr() {
     );
 }
 
-/// Frames ffmpeg makes (`lavfi` source `source`): `w`x`h` RGBA, bottom-up as OpenGL reads them,
-/// written to `raw`; returns their upright RGB, as a viewer sees them.
-fn ffmpeg_frames(ffmpeg: &Path, source: &str, frames: u32, raw: &Path) -> Vec<u8> {
+/// Frames of ffmpeg's `lavfi` source `source` (e.g. `testsrc2`) at `w`x`h`, written to `raw` as
+/// RGBA, bottom-up as OpenGL reads them; returns their upright RGB, as a viewer sees them.
+fn ffmpeg_frames(
+    ffmpeg: &Path,
+    source: &str,
+    (w, h): (usize, usize),
+    frames: u32,
+    raw: &Path,
+) -> Vec<u8> {
+    let source = format!("{source}=size={w}x{h}:rate=30");
     let o = Command::new(ffmpeg)
         .args([
             "-v",
@@ -202,7 +209,7 @@ fn ffmpeg_frames(ffmpeg: &Path, source: &str, frames: u32, raw: &Path) -> Vec<u8
             "-f",
             "lavfi",
             "-i",
-            source,
+            &source,
             "-frames:v",
         ])
         .arg(frames.to_string())
@@ -212,12 +219,11 @@ fn ffmpeg_frames(ffmpeg: &Path, source: &str, frames: u32, raw: &Path) -> Vec<u8
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rgba = std::fs::read(raw).unwrap();
-    let row = |y: usize, w: usize| &rgba[y * w * 4..(y + 1) * w * 4];
-    let (w, h) = (320, 240);
+    let row = |y: usize| &rgba[y * w * 4..(y + 1) * w * 4];
     let mut rgb = Vec::new();
     for frame in 0..frames as usize {
         for y in (0..h).rev() {
-            let stored = row(frame * h + y, w);
+            let stored = row(frame * h + y);
             rgb.extend(stored.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
         }
     }
@@ -233,7 +239,7 @@ fn mjpeg_at_quality_88_is_ffmpeg_q2_s_size_at_no_lower_psnr_on_ffmpeg_s_test_pat
     };
     let dir = tempfile::tempdir().unwrap();
     let raw = dir.path().join("testsrc2.raw");
-    let source = ffmpeg_frames(&ffmpeg, "testsrc2=size=320x240:rate=30", 10, &raw);
+    let source = ffmpeg_frames(&ffmpeg, "testsrc2", (320, 240), 10, &raw);
     let reel_mov = dir.path().join("reel.mov");
     let o = run_reel(&[
         "export",
