@@ -11,46 +11,58 @@
 /// that is incomplete, and a complete code needs two symbols.
 pub fn code_lengths(counts: &[u32], limit: u8, lengths: &mut [u8]) {
     assert!(counts.len() == lengths.len() && counts.len() >= 2);
+    assert!(counts.len() <= MAX_SYMBOLS, "{} symbols", counts.len());
     assert!((1..=15).contains(&limit) && counts.len() <= 1 << limit);
     lengths.fill(0);
-    // (count, symbol), ascending: the in-place algorithm below wants leaves
-    // sorted by weight.
-    let mut leaves: Vec<(u32, u16)> = counts
-        .iter()
-        .enumerate()
-        .filter(|&(_, &count)| count > 0)
-        .map(|(symbol, &count)| (count, symbol as u16))
-        .collect();
-    let mut unused = (0..counts.len() as u16).filter(|&s| counts[usize::from(s)] == 0);
-    while leaves.len() < 2 {
+    // Count above symbol, ascending: the in-place algorithm below wants
+    // leaves sorted by weight, and one word per leaf sorts fastest. This
+    // runs for every deflate block, so nothing here allocates.
+    let mut leaves = [0u64; MAX_SYMBOLS];
+    let mut n = 0;
+    for (symbol, &count) in counts.iter().enumerate() {
+        leaves[n] = u64::from(count) << 16 | symbol as u64;
+        n += usize::from(count > 0);
+    }
+    let mut unused = (0..counts.len()).filter(|&s| counts[s] == 0);
+    while n < 2 {
         let symbol = unused
             .next()
             .expect("an alphabet of two symbols has an unused one");
-        leaves.push((1, symbol));
+        leaves[n] = 1 << 16 | symbol as u64;
+        n += 1;
     }
+    let leaves = &mut leaves[..n];
     leaves.sort_unstable();
-    let per_length = lengths_per_depth(&leaves, usize::from(limit));
+    let per_length = lengths_per_depth(leaves, usize::from(limit));
     // The most frequent symbols (at the end) get the shortest codes.
     let mut next = leaves.len();
-    for (length, &n) in per_length.iter().enumerate().skip(1) {
-        for _ in 0..n {
+    for (length, &count) in per_length.iter().enumerate().skip(1) {
+        for _ in 0..count {
             next -= 1;
-            lengths[usize::from(leaves[next].1)] = length as u8;
+            lengths[(leaves[next] & 0xffff) as usize] = length as u8;
         }
     }
 }
 
-/// How many leaves have each code length (index = length, at most `limit`)
-/// in a Huffman code for `leaves` (at least two, sorted by count).
+/// The largest alphabet [`code_lengths`] takes (deflate's literal/length
+/// alphabet has 286 symbols, JPEG's with its reserved code 257).
+pub const MAX_SYMBOLS: usize = 288;
+
+/// How many leaves have each code length (index = length, at most `limit`,
+/// itself at most 15) in a Huffman code for `leaves` (at least two, each a
+/// count above 16 bits of symbol, sorted).
 ///
 /// Huffman's depths by Moffat and Katajainen's in-place method (as in
 /// miniz), then lengths over the limit folded in and the Kraft sum brought
 /// back to one by lengthening shorter codes (miniz's method too).
-fn lengths_per_depth(leaves: &[(u32, u16)], limit: usize) -> Vec<u32> {
+fn lengths_per_depth(leaves: &[u64], limit: usize) -> [u32; 16] {
     let n = leaves.len();
     // While merging, a leaf's slot holds its weight and a merged node's
     // slot its weight and then its parent's index.
-    let mut w: Vec<u64> = leaves.iter().map(|&(count, _)| u64::from(count)).collect();
+    let mut w = [0u64; MAX_SYMBOLS];
+    for (slot, &leaf) in w.iter_mut().zip(leaves) {
+        *slot = leaf >> 16;
+    }
     let (mut leaf, mut root) = (0, 0);
     for next in 0..n - 1 {
         for child in 0..2 {
@@ -72,8 +84,9 @@ fn lengths_per_depth(leaves: &[(u32, u16)], limit: usize) -> Vec<u32> {
     for node in (0..n - 2).rev() {
         w[node] = w[w[node] as usize] + 1;
     }
-    // Leaves per depth: at each depth, the slots not taken by merged nodes.
-    let mut per_depth = vec![0u32; n + 1];
+    // Leaves per depth (at most n - 1), folded into lengths of at most
+    // `limit`: at each depth, the slots not taken by merged nodes.
+    let mut per_length = [0u32; 16];
     let (mut available, mut depth, mut node) = (1usize, 0usize, n as isize - 2);
     while available > 0 {
         let mut merged = 0;
@@ -81,13 +94,9 @@ fn lengths_per_depth(leaves: &[(u32, u16)], limit: usize) -> Vec<u32> {
             merged += 1;
             node -= 1;
         }
-        per_depth[depth] += (available - merged) as u32;
+        per_length[depth.min(limit)] += (available - merged) as u32;
         available = 2 * merged;
         depth += 1;
-    }
-    let mut per_length = vec![0u32; limit + 1];
-    for (depth, &count) in per_depth.iter().enumerate() {
-        per_length[depth.min(limit)] += count;
     }
     let mut kraft: u64 = (1..=limit)
         .map(|length| u64::from(per_length[length]) << (limit - length))

@@ -369,6 +369,18 @@ const LENGTH_SYMBOL: [u16; MAX_MATCH + 1] = {
     symbols
 };
 
+/// The extra bits' count and value of each match length, by length.
+const LENGTH_EXTRA: [(u8, u8); MAX_MATCH + 1] = {
+    let mut extra = [(0, 0); MAX_MATCH + 1];
+    let mut length = 3;
+    while length <= MAX_MATCH {
+        let (_, bits, value) = length_code(length);
+        extra[length] = (bits as u8, value as u8);
+        length += 1;
+    }
+    extra
+};
+
 /// The distance symbol of a distance (1 to 32768), its extra bits and
 /// their value (RFC 1951, 3.2.5).
 #[inline(always)]
@@ -493,9 +505,13 @@ impl BlockCodes {
         // Each match length's code with its extra bits, and their count.
         let mut length_bits = [(0u64, 0u32); MAX_MATCH + 1];
         for (length, entry) in length_bits.iter_mut().enumerate().skip(3) {
-            let (s, extra_bits, extra) = length_code(length);
+            let s = usize::from(LENGTH_SYMBOL[length]);
+            let (extra_bits, extra) = LENGTH_EXTRA[length];
             let code = u64::from(self.litlen_codes[s]) | u64::from(extra) << self.litlen_lengths[s];
-            *entry = (code, u32::from(self.litlen_lengths[s]) + extra_bits);
+            *entry = (
+                code,
+                u32::from(self.litlen_lengths[s]) + u32::from(extra_bits),
+            );
         }
         let mut from = 0;
         for m in matches {
