@@ -14,17 +14,22 @@ use std::io;
 use super::png_deflate::hand_on_pieces;
 use super::png_huffman::{canonical_codes, code_lengths};
 
-/// Input bytes per deflate block: each block gets codes of its own.
-const BLOCK_BYTES: usize = 128 << 10;
+/// Input bytes per deflate block: each block gets codes of its own. Fitting
+/// them costs a few microseconds a block, so blocks are large (against 128
+/// KiB: 3–10% faster, 0.2–2.8% more bytes; BENCHMARKS.md, issue 16).
+const BLOCK_BYTES: usize = 256 << 10;
 const MAX_MATCH: usize = 258;
 /// Literal/length and distance alphabets (RFC 1951, 3.2.5).
 const LITLEN_SYMBOLS: usize = 286;
 const DISTANCE_SYMBOLS: usize = 30;
 const END_OF_BLOCK: usize = 256;
-/// Worst case of a block's coded bytes: a literal takes at most 14 bits,
-/// and each piece of a repeat (3 bytes or more) at most 48; plus the header
-/// and the 8 bytes [`Bits::put`] writes past its last whole byte.
-const BLOCK_OUT_BYTES: usize = 2 * BLOCK_BYTES + 1024;
+/// Worst case of the coded bytes of a block of `input` bytes: a literal
+/// takes at most 14 bits, and each piece of a repeat (3 bytes or more) at
+/// most 48; plus the header and the 8 bytes [`Bits::put`] writes past its
+/// last whole byte.
+const fn block_out_bytes(input: usize) -> usize {
+    2 * input + 1024
+}
 
 /// Compresses bytes into a zlib stream, passing each full piece of output
 /// (one IDAT chunk's data) to a sink.
@@ -45,14 +50,15 @@ impl RepeatDeflate {
     pub fn new(distances: &'static [usize], piece_bytes: usize) -> Self {
         assert!(distances.len() <= MAX_DISTANCES);
         assert!(distances.iter().all(|&d| (1..=32768).contains(&d)));
-        let mut out = BitWriter::new();
+        let spare = SPARE_BUFFERS.take().unwrap_or_default();
+        let mut out = BitWriter::new(spare.ready, spare.coded);
         // CMF: deflate, 32 KiB window; FLG: fastest level, no dictionary,
         // check bits making the pair a multiple of 31.
         out.ready.extend_from_slice(&[0x78, 0x01]);
         RepeatDeflate {
             distances,
-            block: Vec::with_capacity(BLOCK_BYTES),
-            matches: Vec::new(),
+            block: spare.block,
+            matches: spare.matches,
             out,
             adler: 1,
             piece_bytes: piece_bytes.max(1),
@@ -93,7 +99,7 @@ impl RepeatDeflate {
         let mut counts = SymbolCounts::new();
         find_matches(&self.block, self.distances, &mut self.matches, &mut counts);
         let codes = BlockCodes::fitted(&counts);
-        let mut bits = self.out.bits();
+        let mut bits = self.out.bits(self.block.len());
         bits.put(u64::from(last), 1);
         bits.put(2, 2); // dynamic Huffman codes
         codes.write_header(&mut bits);
@@ -103,6 +109,41 @@ impl RepeatDeflate {
         self.block.clear();
         self.matches.clear();
     }
+}
+
+impl Drop for RepeatDeflate {
+    /// Leaves the stream's buffers to the thread's next stream.
+    fn drop(&mut self) {
+        let mut spare = StreamBuffers {
+            block: std::mem::take(&mut self.block),
+            matches: std::mem::take(&mut self.matches),
+            ready: std::mem::take(&mut self.out.ready),
+            coded: std::mem::take(&mut self.out.block),
+        };
+        spare.block.clear();
+        spare.matches.clear();
+        spare.ready.clear();
+        SPARE_BUFFERS.set(Some(spare));
+    }
+}
+
+/// A stream's buffers, empty, for the next stream on the same thread.
+#[derive(Default)]
+struct StreamBuffers {
+    block: Vec<u8>,
+    matches: Vec<Match>,
+    ready: Vec<u8>,
+    coded: Vec<u8>,
+}
+
+thread_local! {
+    /// The buffers of the last stream dropped on this thread. A PNG export
+    /// makes one stream per frame and per probe, each with about 1 MiB of
+    /// buffers: allocating them afresh each time cost page faults and
+    /// zeroing (3% of a 720p export's time on reel's GL frames). At most one
+    /// set is kept per thread.
+    static SPARE_BUFFERS: std::cell::Cell<Option<StreamBuffers>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// Bytes from `data[at]` on, to the end of `data`, that equal those
@@ -609,18 +650,26 @@ struct BitWriter {
 }
 
 impl BitWriter {
-    fn new() -> Self {
+    /// A writer with these buffers (emptied; `block`'s contents do not matter).
+    fn new(mut ready: Vec<u8>, block: Vec<u8>) -> Self {
+        ready.clear();
         BitWriter {
-            ready: Vec::new(),
-            block: vec![0; BLOCK_OUT_BYTES],
+            ready,
+            block,
             pending: 0,
             pending_bits: 0,
         }
     }
 
-    /// A writer for one block. Its state lives in locals while it writes,
-    /// so the compiler keeps it in registers.
-    fn bits(&mut self) -> Bits<'_> {
+    /// A writer for one block of `input` bytes. Its state lives in locals
+    /// while it writes, so the compiler keeps it in registers. The buffer
+    /// grows to the largest block's worst case, not a full block's: a probe's
+    /// stream codes a few rows.
+    fn bits(&mut self, input: usize) -> Bits<'_> {
+        let needed = block_out_bytes(input);
+        if self.block.len() < needed {
+            self.block.resize(needed, 0);
+        }
         Bits {
             out: &mut self.block,
             at: 0,
@@ -794,6 +843,25 @@ mod tests {
         for distances in DISTANCE_SETS {
             assert_eq!(inflate(&compress(&data, distances, 999), data.len()), data);
         }
+    }
+
+    #[test]
+    fn a_stream_after_one_dropped_midway_on_its_thread_writes_what_a_fresh_thread_writes() {
+        let data: Vec<u8> = (0..BLOCK_BYTES + 5000).map(|i| (i / 7 % 5) as u8).collect();
+        let expected = {
+            let data = data.clone();
+            std::thread::spawn(move || compress(&data, &[1, 3], 4096))
+                .join()
+                .unwrap()
+        };
+        // Leaves coded blocks, pending bits and matches behind.
+        let mut abandoned = RepeatDeflate::new(&[1], 100);
+        let noise: Vec<u8> = (0..2 * BLOCK_BYTES).map(|i| (i * 31 % 251) as u8).collect();
+        abandoned.write(&noise, &mut |_| Ok(())).unwrap();
+        drop(abandoned);
+        let zlib = compress(&data, &[1, 3], 4096);
+        assert_eq!(zlib, expected);
+        assert_eq!(inflate(&zlib, data.len()), data);
     }
 
     #[test]
