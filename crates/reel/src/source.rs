@@ -213,15 +213,33 @@ impl Image {
 /// A few stored rows of a frame left in its file, read together and kept
 /// for the rows asked for next: an encoder thread keeps one and reads every
 /// frame it encodes through it ([`Image::upright_rgb_row`]). About
-/// [`READ_CHUNK_BYTES`] of rows: read in one call, and still in the core's
-/// cache when they are converted. For a frame with a checksum it keeps each
+/// [`READ_CHUNK_BYTES`] of rows at a time (a piece): read in one call, and
+/// still in the core's cache when they are converted. It holds a few pieces,
+/// so that those a PNG encoder samples before the whole frame are not read
+/// twice (see [`HELD_PIECES`]). For a frame with a checksum it keeps each
 /// piece's CRC-32 as it is read, for [`Image::verify_pixels`].
 #[derive(Debug, Default)]
 pub struct RowBuffer {
+    pieces: Vec<HeldPiece>,
+    /// Pieces read so far, to tell the last one read.
+    reads: u64,
+    checks: Option<PieceChecks>,
+}
+
+/// The most pieces a [`RowBuffer`] holds: the PNG encoder's sample bands
+/// (four pieces) and the one being read through. When all are taken, the
+/// piece read last makes room: a pass through the frame is done with it,
+/// while pieces read earlier (the samples) lie ahead of it.
+const HELD_PIECES: usize = 5;
+
+/// One piece of stored rows.
+#[derive(Debug, Default)]
+struct HeldPiece {
     bytes: Vec<u8>,
     /// The frame (its [`StoredFrame::id`]) and first stored row held.
     held: Option<(u64, usize)>,
-    checks: Option<PieceChecks>,
+    /// When it was read ([`RowBuffer::reads`]).
+    read: u64,
 }
 
 /// The CRC-32 of each piece read of one frame.
@@ -252,23 +270,52 @@ impl RowBuffer {
         let height = frame.layout().height as usize;
         let per_read = Self::rows_per_read(frame);
         let first = row / per_read * per_read;
-        if self.held != Some((frame.id(), first)) {
-            let rows = per_read.min(height - first);
-            self.held = None;
-            self.bytes.resize(rows * row_len, 0);
-            frame.read_rows(first, &mut self.bytes)?;
-            self.held = Some((frame.id(), first));
-            if frame.has_checksum() {
-                let crc = crc32fast::hash(&self.bytes);
-                let checks = self.checks_of(frame);
-                match checks.crcs[first / per_read] {
-                    Some(earlier) if earlier != crc => checks.changed = true,
-                    _ => checks.crcs[first / per_read] = Some(crc),
+        let key = Some((frame.id(), first));
+        let slot = match self.pieces.iter().position(|piece| piece.held == key) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.slot_to_read_into(frame.id());
+                self.reads += 1;
+                let piece = &mut self.pieces[slot];
+                piece.held = None;
+                piece
+                    .bytes
+                    .resize(per_read.min(height - first) * row_len, 0);
+                frame.read_rows(first, &mut piece.bytes)?;
+                piece.held = key;
+                piece.read = self.reads;
+                if frame.has_checksum() {
+                    let crc = crc32fast::hash(&piece.bytes);
+                    let checks = self.checks_of(frame);
+                    match checks.crcs[first / per_read] {
+                        Some(earlier) if earlier != crc => checks.changed = true,
+                        _ => checks.crcs[first / per_read] = Some(crc),
+                    }
                 }
+                slot
             }
-        }
+        };
         let at = (row - first) * row_len;
-        Ok(&self.bytes[at..at + row_len])
+        Ok(&self.pieces[slot].bytes[at..at + row_len])
+    }
+
+    /// The slot to read a piece of frame `frame` into: one holding nothing
+    /// or another frame's rows, a new one, or the piece read last.
+    fn slot_to_read_into(&mut self, frame: u64) -> usize {
+        let free = self
+            .pieces
+            .iter()
+            .position(|piece| piece.held.is_none_or(|(held, _)| held != frame));
+        if let Some(slot) = free {
+            return slot;
+        }
+        if self.pieces.len() < HELD_PIECES {
+            self.pieces.push(HeldPiece::default());
+            return self.pieces.len() - 1;
+        }
+        (0..self.pieces.len())
+            .max_by_key(|&slot| self.pieces[slot].read)
+            .expect("a full buffer holds pieces")
     }
 
     /// The piece checks of `frame`, started afresh for a frame not seen last.
@@ -698,24 +745,59 @@ mod tests {
 
     #[test]
     fn rows_that_change_between_two_reads_of_one_frame_fail_its_checksum() {
-        // The rows encoded must be the rows checked: a piece read twice (an encoder's probe,
-        // then its pass over the frame) that came back different fails the frame, even when
-        // the file was put back as it was before the check.
-        let (w, h) = (1024u32, 40u32);
+        // The rows encoded must be the rows checked: a piece read twice that came back
+        // different fails the frame, even when the file was put back as it was before the
+        // check. 1024-pixel rows: 16 rows a piece, 7 pieces.
+        let (w, h) = (1024u32, 112u32);
         let dir = tempfile::tempdir().unwrap();
         let (path, _) = one_frame_cache(dir.path(), w, h);
         let image = stored_image(&path);
         let mut rows = RowBuffer::new();
         let mut out = vec![0; image.rgb_row_len()];
-        image.upright_rgb_row(0, &mut out, &mut rows).unwrap();
-        flip_pixel_bit(&path, 7);
-        image.upright_rgb_row(30, &mut out, &mut rows).unwrap();
-        image.upright_rgb_row(0, &mut out, &mut rows).unwrap();
-        flip_pixel_bit(&path, 7);
+        // Pieces 0 to 4 fill the buffer; piece 5 takes the place of piece 4, read last.
+        for y in [0, 16, 32, 48, 64, 80] {
+            image.upright_rgb_row(y, &mut out, &mut rows).unwrap();
+        }
+        flip_pixel_bit(&path, 64 * 4096 + 7);
+        image.upright_rgb_row(64, &mut out, &mut rows).unwrap();
+        flip_pixel_bit(&path, 64 * 4096 + 7);
         let err = image.verify_pixels(&mut rows).unwrap_err();
         assert!(
             matches!(err, CacheError::FrameChecksum { frame: 0, .. }),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn pieces_sampled_before_a_pass_over_the_frame_are_read_once() {
+        // 1024-pixel rows: 16 rows a piece, 10 pieces.
+        let (w, h) = (1024u32, 160u32);
+        let dir = tempfile::tempdir().unwrap();
+        let (path, pixels) = one_frame_cache(dir.path(), w, h);
+        let image = stored_image(&path);
+        let mut rows = RowBuffer::new();
+        let mut out = vec![0; image.rgb_row_len()];
+        // A probe's sample bands, in four pieces...
+        for y in [20, 21, 60, 100, 101, 140] {
+            image.upright_rgb_row(y, &mut out, &mut rows).unwrap();
+        }
+        assert_eq!(rows.reads, 4);
+        // ...then every row, top to bottom: the sampled pieces are not read again.
+        for y in 0..h as usize {
+            image.upright_rgb_row(y, &mut out, &mut rows).unwrap();
+            let expected: Vec<u8> = pixels[y * 4096..(y + 1) * 4096]
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            assert_eq!(out, expected, "row {y}");
+        }
+        assert_eq!(rows.reads, 10);
+        image.verify_pixels(&mut rows).unwrap();
+        assert!(rows.pieces.len() <= HELD_PIECES);
+        // The next frame reads into the same pieces.
+        let image = stored_image(&path);
+        image.upright_rgb_row(0, &mut out, &mut rows).unwrap();
+        assert_eq!(rows.reads, 11);
+        assert!(rows.pieces.len() <= HELD_PIECES);
     }
 }
