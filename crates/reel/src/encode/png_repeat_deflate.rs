@@ -38,7 +38,9 @@ pub struct RepeatDeflate {
     distances: &'static [usize],
     /// Input waiting for the current block.
     block: Vec<u8>,
-    matches: Vec<Match>,
+    /// The current block's symbols (see [`Symbol`]); only the first ones
+    /// written for a block count.
+    symbols: Vec<Symbol>,
     out: BitWriter,
     adler: u32,
     piece_bytes: usize,
@@ -58,7 +60,7 @@ impl RepeatDeflate {
         RepeatDeflate {
             distances,
             block: spare.block,
-            matches: spare.matches,
+            symbols: spare.symbols,
             out,
             adler: 1,
             piece_bytes: piece_bytes.max(1),
@@ -97,17 +99,26 @@ impl RepeatDeflate {
         adler.write(&self.block);
         self.adler = adler.finish();
         let mut counts = SymbolCounts::new();
-        find_matches(&self.block, self.distances, &mut self.matches, &mut counts);
+        // Huffman codes alone code the bytes as they are, without symbols.
+        let symbols = if self.distances.is_empty() {
+            count_block_literals(&self.block, &mut counts);
+            None
+        } else {
+            let n = find_matches(&self.block, self.distances, &mut self.symbols, &mut counts);
+            Some(&self.symbols[..n])
+        };
         let codes = BlockCodes::fitted(&counts);
         let mut bits = self.out.bits(self.block.len());
         bits.put(u64::from(last), 1);
         bits.put(2, 2); // dynamic Huffman codes
         codes.write_header(&mut bits);
-        codes.write_data(&self.block, &self.matches, self.distances, &mut bits);
+        match symbols {
+            Some(symbols) => codes.write_symbols(symbols, self.distances, &mut bits),
+            None => codes.write_literals(&self.block, &mut bits),
+        }
         let state = bits.end();
         self.out.keep(state);
         self.block.clear();
-        self.matches.clear();
     }
 }
 
@@ -116,12 +127,11 @@ impl Drop for RepeatDeflate {
     fn drop(&mut self) {
         let mut spare = StreamBuffers {
             block: std::mem::take(&mut self.block),
-            matches: std::mem::take(&mut self.matches),
+            symbols: std::mem::take(&mut self.symbols),
             ready: std::mem::take(&mut self.out.ready),
             coded: std::mem::take(&mut self.out.block),
         };
         spare.block.clear();
-        spare.matches.clear();
         spare.ready.clear();
         SPARE_BUFFERS.set(Some(spare));
     }
@@ -131,7 +141,7 @@ impl Drop for RepeatDeflate {
 #[derive(Default)]
 struct StreamBuffers {
     block: Vec<u8>,
-    matches: Vec<Match>,
+    symbols: Vec<Symbol>,
     ready: Vec<u8>,
     coded: Vec<u8>,
 }
@@ -176,16 +186,22 @@ fn match_length(data: &[u8], at: usize, distance: usize) -> usize {
     length
 }
 
-/// A repeat of the `length` bytes `distance` before `at` in a block. A
-/// repeat longer than deflate's longest is coded as several (see
-/// [`match_pieces`]).
-#[derive(Debug, Clone, Copy)]
-struct Match {
-    at: u32,
-    length: u32,
-    /// Which of the stream's distances.
-    slot: u8,
-}
+/// One symbol of a block, as the matcher leaves it for the writer: a
+/// literal byte (its value), or one piece of a repeat (at most 258 bytes,
+/// see [`match_pieces`]) as two symbols, its length
+/// ([`REPEAT_LENGTH`]` + length`) then its distance ([`REPEAT_SLOT`]` +`
+/// the distance's slot). The writer looks each up in one table and codes
+/// two per put, without branching on what they are: branching on the
+/// number of literals between repeats, which varies too much to predict,
+/// made writing from a list of repeats twice as slow (BENCHMARKS.md).
+type Symbol = u16;
+/// The symbol of a repeat piece's length 0 (lengths 3 to 258 follow).
+const REPEAT_LENGTH: Symbol = 256;
+/// The symbol of a repeat piece's distance slot 0 (slots up to
+/// [`MAX_DISTANCES`] follow).
+const REPEAT_SLOT: Symbol = REPEAT_LENGTH + MAX_MATCH as Symbol + 1;
+/// How many different [`Symbol`]s there are.
+const SYMBOL_KINDS: usize = REPEAT_SLOT as usize + MAX_DISTANCES;
 
 /// The longest literal/length code [`BlockCodes`] fits: four literals fit
 /// one [`Bits::put`].
@@ -203,9 +219,10 @@ const MAX_DISTANCES: usize = 8;
 const WINDOW: usize = 64;
 
 /// Finds in `data` (greedily) the longest repeat at one of `distances`
-/// wherever one of at least [`MIN_REPEAT`] bytes starts, and
-/// counts the symbols the block will be coded with; bytes outside matches
-/// are literals.
+/// (at least one) wherever one of at least [`MIN_REPEAT`] bytes starts,
+/// writes the block's [`Symbol`]s into `symbols` (grown to `data.len() + 4`
+/// if shorter) and returns how many; bytes outside matches are literals.
+/// Counts the deflate symbols the block will be coded with.
 ///
 /// It looks at 64 bytes at a time: one mask per distance with a bit for each
 /// byte equal to the one that far back. A stretch of literals costs a few
@@ -214,9 +231,16 @@ const WINDOW: usize = 64;
 fn find_matches(
     data: &[u8],
     distances: &[usize],
-    matches: &mut Vec<Match>,
+    symbols: &mut Vec<Symbol>,
     counts: &mut SymbolCounts,
-) {
+) -> usize {
+    assert!(!distances.is_empty());
+    // A symbol takes at least one byte (a repeat piece's two, three); four
+    // more take the writes of a short run's four symbols past its end.
+    if symbols.len() < data.len() + 4 {
+        symbols.resize(data.len() + 4, 0);
+    }
+    let mut written = 0;
     let mut literals = [[0u32; 256]; 4];
     let mut distance_symbols = [0; MAX_DISTANCES];
     for (symbol, &distance) in distance_symbols.iter_mut().zip(distances) {
@@ -224,7 +248,7 @@ fn find_matches(
     }
     let mut literals_from = 0;
     let mut at = 0;
-    while !distances.is_empty() && at + MIN_REPEAT <= data.len() {
+    while at + MIN_REPEAT <= data.len() {
         let window = at;
         let n = (data.len() - window).min(WINDOW);
         let mut masks = [0u64; MAX_DISTANCES];
@@ -259,30 +283,61 @@ fn find_matches(
             }
             let (length, slot) = best;
             debug_assert!(length >= MIN_REPEAT);
-            count_short_or_long_run(data, literals_from..start, &mut literals);
-            matches.push(Match {
-                at: start as u32,
-                length: length as u32,
-                slot: slot as u8,
-            });
+            written += take_literals(
+                data,
+                literals_from..start,
+                &mut literals,
+                &mut symbols[written..],
+            );
+            let slot_symbol = REPEAT_SLOT + slot as Symbol;
             let distance_symbol = &mut counts.distance[distance_symbols[slot]];
             if length <= MAX_MATCH {
                 counts.litlen[usize::from(LENGTH_SYMBOL[length])] += 1;
                 *distance_symbol += 1;
+                symbols[written] = REPEAT_LENGTH + length as Symbol;
+                symbols[written + 1] = slot_symbol;
+                written += 2;
             } else {
                 let (full, tail) = match_pieces(length);
                 counts.litlen[usize::from(LENGTH_SYMBOL[MAX_MATCH])] += full as u32;
                 *distance_symbol += full as u32;
+                for _ in 0..full {
+                    symbols[written] = REPEAT_LENGTH + MAX_MATCH as Symbol;
+                    symbols[written + 1] = slot_symbol;
+                    written += 2;
+                }
                 for piece in tail.into_iter().filter(|&p| p > 0) {
                     counts.litlen[usize::from(LENGTH_SYMBOL[piece])] += 1;
                     counts.distance[distance_symbols[slot]] += 1;
+                    symbols[written] = REPEAT_LENGTH + piece as Symbol;
+                    symbols[written + 1] = slot_symbol;
+                    written += 2;
                 }
             }
             at = start + length;
             literals_from = at;
         }
     }
-    count_literals(&data[literals_from..], &mut literals);
+    let tail = &data[literals_from..];
+    count_literals(tail, &mut literals);
+    for (symbol, &byte) in symbols[written..].iter_mut().zip(tail) {
+        *symbol = Symbol::from(byte);
+    }
+    written += tail.len();
+    add_literal_counts(&literals, counts);
+    written
+}
+
+/// Counts a block coded with Huffman codes alone: its bytes as literals.
+fn count_block_literals(data: &[u8], counts: &mut SymbolCounts) {
+    let mut literals = [[0u32; 256]; 4];
+    count_literals(data, &mut literals);
+    add_literal_counts(&literals, counts);
+}
+
+/// Adds the four tables [`count_literals`] counts in to `counts`, and the
+/// block's end.
+fn add_literal_counts(literals: &[[u32; 256]; 4], counts: &mut SymbolCounts) {
     for (symbol, count) in counts.litlen[..256].iter_mut().enumerate() {
         *count += literals.iter().map(|table| table[symbol]).sum::<u32>();
     }
@@ -353,21 +408,39 @@ fn equal_bytes(a: &[u8; WINDOW], b: &[u8; WINDOW]) -> u64 {
         .fold(0, |mask, (i, (x, y))| mask | u64::from(x == y) << i)
 }
 
-/// Counts the literals `data[run]` like [`count_literals`]; a run of up to
-/// four (most runs between repeats) without a branch on its length, which
-/// the processor could not predict.
+/// Counts the literals `data[run]` like [`count_literals`] and writes them
+/// as symbols at the start of `symbols`; returns how many. A run of up to
+/// four (most runs between repeats) goes without a branch on its length,
+/// which the processor could not predict: four symbols are written, the
+/// run's length of them counted and kept.
 #[inline(always)]
-fn count_short_or_long_run(data: &[u8], run: std::ops::Range<usize>, tables: &mut [[u32; 256]; 4]) {
+fn take_literals(
+    data: &[u8],
+    run: std::ops::Range<usize>,
+    tables: &mut [[u32; 256]; 4],
+    symbols: &mut [Symbol],
+) -> usize {
     let n = run.len();
     if n <= 4 && run.start + 4 <= data.len() {
         let quad = &data[run.start..run.start + 4];
-        for (i, (table, &byte)) in tables.iter_mut().zip(quad).enumerate() {
+        for (i, ((table, &byte), symbol)) in tables
+            .iter_mut()
+            .zip(quad)
+            .zip(&mut symbols[..4])
+            .enumerate()
+        {
             // Bytes past the run are counted zero times.
             table[usize::from(byte)] += u32::from(i < n);
+            *symbol = Symbol::from(byte);
         }
     } else {
-        count_literals(&data[run], tables);
+        let literals = &data[run];
+        count_literals(literals, tables);
+        for (symbol, &byte) in symbols[..n].iter_mut().zip(literals) {
+            *symbol = Symbol::from(byte);
+        }
     }
+    n
 }
 
 /// Counts `literals` in four tables, so that runs of one byte do not wait
@@ -524,80 +597,64 @@ impl BlockCodes {
         }
     }
 
-    /// The block's literals and matches (repeats at `distances`), and its
+    /// The block's [`Symbol`]s (repeats at `distances`), and its
     /// end-of-block symbol.
-    fn write_data(&self, data: &[u8], matches: &[Match], distances: &[usize], out: &mut Bits) {
+    fn write_symbols(&self, symbols: &[Symbol], distances: &[usize], out: &mut Bits) {
+        // Each symbol's code with its extra bits, and their count above bit
+        // 32: a literal takes at most 14 bits, a length 14 + 5, a distance
+        // 15 + 13, so any two fit one put.
+        let mut table = [0u64; SYMBOL_KINDS];
+        let entry = |code: u64, bits: u32| code | u64::from(bits) << 32;
+        for (byte, slot) in table[..256].iter_mut().enumerate() {
+            *slot = entry(
+                u64::from(self.litlen_codes[byte]),
+                u32::from(self.litlen_lengths[byte]),
+            );
+        }
+        for length in 3..=MAX_MATCH {
+            let s = usize::from(LENGTH_SYMBOL[length]);
+            let (extra_bits, extra) = LENGTH_EXTRA[length];
+            let code = u64::from(self.litlen_codes[s]) | u64::from(extra) << self.litlen_lengths[s];
+            let bits = u32::from(self.litlen_lengths[s]) + u32::from(extra_bits);
+            table[usize::from(REPEAT_LENGTH) + length] = entry(code, bits);
+        }
+        for (slot, &distance) in distances.iter().enumerate() {
+            let (s, extra_bits, extra) = distance_code(distance);
+            let code =
+                u64::from(self.distance_codes[s]) | u64::from(extra) << self.distance_lengths[s];
+            let bits = u32::from(self.distance_lengths[s]) + extra_bits;
+            table[usize::from(REPEAT_SLOT) + slot] = entry(code, bits);
+        }
+        let mut pairs = symbols.chunks_exact(2);
+        for pair in &mut pairs {
+            let (a, b) = (table[usize::from(pair[0])], table[usize::from(pair[1])]);
+            let a_bits = (a >> 32) as u32;
+            out.put(
+                (a & 0xffff_ffff) | (b & 0xffff_ffff) << a_bits,
+                a_bits + (b >> 32) as u32,
+            );
+        }
+        for &symbol in pairs.remainder() {
+            let a = table[usize::from(symbol)];
+            out.put(a & 0xffff_ffff, (a >> 32) as u32);
+        }
+        self.write_end_of_block(out);
+    }
+
+    /// A block coded with Huffman codes alone: `data` as literals, and the
+    /// end-of-block symbol.
+    fn write_literals(&self, data: &[u8], out: &mut Bits) {
         // Code and length of each literal in one word: one load per byte.
         let mut literal = [0u32; 256];
         for (byte, entry) in literal.iter_mut().enumerate() {
             *entry =
                 u32::from(self.litlen_codes[byte]) | u32::from(self.litlen_lengths[byte]) << 16;
         }
-        // Each distance's code with its extra bits, and their count.
-        let distance_bits: Vec<(u64, u32)> = distances
-            .iter()
-            .map(|&distance| {
-                let (s, extra_bits, extra) = distance_code(distance);
-                let code = u64::from(self.distance_codes[s])
-                    | u64::from(extra) << self.distance_lengths[s];
-                (code, u32::from(self.distance_lengths[s]) + extra_bits)
-            })
-            .collect();
-        // Each match length's code with its extra bits, and their count.
-        let mut length_bits = [(0u64, 0u32); MAX_MATCH + 1];
-        for (length, entry) in length_bits.iter_mut().enumerate().skip(3) {
-            let s = usize::from(LENGTH_SYMBOL[length]);
-            let (extra_bits, extra) = LENGTH_EXTRA[length];
-            let code = u64::from(self.litlen_codes[s]) | u64::from(extra) << self.litlen_lengths[s];
-            *entry = (
-                code,
-                u32::from(self.litlen_lengths[s]) + u32::from(extra_bits),
-            );
-        }
-        let mut from = 0;
-        for m in matches {
-            let at = m.at as usize;
-            let run = at - from;
-            if run <= 4 && from + 4 <= data.len() {
-                // Up to four literals (most runs between repeats) in one put,
-                // without a branch on their number: bytes past the run add no
-                // bits.
-                let (mut bits, mut count) = (0u64, 0u32);
-                for (i, &byte) in data[from..from + 4].iter().enumerate() {
-                    let keep = u32::from(i < run).wrapping_neg();
-                    let entry = literal[usize::from(byte)] & keep;
-                    bits |= u64::from(entry & 0xffff) << count;
-                    count += entry >> 16;
-                }
-                out.put(bits, count);
-            } else {
-                out.literals(&data[from..at], &literal);
-            }
-            // Each piece's length and distance codes as one put (at most
-            // 15 + 5 + 15 + 13 bits).
-            let (distance_code, distance_count) = distance_bits[usize::from(m.slot)];
-            let piece = |length: usize| {
-                let (code, count) = length_bits[length];
-                (code | distance_code << count, count + distance_count)
-            };
-            let length = m.length as usize;
-            if length <= MAX_MATCH {
-                let (code, count) = piece(length);
-                out.put(code, count);
-            } else {
-                let (full, tail) = match_pieces(length);
-                let (code, count) = piece(MAX_MATCH);
-                for _ in 0..full {
-                    out.put(code, count);
-                }
-                for length in tail.into_iter().filter(|&l| l > 0) {
-                    let (code, count) = piece(length);
-                    out.put(code, count);
-                }
-            }
-            from = at + length;
-        }
-        out.literals(&data[from..], &literal);
+        out.literals(data, &literal);
+        self.write_end_of_block(out);
+    }
+
+    fn write_end_of_block(&self, out: &mut Bits) {
         out.put(
             u64::from(self.litlen_codes[END_OF_BLOCK]),
             u32::from(self.litlen_lengths[END_OF_BLOCK]),
@@ -915,6 +972,41 @@ mod tests {
         }
     }
 
+    /// The repeats (start, length, distance) that `symbols` code `data`
+    /// with, checking that their literals are `data`'s bytes and that they
+    /// cover it. Consecutive pieces at one distance are one repeat: a greedy
+    /// matcher never ends a repeat where another at its distance starts.
+    fn repeats_in(
+        symbols: &[Symbol],
+        data: &[u8],
+        distances: &[usize],
+    ) -> Vec<(usize, usize, usize)> {
+        let mut found: Vec<(usize, usize, usize)> = Vec::new();
+        let (mut at, mut i) = (0, 0);
+        while i < symbols.len() {
+            if symbols[i] < REPEAT_LENGTH {
+                assert_eq!(symbols[i], Symbol::from(data[at]), "literal at {at}");
+                at += 1;
+                i += 1;
+                continue;
+            }
+            let length = usize::from(symbols[i] - REPEAT_LENGTH);
+            assert!(
+                (3..=MAX_MATCH).contains(&length),
+                "piece of {length} at {at}"
+            );
+            let distance = distances[usize::from(symbols[i + 1] - REPEAT_SLOT)];
+            match found.last_mut() {
+                Some(last) if last.0 + last.1 == at && last.2 == distance => last.1 += length,
+                _ => found.push((at, length, distance)),
+            }
+            at += length;
+            i += 2;
+        }
+        assert_eq!(at, data.len());
+        found
+    }
+
     /// The greedy matcher [`find_matches`] implements, byte by byte.
     fn reference_matches(data: &[u8], distances: &[usize]) -> Vec<(usize, usize, usize)> {
         let mut found = Vec::new();
@@ -948,20 +1040,22 @@ mod tests {
             set in 0usize..4,
         ) {
             let distances = DISTANCE_SETS[set];
-            let mut matches = Vec::new();
             let mut counts = SymbolCounts::new();
-            find_matches(&data, distances, &mut matches, &mut counts);
-            let found: Vec<_> = matches
-                .iter()
-                .map(|m| (m.at as usize, m.length as usize, distances[usize::from(m.slot)]))
-                .collect();
-            prop_assert_eq!(found, reference_matches(&data, distances));
+            let found = if distances.is_empty() {
+                count_block_literals(&data, &mut counts);
+                Vec::new()
+            } else {
+                let mut symbols = Vec::new();
+                let n = find_matches(&data, distances, &mut symbols, &mut counts);
+                repeats_in(&symbols[..n], &data, distances)
+            };
+            prop_assert_eq!(&found, &reference_matches(&data, distances));
             // Every byte outside the matches is counted as a literal, and no other.
             let mut expected = [0u32; 256];
             let mut from = 0;
-            for m in &matches {
-                data[from..m.at as usize].iter().for_each(|&b| expected[usize::from(b)] += 1);
-                from = (m.at + m.length) as usize;
+            for &(at, length, _) in &found {
+                data[from..at].iter().for_each(|&b| expected[usize::from(b)] += 1);
+                from = at + length;
             }
             data[from..].iter().for_each(|&b| expected[usize::from(b)] += 1);
             prop_assert_eq!(&counts.litlen[..256], &expected[..]);
