@@ -104,7 +104,8 @@ impl RepeatDeflate {
             count_block_literals(&self.block, &mut counts);
             None
         } else {
-            let n = find_matches(&self.block, self.distances, &mut self.symbols, &mut counts);
+            let n = find_matches(&self.block, self.distances, &mut self.symbols);
+            count_symbols(&self.symbols[..n], self.distances, &mut counts);
             Some(&self.symbols[..n])
         };
         let codes = BlockCodes::fitted(&counts);
@@ -222,30 +223,20 @@ const WINDOW: usize = 64;
 /// (at least one) wherever one of at least [`MIN_REPEAT`] bytes starts,
 /// writes the block's [`Symbol`]s into `symbols` (grown to `data.len() + 4`
 /// if shorter) and returns how many; bytes outside matches are literals.
-/// Counts the deflate symbols the block will be coded with.
+/// [`count_symbols`] counts them afterwards.
 ///
 /// It looks at 64 bytes at a time: one mask per distance with a bit for each
 /// byte equal to the one that far back. A stretch of literals costs a few
 /// vector compares, the starts of repeats are where [`MIN_REPEAT`] bits in a
 /// row are set, and a short repeat's length is a count of trailing ones.
-fn find_matches(
-    data: &[u8],
-    distances: &[usize],
-    symbols: &mut Vec<Symbol>,
-    counts: &mut SymbolCounts,
-) -> usize {
+fn find_matches(data: &[u8], distances: &[usize], symbols: &mut Vec<Symbol>) -> usize {
     assert!(!distances.is_empty());
-    // A symbol takes at least one byte (a repeat piece's two, three); four
-    // more take the writes of a short run's four symbols past its end.
-    if symbols.len() < data.len() + 4 {
-        symbols.resize(data.len() + 4, 0);
+    // A symbol takes at least one byte (a repeat piece's two, three); more
+    // take the writes of a short run's symbols past its end.
+    if symbols.len() < data.len() + SHORT_RUN {
+        symbols.resize(data.len() + SHORT_RUN, 0);
     }
     let mut written = 0;
-    let mut literals = [[0u32; 256]; 4];
-    let mut distance_symbols = [0; MAX_DISTANCES];
-    for (symbol, &distance) in distance_symbols.iter_mut().zip(distances) {
-        *symbol = distance_code(distance).0;
-    }
     let mut literals_from = 0;
     let mut at = 0;
     while at + MIN_REPEAT <= data.len() {
@@ -283,32 +274,20 @@ fn find_matches(
             }
             let (length, slot) = best;
             debug_assert!(length >= MIN_REPEAT);
-            written += take_literals(
-                data,
-                literals_from..start,
-                &mut literals,
-                &mut symbols[written..],
-            );
+            written += take_literals(data, literals_from..start, &mut symbols[written..]);
             let slot_symbol = REPEAT_SLOT + slot as Symbol;
-            let distance_symbol = &mut counts.distance[distance_symbols[slot]];
             if length <= MAX_MATCH {
-                counts.litlen[usize::from(LENGTH_SYMBOL[length])] += 1;
-                *distance_symbol += 1;
                 symbols[written] = REPEAT_LENGTH + length as Symbol;
                 symbols[written + 1] = slot_symbol;
                 written += 2;
             } else {
                 let (full, tail) = match_pieces(length);
-                counts.litlen[usize::from(LENGTH_SYMBOL[MAX_MATCH])] += full as u32;
-                *distance_symbol += full as u32;
                 for _ in 0..full {
                     symbols[written] = REPEAT_LENGTH + MAX_MATCH as Symbol;
                     symbols[written + 1] = slot_symbol;
                     written += 2;
                 }
                 for piece in tail.into_iter().filter(|&p| p > 0) {
-                    counts.litlen[usize::from(LENGTH_SYMBOL[piece])] += 1;
-                    counts.distance[distance_symbols[slot]] += 1;
                     symbols[written] = REPEAT_LENGTH + piece as Symbol;
                     symbols[written + 1] = slot_symbol;
                     written += 2;
@@ -319,13 +298,37 @@ fn find_matches(
         }
     }
     let tail = &data[literals_from..];
-    count_literals(tail, &mut literals);
     for (symbol, &byte) in symbols[written..].iter_mut().zip(tail) {
         *symbol = Symbol::from(byte);
     }
-    written += tail.len();
-    add_literal_counts(&literals, counts);
-    written
+    written + tail.len()
+}
+
+/// Counts the deflate symbols `symbols` (repeats at `distances`) will be
+/// coded with, and the block's end: one pass, four tables so that runs of
+/// one symbol do not wait on one counter.
+fn count_symbols(symbols: &[Symbol], distances: &[usize], counts: &mut SymbolCounts) {
+    let mut tables = [[0u32; SYMBOL_KINDS]; 4];
+    let mut quads = symbols.chunks_exact(4);
+    for quad in &mut quads {
+        for (table, &symbol) in tables.iter_mut().zip(quad) {
+            table[usize::from(symbol)] += 1;
+        }
+    }
+    for &symbol in quads.remainder() {
+        tables[0][usize::from(symbol)] += 1;
+    }
+    let total = |kind: usize| tables.iter().map(|table| table[kind]).sum::<u32>();
+    for (byte, count) in counts.litlen[..256].iter_mut().enumerate() {
+        *count += total(byte);
+    }
+    for (length, &symbol) in LENGTH_SYMBOL.iter().enumerate().skip(3) {
+        counts.litlen[usize::from(symbol)] += total(usize::from(REPEAT_LENGTH) + length);
+    }
+    for (slot, &distance) in distances.iter().enumerate() {
+        counts.distance[distance_code(distance).0] += total(usize::from(REPEAT_SLOT) + slot);
+    }
+    counts.litlen[END_OF_BLOCK] += 1;
 }
 
 /// Counts a block coded with Huffman codes alone: its bytes as literals.
@@ -408,35 +411,24 @@ fn equal_bytes(a: &[u8; WINDOW], b: &[u8; WINDOW]) -> u64 {
         .fold(0, |mask, (i, (x, y))| mask | u64::from(x == y) << i)
 }
 
-/// Counts the literals `data[run]` like [`count_literals`] and writes them
-/// as symbols at the start of `symbols`; returns how many. A run of up to
-/// four (most runs between repeats) goes without a branch on its length,
-/// which the processor could not predict: four symbols are written, the
-/// run's length of them counted and kept.
+/// Literals between repeats written as symbols at once, whatever their
+/// number up to this: the processor cannot predict how many there are.
+const SHORT_RUN: usize = 16;
+
+/// Writes the literals `data[run]` as symbols at the start of `symbols`;
+/// returns how many. A run of up to [`SHORT_RUN`] (most runs between
+/// repeats) goes without a branch on its length: that many symbols are
+/// written, the run's length of them kept.
 #[inline(always)]
-fn take_literals(
-    data: &[u8],
-    run: std::ops::Range<usize>,
-    tables: &mut [[u32; 256]; 4],
-    symbols: &mut [Symbol],
-) -> usize {
+fn take_literals(data: &[u8], run: std::ops::Range<usize>, symbols: &mut [Symbol]) -> usize {
     let n = run.len();
-    if n <= 4 && run.start + 4 <= data.len() {
-        let quad = &data[run.start..run.start + 4];
-        for (i, ((table, &byte), symbol)) in tables
-            .iter_mut()
-            .zip(quad)
-            .zip(&mut symbols[..4])
-            .enumerate()
-        {
-            // Bytes past the run are counted zero times.
-            table[usize::from(byte)] += u32::from(i < n);
+    if n <= SHORT_RUN && run.start + SHORT_RUN <= data.len() {
+        let bytes = &data[run.start..run.start + SHORT_RUN];
+        for (symbol, &byte) in symbols[..SHORT_RUN].iter_mut().zip(bytes) {
             *symbol = Symbol::from(byte);
         }
     } else {
-        let literals = &data[run];
-        count_literals(literals, tables);
-        for (symbol, &byte) in symbols[..n].iter_mut().zip(literals) {
+        for (symbol, &byte) in symbols[..n].iter_mut().zip(&data[run]) {
             *symbol = Symbol::from(byte);
         }
     }
@@ -1046,7 +1038,8 @@ mod tests {
                 Vec::new()
             } else {
                 let mut symbols = Vec::new();
-                let n = find_matches(&data, distances, &mut symbols, &mut counts);
+                let n = find_matches(&data, distances, &mut symbols);
+                count_symbols(&symbols[..n], distances, &mut counts);
                 repeats_in(&symbols[..n], &data, distances)
             };
             prop_assert_eq!(&found, &reference_matches(&data, distances));
