@@ -203,6 +203,23 @@ impl ZlibStream {
         }
     }
 
+    /// Compresses the `n` bytes `fill` writes: straight into the repeat
+    /// coder's block, or through `scratch` for the others.
+    fn write_with(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]),
+        scratch: &mut Vec<u8>,
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if let ZlibStream::Repeats(z) = self {
+            return z.write_with(n, fill, sink);
+        }
+        scratch.resize(n, 0);
+        fill(scratch);
+        self.write(scratch, sink)
+    }
+
     fn finish(self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         match self {
             ZlibStream::Zlib(z) => z.finish(sink),
@@ -258,6 +275,7 @@ impl Plan {
         // stored frame just before use.
         let (mut row, mut above) = (vec![0; row_len], vec![0; row_len]);
         let mut above_y = None;
+        let mut filtered = Vec::new();
         for y in bands.into_iter().flatten() {
             match y.checked_sub(1) {
                 None => above.fill(0),
@@ -265,7 +283,8 @@ impl Plan {
                 Some(_) => {}
             }
             image.upright_rgb_row(y, &mut row, rows)?;
-            zlib.write(chooser.filter(&row, &above), sink)?;
+            let fill = |out: &mut [u8]| chooser.filter_into(&row, &above, out);
+            zlib.write_with(row_len + 1, fill, &mut filtered, sink)?;
             std::mem::swap(&mut row, &mut above);
             above_y = Some(y);
         }

@@ -150,6 +150,17 @@ impl RowFilterChooser {
         }
     }
 
+    /// Writes what [`filter`](Self::filter) returns into `out` (one byte
+    /// longer than `row`): straight there when there is one candidate.
+    pub fn filter_into(&mut self, row: &[u8], prev: &[u8], out: &mut [u8]) {
+        if let [only] = self.candidates[..] {
+            out[0] = only as u8;
+            filter_row(only, row, prev, &mut out[1..]);
+        } else {
+            out.copy_from_slice(self.filter(row, prev));
+        }
+    }
+
     /// The filter-type byte and the filtered bytes of `row` (below `prev`),
     /// as they go into the PNG's compressed data.
     pub fn filter<'s>(&'s mut self, row: &[u8], prev: &[u8]) -> &'s [u8] {

@@ -36,8 +36,13 @@ const fn block_out_bytes(input: usize) -> usize {
 #[derive(Debug)]
 pub struct RepeatDeflate {
     distances: &'static [usize],
-    /// Input waiting for the current block.
+    /// Input waiting for the current block: its first `filled` bytes (it
+    /// is always [`BLOCK_BYTES`] long, so that rows can be filtered
+    /// straight into it).
     block: Vec<u8>,
+    filled: usize,
+    /// A row that does not fit the current block, made here first.
+    spill: Vec<u8>,
     /// The current block's symbols (see [`Symbol`]); only the first ones
     /// written for a block count.
     symbols: Vec<Symbol>,
@@ -57,9 +62,15 @@ impl RepeatDeflate {
         // CMF: deflate, 32 KiB window; FLG: fastest level, no dictionary,
         // check bits making the pair a multiple of 31.
         out.ready.extend_from_slice(&[0x78, 0x01]);
+        let mut block = spare.block;
+        if block.len() < BLOCK_BYTES {
+            block.resize(BLOCK_BYTES, 0);
+        }
         RepeatDeflate {
             distances,
-            block: spare.block,
+            block,
+            filled: 0,
+            spill: spare.spill,
             symbols: spare.symbols,
             out,
             adler: 1,
@@ -74,13 +85,43 @@ impl RepeatDeflate {
         sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
     ) -> io::Result<()> {
         while !data.is_empty() {
-            let take = data.len().min(BLOCK_BYTES - self.block.len());
-            self.block.extend_from_slice(&data[..take]);
+            let take = data.len().min(BLOCK_BYTES - self.filled);
+            self.block[self.filled..self.filled + take].copy_from_slice(&data[..take]);
+            self.filled += take;
             data = &data[take..];
-            if self.block.len() == BLOCK_BYTES {
-                self.end_block(false);
-                hand_on_pieces(&mut self.out.ready, self.piece_bytes, sink, false)?;
-            }
+            self.end_full_block(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Compresses the `n` bytes `fill` writes (all of its slice), written
+    /// straight into the block where it has room for them: a filtered row
+    /// is not copied once more.
+    pub fn write_with(
+        &mut self,
+        n: usize,
+        fill: impl FnOnce(&mut [u8]),
+        sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        if self.filled + n <= BLOCK_BYTES {
+            fill(&mut self.block[self.filled..self.filled + n]);
+            self.filled += n;
+            return self.end_full_block(sink);
+        }
+        let mut spill = std::mem::take(&mut self.spill);
+        spill.resize(n, 0);
+        fill(&mut spill);
+        let written = self.write(&spill, sink);
+        self.spill = spill;
+        written
+    }
+
+    /// Codes the block if it is full, calling `sink` with the pieces that
+    /// fill up.
+    fn end_full_block(&mut self, sink: &mut impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
+        if self.filled == BLOCK_BYTES {
+            self.end_block(false);
+            hand_on_pieces(&mut self.out.ready, self.piece_bytes, sink, false)?;
         }
         Ok(())
     }
@@ -95,31 +136,32 @@ impl RepeatDeflate {
 
     /// Codes the buffered input as one block (the stream's last if `last`).
     fn end_block(&mut self, last: bool) {
+        let block = &self.block[..self.filled];
         let mut adler = simd_adler32::Adler32::from_checksum(self.adler);
-        adler.write(&self.block);
+        adler.write(block);
         self.adler = adler.finish();
         let mut counts = SymbolCounts::new();
         // Huffman codes alone code the bytes as they are, without symbols.
         let symbols = if self.distances.is_empty() {
-            count_block_literals(&self.block, &mut counts);
+            count_block_literals(block, &mut counts);
             None
         } else {
-            let n = find_matches(&self.block, self.distances, &mut self.symbols);
+            let n = find_matches(block, self.distances, &mut self.symbols);
             count_symbols(&self.symbols[..n], self.distances, &mut counts);
             Some(&self.symbols[..n])
         };
         let codes = BlockCodes::fitted(&counts);
-        let mut bits = self.out.bits(self.block.len());
+        let mut bits = self.out.bits(block.len());
         bits.put(u64::from(last), 1);
         bits.put(2, 2); // dynamic Huffman codes
         codes.write_header(&mut bits);
         match symbols {
             Some(symbols) => codes.write_symbols(symbols, self.distances, &mut bits),
-            None => codes.write_literals(&self.block, &mut bits),
+            None => codes.write_literals(block, &mut bits),
         }
         let state = bits.end();
         self.out.keep(state);
-        self.block.clear();
+        self.filled = 0;
     }
 }
 
@@ -128,11 +170,11 @@ impl Drop for RepeatDeflate {
     fn drop(&mut self) {
         let mut spare = StreamBuffers {
             block: std::mem::take(&mut self.block),
+            spill: std::mem::take(&mut self.spill),
             symbols: std::mem::take(&mut self.symbols),
             ready: std::mem::take(&mut self.out.ready),
             coded: std::mem::take(&mut self.out.block),
         };
-        spare.block.clear();
         spare.ready.clear();
         SPARE_BUFFERS.set(Some(spare));
     }
@@ -142,6 +184,7 @@ impl Drop for RepeatDeflate {
 #[derive(Default)]
 struct StreamBuffers {
     block: Vec<u8>,
+    spill: Vec<u8>,
     symbols: Vec<Symbol>,
     ready: Vec<u8>,
     coded: Vec<u8>,
@@ -911,6 +954,29 @@ mod tests {
         let zlib = compress(&data, &[1, 3], 4096);
         assert_eq!(zlib, expected);
         assert_eq!(inflate(&zlib, data.len()), data);
+    }
+
+    #[test]
+    fn rows_filled_in_place_give_the_stream_copied_rows_give_across_blocks() {
+        // Rows of 3841 bytes: some straddle the blocks' ends.
+        let data: Vec<u8> = (0..2 * BLOCK_BYTES + 9000)
+            .map(|i| (i / 5 % 7) as u8)
+            .collect();
+        for distances in DISTANCE_SETS {
+            let mut filled = Vec::new();
+            let mut sink = |piece: &[u8]| {
+                filled.extend_from_slice(piece);
+                Ok(())
+            };
+            let mut z = RepeatDeflate::new(distances, 1000);
+            for row in data.chunks(3841) {
+                z.write_with(row.len(), |out| out.copy_from_slice(row), &mut sink)
+                    .unwrap();
+            }
+            z.finish(&mut sink).unwrap();
+            assert_eq!(filled, compress(&data, distances, 3841), "{distances:?}");
+            assert_eq!(inflate(&filled, data.len()), data);
+        }
     }
 
     #[test]
