@@ -8,6 +8,15 @@
 //! per-block codes are what the `png` crate's fixed-code fast path lacks.
 //! With no distances at all it codes Huffman only, which is what noise
 //! wants.
+//!
+//! Each block goes through three passes, none of which branches on the
+//! content where the processor could not predict it:
+//!
+//! ```text
+//! filtered rows ─► block (256 KiB) ─► find_matches ─► symbols ─► count_symbols ─► fitted codes
+//!                                                        │                             │
+//!                                                        └──────► write_symbols ◄──────┘ ─► zlib pieces
+//! ```
 
 use std::io;
 
