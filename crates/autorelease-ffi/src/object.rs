@@ -62,7 +62,7 @@ const CALLBACK_OFFSET: usize = mem::size_of::<CallbackObject>().next_multiple_of
 const LARGE_OFFSET: usize = mem::size_of::<LargeObject>().next_multiple_of(PAYLOAD_ALIGN);
 
 const _: () = assert!(mem::align_of::<LargeObject>() <= PAYLOAD_ALIGN);
-const _: () = assert!(SMALL_OBJECT_MAX % PAYLOAD_ALIGN == 0);
+const _: () = assert!(SMALL_OBJECT_MAX.is_multiple_of(PAYLOAD_ALIGN));
 
 /// Small objects of one size class: blocks of `BLOCK` bytes.
 const SMALL_CLASSES: usize = SMALL_OBJECT_MAX / PAYLOAD_ALIGN;

@@ -273,7 +273,7 @@ impl PagePtr {
     pub(crate) fn live_entry_at(self, addr: usize) -> Option<Entry> {
         let begin = self.begin().addr();
         let next = self.next().addr();
-        if addr < begin || addr >= next || (addr - begin) % mem::size_of::<Entry>() != 0 {
+        if addr < begin || addr >= next || !(addr - begin).is_multiple_of(mem::size_of::<Entry>()) {
             return None;
         }
         let index = (addr - begin) / mem::size_of::<Entry>();

@@ -117,7 +117,7 @@ fn a_million_entries_in_random_nested_pools_pop_on_a_32_kib_stack() {
                 rng ^= rng << 13;
                 rng ^= rng >> 7;
                 rng ^= rng << 17;
-                if rng % 64 == 0 {
+                if rng.is_multiple_of(64) {
                     let _nested_never_popped_directly = push();
                 }
                 Obj::new(i).autorelease_to_innermost();

@@ -140,7 +140,8 @@ impl StoredFrame {
     pub fn read_rows(&self, first: usize, rows: &mut [u8]) -> Result<(), CacheError> {
         let row_len = self.row_len();
         assert!(
-            rows.len() % row_len == 0 && first * row_len + rows.len() <= self.layout.frame_len(),
+            rows.len().is_multiple_of(row_len)
+                && first * row_len + rows.len() <= self.layout.frame_len(),
             "rows {first}.. ({} bytes) of a frame of {} rows",
             rows.len(),
             self.layout.height

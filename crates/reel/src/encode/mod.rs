@@ -2,6 +2,7 @@
 //! for its parallel part; sequential encoders (H.264) also give the
 //! in-order step their sink calls.
 
+mod adler32;
 pub mod h264;
 pub mod jpeg;
 mod jpeg_baseline;

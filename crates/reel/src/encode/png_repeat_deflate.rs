@@ -20,6 +20,7 @@
 
 use std::io;
 
+use super::adler32::adler32;
 use super::png_deflate::hand_on_pieces;
 use super::png_huffman::{canonical_codes, code_lengths};
 
@@ -146,9 +147,7 @@ impl RepeatDeflate {
     /// Codes the buffered input as one block (the stream's last if `last`).
     fn end_block(&mut self, last: bool) {
         let block = &self.block[..self.filled];
-        let mut adler = simd_adler32::Adler32::from_checksum(self.adler);
-        adler.write(block);
-        self.adler = adler.finish();
+        self.adler = adler32(self.adler, block);
         let mut counts = SymbolCounts::new();
         // Huffman codes alone code the bytes as they are, without symbols.
         let symbols = if self.distances.is_empty() {

@@ -139,7 +139,10 @@ pub fn i420_len(w: usize, h: usize) -> usize {
 /// If `w` or `h` is odd (4:2:0 needs whole 2×2 blocks) or a buffer has the
 /// wrong length.
 pub fn rgb_to_i420_bt601(rgb: &[u8], w: usize, h: usize, out: &mut [u8]) {
-    assert!(w % 2 == 0 && h % 2 == 0, "I420 needs an even size");
+    assert!(
+        w.is_multiple_of(2) && h.is_multiple_of(2),
+        "I420 needs an even size"
+    );
     assert_eq!(rgb.len(), w * h * 3, "RGB size");
     assert_eq!(out.len(), i420_len(w, h), "I420 size");
     if w == 0 || h == 0 {

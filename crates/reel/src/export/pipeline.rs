@@ -368,7 +368,7 @@ mod tests {
     impl FrameStage for UnevenStage {
         type Output = u8;
         fn process(&mut self, image: &Image) -> Result<u8, ExportError> {
-            if image.index() % 2 == 0 {
+            if image.index().is_multiple_of(2) {
                 std::thread::sleep(std::time::Duration::from_millis(2));
             }
 

@@ -14,7 +14,7 @@ use crate::stage::FrameStage;
 
 /// Checks that OpenH264 can encode frames of this size here.
 pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return Err(ExportError::InvalidSize {
             limit: SizeLimit::EvenFor420,
             width,
@@ -112,7 +112,7 @@ impl OpenH264Encoder {
     /// Encodes the next frame.
     pub fn encode(&mut self, yuv: &YUVBuffer) -> Result<AccessUnit, ExportError> {
         let index = self.frames;
-        if index > 0 && index % self.keyframe_interval == 0 {
+        if index > 0 && index.is_multiple_of(self.keyframe_interval) {
             self.encoder.force_intra_frame();
         }
         let err = |source| ExportError::OpenH264 { index, source };

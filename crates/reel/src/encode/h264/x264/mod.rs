@@ -178,13 +178,14 @@ impl std::fmt::Display for X264Settings {
 /// Checks that x264 can encode frames of this size here (even sides, for
 /// 4:2:0, and at most 65535 on a side, for the movie).
 pub fn check_size(width: u32, height: u32) -> Result<(), ExportError> {
-    let limit = if width % 2 != 0 || height % 2 != 0 || width == 0 || height == 0 {
-        SizeLimit::EvenFor420
-    } else if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
-        SizeLimit::X264
-    } else {
-        return Ok(());
-    };
+    let limit =
+        if !width.is_multiple_of(2) || !height.is_multiple_of(2) || width == 0 || height == 0 {
+            SizeLimit::EvenFor420
+        } else if width > u32::from(u16::MAX) || height > u32::from(u16::MAX) {
+            SizeLimit::X264
+        } else {
+            return Ok(());
+        };
     Err(ExportError::InvalidSize {
         limit,
         width,
