@@ -360,15 +360,7 @@ fn find_matches(data: &[u8], distances: &[usize], symbols: &mut Vec<Symbol>) -> 
 /// one symbol do not wait on one counter.
 fn count_symbols(symbols: &[Symbol], distances: &[usize], counts: &mut SymbolCounts) {
     let mut tables = [[0u32; SYMBOL_KINDS]; 4];
-    let mut quads = symbols.chunks_exact(4);
-    for quad in &mut quads {
-        for (table, &symbol) in tables.iter_mut().zip(quad) {
-            table[usize::from(symbol)] += 1;
-        }
-    }
-    for &symbol in quads.remainder() {
-        tables[0][usize::from(symbol)] += 1;
-    }
+    count_in_four(symbols, &mut tables);
     let total = |kind: usize| tables.iter().map(|table| table[kind]).sum::<u32>();
     for (byte, count) in counts.litlen[..256].iter_mut().enumerate() {
         *count += total(byte);
@@ -385,11 +377,11 @@ fn count_symbols(symbols: &[Symbol], distances: &[usize], counts: &mut SymbolCou
 /// Counts a block coded with Huffman codes alone: its bytes as literals.
 fn count_block_literals(data: &[u8], counts: &mut SymbolCounts) {
     let mut literals = [[0u32; 256]; 4];
-    count_literals(data, &mut literals);
+    count_in_four(data, &mut literals);
     add_literal_counts(&literals, counts);
 }
 
-/// Adds the four tables [`count_literals`] counts in to `counts`, and the
+/// Adds the four tables [`count_in_four`] counts literals in to `counts`, and the
 /// block's end.
 fn add_literal_counts(literals: &[[u32; 256]; 4], counts: &mut SymbolCounts) {
     for (symbol, count) in counts.litlen[..256].iter_mut().enumerate() {
@@ -486,17 +478,20 @@ fn take_literals(data: &[u8], run: std::ops::Range<usize>, symbols: &mut [Symbol
     n
 }
 
-/// Counts `literals` in four tables, so that runs of one byte do not wait
-/// on one counter; [`find_matches`] adds them up.
-fn count_literals(literals: &[u8], tables: &mut [[u32; 256]; 4]) {
-    let mut quads = literals.chunks_exact(4);
+/// Counts `items` (bytes or [`Symbol`]s) in four tables, so that runs of
+/// one value do not wait on one counter; the caller adds them up.
+fn count_in_four<T: Copy + Into<usize>, const KINDS: usize>(
+    items: &[T],
+    tables: &mut [[u32; KINDS]; 4],
+) {
+    let mut quads = items.chunks_exact(4);
     for quad in &mut quads {
-        for (table, &byte) in tables.iter_mut().zip(quad) {
-            table[usize::from(byte)] += 1;
+        for (table, &item) in tables.iter_mut().zip(quad) {
+            table[item.into()] += 1;
         }
     }
-    for &byte in quads.remainder() {
-        tables[0][usize::from(byte)] += 1;
+    for &item in quads.remainder() {
+        tables[0][item.into()] += 1;
     }
 }
 
