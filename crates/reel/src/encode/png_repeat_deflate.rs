@@ -374,16 +374,11 @@ fn count_symbols(symbols: &[Symbol], distances: &[usize], counts: &mut SymbolCou
     counts.litlen[END_OF_BLOCK] += 1;
 }
 
-/// Counts a block coded with Huffman codes alone: its bytes as literals.
+/// Counts a block coded with Huffman codes alone: its bytes as literals,
+/// and the block's end.
 fn count_block_literals(data: &[u8], counts: &mut SymbolCounts) {
     let mut literals = [[0u32; 256]; 4];
     count_in_four(data, &mut literals);
-    add_literal_counts(&literals, counts);
-}
-
-/// Adds the four tables [`count_in_four`] counts literals in to `counts`, and the
-/// block's end.
-fn add_literal_counts(literals: &[[u32; 256]; 4], counts: &mut SymbolCounts) {
     for (symbol, count) in counts.litlen[..256].iter_mut().enumerate() {
         *count += literals.iter().map(|table| table[symbol]).sum::<u32>();
     }
