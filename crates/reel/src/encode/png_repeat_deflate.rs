@@ -944,7 +944,7 @@ mod tests {
                 .join()
                 .unwrap()
         };
-        // Leaves coded blocks, pending bits and matches behind.
+        // Leaves coded blocks, pending bits and symbols behind.
         let mut abandoned = RepeatDeflate::new(&[1], 100);
         let noise: Vec<u8> = (0..2 * BLOCK_BYTES).map(|i| (i * 31 % 251) as u8).collect();
         abandoned.write(&noise, &mut |_| Ok(())).unwrap();
